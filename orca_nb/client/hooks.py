@@ -1,0 +1,47 @@
+"""Hooks the client calls around video submissions, so a usage ledger can follow every task.
+
+The client knows nothing about storage: it calls a :class:`VideoLedger` if one is configured.
+``orca_nb.ledger`` provides the implementations (SQLite, PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+
+def key_label(api_key: str) -> str:
+    """A stable, non-reversible label for an API key: ``key-`` + 12 hex chars of its SHA-256.
+
+    Used to say who submitted a task without ever storing the key itself.
+    """
+    return "key-" + hashlib.sha256(api_key.encode("utf-8")).hexdigest()[:12]
+
+
+@runtime_checkable
+class VideoLedger(Protocol):
+    """What the client tells a ledger about each video submission.
+
+    ``before_submit`` runs before the request is sent and must be durable when it returns;
+    the other calls record what happened. None of them may raise into the caller's request:
+    the client logs and swallows ledger errors.
+    """
+
+    def before_submit(
+        self, body: Mapping[str, Any], *, submitter: str, base_url: str
+    ) -> str:
+        """Record an intended submission; return the ledger's submission id."""
+        ...
+
+    def after_submit(self, submission_id: str, task: Mapping[str, Any]) -> None:
+        """Record the task the server created (``task`` is the normalised task as a dict)."""
+        ...
+
+    def submit_failed(self, submission_id: str, *, code: str | None, message: str) -> None:
+        """Record that the submission was refused or its outcome could not be known."""
+        ...
+
+    def on_task(self, task: Mapping[str, Any]) -> None:
+        """Record a fetched task state (status, progress, times, usage, result URL + expiry)."""
+        ...

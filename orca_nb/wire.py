@@ -1,0 +1,225 @@
+"""The OrcaRouter wire vocabulary, in one place.
+
+Paths, enum values, limits and numbers of the Seedance Assets API (``/v1/asset``) and the
+Seedance video API, as ``shared/orcarouter-api.md`` records them. Both sides import this module:
+the client (what it sends and accepts) and the sandbox (what it serves).
+
+Where the reference is silent (its GUESS facts) the choice made here is marked ``GUESS`` and is the
+one the sandbox serves; the client must still tolerate the other plausible shapes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+# --------------------------------------------------------------------------- connection
+DEFAULT_BASE_URL: Final = "https://api.orcarouter.ai/v1"  # DOC get-api-key
+API_KEY_ENV: Final = "ORCAROUTER_API_KEY"
+BASE_URL_ENV: Final = "ORCAROUTER_BASE_URL"
+KEY_PREFIX: Final = "sk-orca-"  # DOC: every key is ``sk-orca-...``
+SANDBOX_KEY_PREFIX: Final = "sk-orca-sandbox-"  # sandbox accounts; never valid upstream
+DEFAULT_SANDBOX_KEY: Final = "sk-orca-sandbox-demo"  # the embedded sandbox's demo account
+
+# --------------------------------------------------------------------------- paths (relative to /v1)
+GROUPS_PATH: Final = "/asset/groups"  # DOC (POST create, GET list)
+GROUP_PATH: Final = "/asset/groups/{group_id}"  # GUESS: GET, PATCH (PUT also served), DELETE
+ASSETS_PATH: Final = "/asset/files"  # DOC (POST upload, GET list)
+ASSET_PATH: Final = "/asset/files/{asset_id}"  # DOC GET; GUESS DELETE
+SESSIONS_PATH: Final = "/asset/real-human/sessions"  # DOC POST
+SESSION_PATH: Final = "/asset/real-human/sessions/{session_id}"  # GUESS GET
+VIDEOS_PATH: Final = "/video/generations"  # DOC POST
+VIDEO_PATH: Final = "/video/generations/{task_id}"  # DOC path; response shape not documented
+
+# --------------------------------------------------------------------------- enums
+GroupType = Literal["AIGC", "LivenessFace"]  # on output (ARK)
+GroupTypeQuery = Literal["aigc", "real_human"]  # query parameter (DOC)
+GROUP_TYPE_QUERY_TO_WIRE: Final[dict[str, str]] = {"aigc": "AIGC", "real_human": "LivenessFace"}
+DEFAULT_LIST_GROUP_TYPE: Final = "real_human"  # DOC: lists default to real-human groups!
+AssetType = Literal["Image", "Video", "Audio"]
+ASSET_TYPES: Final = ("Image", "Video", "Audio")
+AssetStatus = Literal["Processing", "Active", "Failed"]
+ASSET_STATUSES: Final = ("Processing", "Active", "Failed")
+GROUP_SORT_BY: Final = ("CreateTime", "UpdateTime")
+ASSET_SORT_BY: Final = ("CreateTime", "UpdateTime", "GroupId")
+SORT_ORDERS: Final = ("Desc", "Asc")
+DEFAULT_SORT_BY: Final = "CreateTime"
+DEFAULT_SORT_ORDER: Final = "Desc"
+MODERATION_STRATEGIES: Final = ("Default", "Skip")
+SessionStatus = Literal["pending", "success", "failed", "expired"]  # GUESS beyond "pending"
+SESSION_STATUSES: Final = ("pending", "success", "failed", "expired")
+TaskStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "expired"]  # ARK
+TASK_STATUSES: Final = ("queued", "running", "succeeded", "failed", "cancelled", "expired")
+TERMINAL_TASK_STATUSES: Final = frozenset({"succeeded", "failed", "cancelled", "expired"})
+# How the sandbox answers GET /video/generations/{id}; the client accepts all three.
+TaskShape = Literal["ark", "newapi", "openai"]
+TASK_SHAPES: Final = ("ark", "newapi", "openai")
+
+# --------------------------------------------------------------------------- limits
+DEFAULT_PAGE_SIZE: Final = 10  # DOC
+MAX_PAGE_SIZE: Final = 100  # ARK (OrcaRouter max not documented)
+NAME_MAX_CHARS: Final = 64  # DOC (groups), ARK (assets)
+DESCRIPTION_MAX_CHARS: Final = 300  # DOC
+DEFAULT_ASSET_CAP: Final = 100  # DOC: uploads past the cap get 403
+SIGNED_URL_TTL_SECONDS: Final = 43_200  # DOC ~12 h; upstream X-Tos-Expires=43200
+VIDEO_URL_TTL_SECONDS: Final = 86_400  # ARK: output mp4 link valid ~24 h
+SESSION_ID_CHARS: Final = 40  # DOC: ~40-char opaque token
+SESSION_TTL_SECONDS: Final = 1_800  # GUESS: third parties report a 30 min token
+
+# --------------------------------------------------------------------------- error codes
+# The OpenAI-style envelope (DOC): {"error": {"message", "type", "code", "param"}}.
+# Codes the sandbox uses (GUESS unless tagged); the client maps by status first, code second.
+CODE_INVALID_API_KEY: Final = "invalid_api_key"  # 401
+CODE_QUOTA_INSUFFICIENT: Final = "quota_insufficient"  # 402, DOC gateway code
+CODE_ASSET_CAP_EXCEEDED: Final = "asset_quota_exceeded"  # 403 on upload past the cap (GUESS)
+CODE_ACCESS_DENIED: Final = "AccessDenied"  # 403 permission (ARK)
+CODE_LIVENESS_GROUP_ACTIVE: Final = "OperationDenied.ActiveLivenessFaceGroup"  # 403 (GUESS)
+CODE_NOT_FOUND: Final = "ResourceNotFound"  # 404 (GUESS); ARK also uses AssetNotFound
+CODE_INVALID_PARAMETER: Final = "InvalidParameter"  # 400 (ARK)
+CODE_MODEL_NOT_FOUND: Final = "model_not_found"  # DOC example
+CODE_RATE_LIMITED: Final = "rate_limit_exceeded"  # 429, DOC
+CODE_TASK_NOT_EXIST: Final = "task_not_exist"  # NEWAPI
+# Asset-level failure codes (asset ``Error.Code`` when Status is Failed).
+ASSET_ERROR_DOWNLOAD_FAILED: Final = "InvalidParameter.DownloadFailed"  # ARK
+ASSET_ERROR_FACE_MISMATCH: Final = "FaceMismatch"  # DOC
+ASSET_ERROR_MULTIPLE_FACES: Final = "MultipleFaces"  # GUESS (ARK says such images fail)
+ASSET_ERROR_NO_FACE: Final = "NoFaceDetected"  # GUESS
+ASSET_ERROR_FORMAT: Final = "InvalidParameter.UnsupportedFormat"  # GUESS
+ASSET_ERROR_ASPECT_RATIO: Final = "InvalidParameter.AspectRatio"  # GUESS
+ASSET_ERROR_DIMENSIONS: Final = "InvalidParameter.Dimensions"  # GUESS (side px)
+ASSET_ERROR_PIXELS: Final = "InvalidParameter.TotalPixels"  # GUESS (W*H)
+ASSET_ERROR_DURATION: Final = "InvalidParameter.Duration"  # GUESS
+ASSET_ERROR_FPS: Final = "InvalidParameter.FrameRate"  # GUESS
+ASSET_ERROR_SIZE: Final = "InvalidParameter.FileSize"  # GUESS
+ASSET_ERROR_CORRUPT: Final = "InvalidParameter.CorruptFile"  # GUESS
+
+
+# --------------------------------------------------------------------------- media requirements
+@dataclass(frozen=True)
+class MediaRequirements:
+    """One row of the DOC requirements table (section 3 of the reference)."""
+
+    asset_type: str
+    formats: tuple[str, ...]  # lower-case container/codec family names
+    max_bytes: int
+    min_ratio: float | None = None  # width / height
+    max_ratio: float | None = None
+    min_side: int | None = None
+    max_side: int | None = None
+    min_pixels: int | None = None  # width * height
+    max_pixels: int | None = None
+    min_seconds: float | None = None
+    max_seconds: float | None = None
+    min_fps: float | None = None
+    max_fps: float | None = None
+
+
+MB: Final = 1024 * 1024
+REQUIREMENTS: Final[dict[str, MediaRequirements]] = {
+    "Image": MediaRequirements(
+        "Image",
+        ("jpeg", "png", "webp", "bmp", "tiff", "gif", "heic", "heif"),
+        max_bytes=30 * MB - 1,  # "< 30 MB"
+        min_ratio=0.4,
+        max_ratio=2.5,
+        min_side=300,
+        max_side=6000,
+    ),
+    "Video": MediaRequirements(
+        "Video",
+        ("mp4", "mov"),
+        max_bytes=50 * MB,
+        min_ratio=0.4,
+        max_ratio=2.5,
+        min_side=300,
+        max_side=6000,
+        min_pixels=409_600,
+        max_pixels=2_086_876,
+        min_seconds=2.0,
+        max_seconds=15.0,
+        min_fps=24.0,
+        max_fps=60.0,
+    ),
+    "Audio": MediaRequirements(
+        "Audio", ("wav", "mp3"), max_bytes=15 * MB, min_seconds=2.0, max_seconds=15.0
+    ),
+}
+
+# --------------------------------------------------------------------------- video generation
+SEEDANCE_2: Final = "byteplus/dreamina-seedance-2-0-260128"  # DOC: the only routable model
+RATIOS: Final = ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive")
+RESOLUTIONS: Final = ("480p", "720p", "1080p")
+ROLES: Final = ("reference_image", "reference_video", "reference_audio", "first_frame", "last_frame")
+CONTENT_TYPES: Final = ("text", "image_url", "video_url", "audio_url")
+ASSET_URL_SCHEME: Final = "asset://"
+MAX_REF_IMAGES: Final = 9
+MAX_REF_VIDEOS: Final = 3
+MAX_REF_AUDIO: Final = 3
+MAX_MEDIA_ITEMS: Final = 12
+MAX_REF_VIDEO_SECONDS: Final = 15.0
+MAX_REF_AUDIO_SECONDS: Final = 15.0
+SEED_MIN: Final = -1
+SEED_MAX: Final = 2**32 - 1
+OUTPUT_FPS: Final = 24  # ARK ``framespersecond``
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What one Seedance model accepts (DOC overview table, ARK defaults)."""
+
+    name: str
+    routable: bool
+    min_seconds: int
+    max_seconds: int
+    resolutions: tuple[str, ...]
+    multimodal: Literal["full", "image"]
+    first_last_frame: bool
+    native_audio: bool
+    default_seconds: int = 5
+    default_resolution: str = "720p"
+    default_ratio: str = "adaptive"
+
+
+MODELS: Final[dict[str, ModelSpec]] = {
+    m.name: m
+    for m in (
+        ModelSpec(SEEDANCE_2, True, 4, 15, RESOLUTIONS, "full", True, True),
+        ModelSpec("byteplus/seedance-2.0-fast", False, 4, 15, ("480p", "720p"), "full", True, True),
+        ModelSpec("byteplus/seedance-1-5-pro", False, 4, 12, RESOLUTIONS, "image", True, True),
+        ModelSpec("byteplus/seedance-1-0-pro", False, 2, 12, RESOLUTIONS, "image", True, False),
+        ModelSpec("byteplus/seedance-1-0-pro-fast", False, 2, 12, RESOLUTIONS, "image", False, False),
+        ModelSpec("byteplus/seedance-1-0-lite-i2v", False, 2, 12, RESOLUTIONS, "image", True, False),
+        ModelSpec("byteplus/seedance-1-0-lite-t2v", False, 2, 12, RESOLUTIONS, "image", False, False),
+    )
+}
+
+# Output frame sizes per (resolution, ratio), as Seedance renders them (ARK docs' table).
+# "adaptive" takes the ratio of the first reference image/video, else 16:9.
+OUTPUT_SIZES: Final[dict[tuple[str, str], tuple[int, int]]] = {
+    ("480p", "16:9"): (864, 496),
+    ("480p", "4:3"): (752, 560),
+    ("480p", "1:1"): (640, 640),
+    ("480p", "3:4"): (560, 752),
+    ("480p", "9:16"): (496, 864),
+    ("480p", "21:9"): (992, 432),
+    ("720p", "16:9"): (1280, 720),
+    ("720p", "4:3"): (1112, 834),
+    ("720p", "1:1"): (960, 960),
+    ("720p", "3:4"): (834, 1112),
+    ("720p", "9:16"): (720, 1280),
+    ("720p", "21:9"): (1470, 630),
+    ("1080p", "16:9"): (1920, 1080),
+    ("1080p", "4:3"): (1664, 1248),
+    ("1080p", "1:1"): (1440, 1440),
+    ("1080p", "3:4"): (1248, 1664),
+    ("1080p", "9:16"): (1080, 1920),
+    ("1080p", "21:9"): (2206, 946),
+}
+
+
+def usage_tokens(width: int, height: int, seconds: int, fps: int = OUTPUT_FPS) -> int:
+    """Output tokens Seedance bills for a video: W x H x frames / 1024, frames = fps x s + 1.
+
+    The reference's example (720p 16:9, 5 s, 24 fps) bills 108,900 tokens = 1280*720*121/1024.
+    """
+    return width * height * (fps * seconds + 1) // 1024
