@@ -223,3 +223,64 @@ def usage_tokens(width: int, height: int, seconds: int, fps: int = OUTPUT_FPS) -
     The reference's example (720p 16:9, 5 s, 24 fps) bills 108,900 tokens = 1280*720*121/1024.
     """
     return width * height * (fps * seconds + 1) // 1024
+
+
+# --------------------------------------------------------------------------- media file names
+# File-name extensions (lower case, no dot) of the formats REQUIREMENTS accepts, and their MIME
+# types. The asset type of a format is the REQUIREMENTS row that lists it.
+FORMAT_EXTENSIONS: Final[dict[str, str]] = {
+    "jpg": "jpeg",
+    "jpeg": "jpeg",
+    "jpe": "jpeg",
+    "png": "png",
+    "webp": "webp",
+    "bmp": "bmp",
+    "tif": "tiff",
+    "tiff": "tiff",
+    "gif": "gif",
+    "heic": "heic",
+    "heif": "heif",
+    "mp4": "mp4",
+    "m4v": "mp4",
+    "mov": "mov",
+    "qt": "mov",
+    "wav": "wav",
+    "wave": "wav",
+    "mp3": "mp3",
+}
+FORMAT_MIME_TYPES: Final[dict[str, str]] = {
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "bmp": "image/bmp",
+    "tiff": "image/tiff",
+    "gif": "image/gif",
+    "heic": "image/heic",
+    "heif": "image/heif",
+    "mp4": "video/mp4",
+    "mov": "video/quicktime",
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+}
+
+# --------------------------------------------------------------------------- video request fields
+# Keys of ``metadata`` in POST /video/generations besides ``content`` (DOC table of §8.2, then the
+# Ark fields new-api forwards). Values: ``duration`` -1 lets the model choose (ARK).
+VIDEO_METADATA_FIELDS: Final = (
+    "ratio",
+    "duration",
+    "resolution",
+    "generate_audio",
+    "watermark",
+    "seed",
+    "service_tier",
+    "return_last_frame",
+    "callback_url",
+    "execution_expires_after",
+    "camera_fixed",
+    "draft",
+    "safety_identifier",
+    "frames",
+)
+DURATION_MODEL_CHOOSES: Final = -1
+SERVICE_TIERS: Final = ("default", "flex")
