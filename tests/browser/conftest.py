@@ -1,0 +1,177 @@
+"""Fixtures for browser tests: real Voilà and JupyterLab servers on loopback, system Chromium.
+
+Servers and the browser are started once per test session and always stopped. Each test gets a
+fresh browser context (`web`) that records console errors, page errors and dialogs, and saves a
+screenshot to ``test-output/browser/`` when the test fails (and wherever the test calls `shot`).
+Without ``/usr/bin/chromium`` the tests skip, unless ``CI`` is set: then they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, sync_playwright
+
+from tests.browser.servers import REPO_ROOT, ServerProcess, isolated_env, start_lab, start_voila
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+OUTPUT_DIR = REPO_ROOT / "test-output" / "browser"
+SERVER_START_SECONDS = 90.0
+_REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+# Console noise expected offline (see shared stack-notes): CDN fonts, version-range warnings.
+_HARMLESS_CONSOLE = re.compile(
+    r"font-?awesome|cdn\.jsdelivr|unpkg\.com|Failed to load resource|ERR_NAME_NOT_RESOLVED"
+    r"|ERR_INTERNET_DISCONNECTED|favicon",
+    re.IGNORECASE,
+)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep each phase's report on the item so fixtures can tell whether the test failed."""
+    report = yield
+    item.stash.setdefault(_REPORTS, {})[report.when] = report
+    return report
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """The system Chromium; skip without it locally, fail without it in CI."""
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def browser_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private home for the servers: Jupyter dirs, sandbox DB, logs, notebook copies."""
+    return tmp_path_factory.mktemp("browser-home")
+
+
+@pytest.fixture(scope="session")
+def server_env(browser_home: Path) -> dict[str, str]:
+    """The environment every server and kernel gets (see `isolated_env`)."""
+    return isolated_env(browser_home / "jupyter", browser_home / "sandbox.db")
+
+
+@pytest.fixture(scope="session")
+def notebook_root(browser_home: Path) -> Path:
+    """A throw-away copy of ``notebooks/`` that the servers serve (Lab may save into it)."""
+    root = browser_home / "notebooks"
+    root.mkdir()
+    for nb in (REPO_ROOT / "notebooks").glob("*.ipynb"):
+        shutil.copy2(nb, root / nb.name)
+    for nb in (Path(__file__).parent / "notebooks").glob("*.ipynb"):
+        shutil.copy2(nb, root / nb.name)
+    return root
+
+
+def _serve(server: ServerProcess) -> Iterator[ServerProcess]:
+    try:
+        server.wait_for_port(SERVER_START_SECONDS)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def voila_server(
+    chromium: Path, notebook_root: Path, server_env: dict[str, str], browser_home: Path
+) -> Iterator[ServerProcess]:
+    """A real Voilà serving `notebook_root` on a free loopback port."""
+    yield from _serve(start_voila(notebook_root, server_env, browser_home))
+
+
+@pytest.fixture(scope="session")
+def lab_server(
+    chromium: Path, notebook_root: Path, server_env: dict[str, str], browser_home: Path
+) -> Iterator[ServerProcess]:
+    """A real JupyterLab on `notebook_root` on a free loopback port."""
+    yield from _serve(start_lab(notebook_root, server_env, browser_home))
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: Path) -> Iterator[Browser]:
+    """System Chromium driven by Playwright (its own browser download does not work offline)."""
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@dataclass
+class Web:
+    """A page plus what it reported: console errors, uncaught page errors, dialogs opened."""
+
+    page: Page
+    test_name: str
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def shot(self, step: str) -> Path:
+        """Save a full-page screenshot of this step under ``test-output/browser/``."""
+        OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+        path = OUTPUT_DIR / f"{self.test_name}-{step}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def serious_console_errors(self) -> list[str]:
+        """Console errors minus the known offline noise."""
+        return [e for e in self.console_errors if not _HARMLESS_CONSOLE.search(e)]
+
+
+@pytest.fixture
+def web(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Web]:
+    """A fresh browser context and page for one test; screenshot on failure."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    watched = Web(page=page, test_name=name)
+
+    def on_console(msg: ConsoleMessage) -> None:
+        if msg.type == "error":
+            watched.console_errors.append(msg.text)
+
+    def on_dialog(dialog: Dialog) -> None:
+        watched.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: watched.page_errors.append(str(exc)))
+    page.on("dialog", on_dialog)
+    try:
+        yield watched
+    finally:
+        reports = request.node.stash.get(_REPORTS, {})
+        if any(r.failed for r in reports.values()):
+            try:
+                watched.shot("failure")
+            except Exception as exc:  # the page may be gone; the failure itself matters more
+                print(f"could not save failure screenshot: {exc}")
+        context.close()
