@@ -1,0 +1,24 @@
+"""Usage ledger: a durable record of every video submission, on SQLite or PostgreSQL.
+
+>>> ledger = open_ledger("sqlite:///tmp/ledger.sqlite3")    # doctest: +SKIP
+>>> client = Orca(ledger=ledger)                             # doctest: +SKIP
+
+``open_ledger()`` without a URL uses ``$ORCA_NB_LEDGER`` or a SQLite file in the user data dir.
+"""
+
+from __future__ import annotations
+
+from orca_nb.ledger.location import LEDGER_ENV, connect, default_ledger_url
+from orca_nb.ledger.reattach import reattach
+from orca_nb.ledger.store import TERMINAL_STATUSES, Ledger, Unfinished, open_ledger
+
+__all__ = [
+    "LEDGER_ENV",
+    "TERMINAL_STATUSES",
+    "Ledger",
+    "Unfinished",
+    "connect",
+    "default_ledger_url",
+    "open_ledger",
+    "reattach",
+]

@@ -1,0 +1,67 @@
+"""Follow again the tasks a previous kernel submitted but never saw finish."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from orca_nb.ledger.store import TERMINAL_STATUSES, Ledger, Unfinished
+
+
+class _Videos(Protocol):
+    def get(self, task_id: str, /) -> Any: ...
+
+
+class _Client(Protocol):
+    @property
+    def videos(self) -> _Videos: ...
+
+
+def reattach(
+    client: _Client,
+    ledger: Ledger,
+    *,
+    wait: bool = True,
+    timeout: float = 600.0,
+    interval: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[str, str]:
+    """Fetch every unfinished task in ``ledger`` with ``client.videos.get`` and record it.
+
+    With ``wait`` it keeps polling (every ``interval`` s, through ``sleep``) until all are
+    terminal or ``timeout`` s pass. Returns ``{task_id: last status}``; tasks the server no
+    longer knows are reported with the error's class name and stay unfinished in the ledger.
+    """
+    pending: dict[str, Unfinished] = {u.task_id: u for u in ledger.unfinished()}
+    statuses = {task_id: u.status for task_id, u in pending.items()}
+    deadline = clock() + timeout
+    while pending:
+        for task_id in list(pending):
+            try:
+                task = _as_dict(client.videos.get(task_id))
+            except Exception as exc:  # the server may have forgotten the task
+                statuses[task_id] = f"error: {type(exc).__name__}"
+                del pending[task_id]
+                continue
+            ledger.on_task(task)
+            status = str(task.get("status") or "").lower()
+            statuses[task_id] = status
+            if status in TERMINAL_STATUSES:
+                del pending[task_id]
+        if not wait or not pending or clock() + interval > deadline:
+            break
+        sleep(interval)
+    return statuses
+
+
+def _as_dict(task: Any) -> Mapping[str, Any]:
+    if isinstance(task, Mapping):
+        return task
+    dump = getattr(task, "model_dump", None)
+    if callable(dump):
+        data = dump()
+        if isinstance(data, Mapping):
+            return data
+    raise TypeError(f"client.videos.get returned {type(task)!r}, expected a task model or dict")

@@ -1,0 +1,284 @@
+"""Pure translation of request bodies, task states and asset data into ledger rows.
+
+Nothing here touches a database; :mod:`orca_nb.ledger.store` writes what these functions return.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from orca_nb import wire
+
+#: ``content[]`` item type -> the wire's asset type.
+_ITEM_TYPES = {"image_url": "Image", "video_url": "Video", "audio_url": "Audio"}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One media item of a request's ``content[]``."""
+
+    position: int
+    ordinal: int
+    asset_type: str
+    role: str | None
+    source: str
+    asset_id: str | None
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the ledger keeps of a submitted body."""
+
+    model: str
+    prompt: str
+    params: str  # JSON of ``metadata`` without ``content``
+    mode: str
+    ratio: str | None
+    resolution: str | None
+    duration: int | None
+    generate_audio: bool | None
+    items: tuple[Item, ...]
+
+
+def parse_request(body: Mapping[str, Any]) -> Request:
+    """Read a ``POST /video/generations`` body (the wire's Seedance shape)."""
+    model = str(body.get("model") or "")
+    metadata = body.get("metadata") or {}
+    if not isinstance(metadata, Mapping):
+        metadata = {}
+    content = metadata.get("content") or ()
+    items: list[Item] = []
+    counts: dict[str, int] = {}
+    for position, raw in enumerate(content if isinstance(content, list | tuple) else ()):
+        if not isinstance(raw, Mapping) or raw.get("type") not in _ITEM_TYPES:
+            continue
+        kind = str(raw["type"])
+        asset_type = _ITEM_TYPES[kind]
+        inner = raw.get(kind)
+        url = str(inner.get("url", "")) if isinstance(inner, Mapping) else str(inner or "")
+        counts[asset_type] = counts.get(asset_type, 0) + 1
+        asset_id = (
+            url[len(wire.ASSET_URL_SCHEME) :] if url.startswith(wire.ASSET_URL_SCHEME) else None
+        )
+        role = raw.get("role")
+        items.append(
+            Item(
+                position, counts[asset_type], asset_type, str(role) if role else None, url, asset_id
+            )
+        )
+    spec = wire.MODELS.get(model)
+    duration = metadata.get("duration", body.get("duration"))
+    if duration is None and spec is not None:
+        duration = spec.default_seconds
+    resolution = metadata.get("resolution") or (spec.default_resolution if spec else None)
+    ratio = metadata.get("ratio") or (spec.default_ratio if spec else None)
+    generate_audio = metadata.get("generate_audio")
+    if generate_audio is None and spec is not None:
+        generate_audio = spec.native_audio
+    params = {k: v for k, v in metadata.items() if k != "content"}
+    return Request(
+        model=model,
+        prompt=str(body.get("prompt") or ""),
+        params=json.dumps(params, sort_keys=True, default=str),
+        mode=request_mode(items),
+        ratio=str(ratio) if ratio is not None else None,
+        resolution=str(resolution) if resolution is not None else None,
+        duration=_int(duration),
+        generate_audio=bool(generate_audio) if generate_audio is not None else None,
+        items=tuple(items),
+    )
+
+
+def request_mode(items: tuple[Item, ...] | list[Item]) -> str:
+    """``text`` (no media), ``first_frame``, ``first_last`` or ``reference``."""
+    roles = {i.role for i in items}
+    if not items:
+        return "text"
+    if "last_frame" in roles:
+        return "first_last"
+    if "first_frame" in roles or (len(items) == 1 and items[0].role is None):
+        return "first_frame"
+    return "reference"
+
+
+@dataclass(frozen=True)
+class TaskState:
+    """What the ledger keeps of one fetched task state (``None`` = not told)."""
+
+    task_id: str | None
+    status: str | None
+    progress: int | None
+    error_code: str | None
+    error_message: str | None
+    completion_tokens: int | None
+    total_tokens: int | None
+    video_url: str | None
+    video_url_expires_at: int | None
+    created_at: int | None
+    started_at: int | None
+    finished_at: int | None
+    resolution: str | None
+    duration: int | None
+
+
+def parse_task(task: Mapping[str, Any]) -> TaskState:
+    """Read a task as the client normalises it (tolerates the wire's other shapes too)."""
+    error = task.get("error")
+    code = message = None
+    if isinstance(error, Mapping):
+        code = _str(error.get("code"))
+        message = _str(error.get("message"))
+    elif error:
+        message = str(error)
+    message = message or _str(task.get("fail_reason"))
+    usage = task.get("usage")
+    completion = total = None
+    if isinstance(usage, Mapping):
+        completion = _int(usage.get("completion_tokens"))
+        total = _int(usage.get("total_tokens"))
+    content = task.get("content")
+    video_url = _str(task.get("video_url")) or _str(task.get("result_url"))
+    if not video_url and isinstance(content, Mapping):
+        video_url = _str(content.get("video_url"))
+    status = _str(task.get("status"))
+    return TaskState(
+        task_id=_str(task.get("id")) or _str(task.get("task_id")),
+        status=status.lower() if status else None,
+        progress=_int(task.get("progress")),
+        error_code=code,
+        error_message=message,
+        completion_tokens=completion,
+        total_tokens=total if total is not None else completion,
+        video_url=video_url,
+        video_url_expires_at=to_ms(
+            _first(task, "video_url_expires_at", "expires_at", "url_expires_at")
+        ),
+        created_at=to_ms(_first(task, "created_at", "submit_time")),
+        started_at=to_ms(_first(task, "started_at", "start_time")),
+        finished_at=to_ms(_first(task, "finished_at", "finish_time", "completed_at")),
+        resolution=_str(task.get("resolution")),
+        duration=_int(task.get("duration")),
+    )
+
+
+@dataclass(frozen=True)
+class AssetSnapshot:
+    """Name, kind, status and group of an asset as last seen."""
+
+    asset_id: str
+    name: str | None
+    asset_type: str | None
+    status: str | None
+    group_id: str | None
+    error_code: str | None
+    error_message: str | None
+    created_at: int | None
+
+
+@dataclass(frozen=True)
+class GroupSnapshot:
+    """Name and kind of a group as last seen."""
+
+    group_id: str
+    name: str | None
+    group_type: str | None
+    created_at: int | None
+
+
+def parse_asset(asset: Any) -> AssetSnapshot:
+    """Read an asset: a dict with the wire's PascalCase keys, or a model with ``model_dump``."""
+    data = _as_wire_dict(asset)
+    asset_id = _str(data.get("Id"))
+    if not asset_id:
+        raise ValueError(f"an asset snapshot needs its 'Id' (got keys {sorted(data)})")
+    error = data.get("Error")
+    error = error if isinstance(error, Mapping) else {}
+    return AssetSnapshot(
+        asset_id=asset_id,
+        name=_str(data.get("Name")),
+        asset_type=_str(data.get("AssetType")),
+        status=_str(data.get("Status")),
+        group_id=_str(data.get("GroupId")),
+        error_code=_str(error.get("Code")),
+        error_message=_str(error.get("Message")),
+        created_at=to_ms(data.get("CreateTime")),
+    )
+
+
+def parse_group(group: Any) -> GroupSnapshot:
+    """Read a group: a dict with the wire's PascalCase keys, or a model with ``model_dump``."""
+    data = _as_wire_dict(group)
+    group_id = _str(data.get("Id"))
+    if not group_id:
+        raise ValueError(f"a group snapshot needs its 'Id' (got keys {sorted(data)})")
+    return GroupSnapshot(
+        group_id=group_id,
+        name=_str(data.get("Name")),
+        group_type=_str(data.get("GroupType")),
+        created_at=to_ms(data.get("CreateTime")),
+    )
+
+
+def to_ms(value: Any) -> int | None:
+    """Unix milliseconds from unix seconds (int/float), an ISO-8601 string or a datetime."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, datetime):
+        return round(value.timestamp() * 1000)
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        return round(float(value) * 1000) if value > 0 else None
+    if isinstance(value, str):
+        try:
+            return to_ms(float(value))
+        except ValueError:
+            pass
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return round(parsed.timestamp() * 1000)
+    return None
+
+
+def _as_wire_dict(obj: Any) -> Mapping[str, Any]:
+    if isinstance(obj, Mapping):
+        return obj
+    dump = getattr(obj, "model_dump", None)
+    if callable(dump):
+        data = dump(by_alias=True)
+        if isinstance(data, Mapping):
+            return data
+    raise TypeError(
+        f"expected a dict with the wire's PascalCase keys or a pydantic model, got {type(obj)!r}"
+    )
+
+
+def _first(task: Mapping[str, Any], *names: str) -> Any:
+    for name in names:
+        if task.get(name) is not None:
+            return task[name]
+    return None
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _int(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.rstrip("%").strip()
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return None

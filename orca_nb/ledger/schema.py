@@ -1,0 +1,122 @@
+"""The ledger's tables: one schema, written in SQL that SQLite and PostgreSQL both accept.
+
+Times are integers: milliseconds since the unix epoch, UTC (``*_at`` columns). Integer division
+of such a column by ``86_400_000`` is its UTC day number on both engines, which keeps the
+reports' SQL portable.
+
+``submissions``
+    One row per video submission, written before the request is sent. ``status`` is
+    ``submitting`` until the server answers, then the task's status (``queued`` ... ``succeeded``),
+    or ``rejected`` when the submission was refused or its outcome could not be known.
+``submission_items``
+    One row per media item of the request's ``content[]``: ``position`` (0-based index in the
+    array), ``ordinal`` (1-based per type, the ``[Image N]`` number), ``asset_type``
+    (``Image``/``Video``/``Audio``), ``role``, ``source`` (URL as sent), ``asset_id`` (for
+    ``asset://`` items) and ``group_id`` (from the asset snapshot when known). ``submitted_at`` and
+    ``model`` are copied from the submission, ``outcome`` and ``tokens`` once it ends: reports
+    then aggregate this table alone, which is what keeps them fast on a million submissions.
+``status_events``
+    Each status a submission reached, with the time it was first seen.
+``assets`` / ``asset_groups``
+    Snapshots (name, kind, status, group) so reports read well after an asset is deleted.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+SCHEMA_VERSION: Final = 1
+
+#: Statuses the ledger uses besides the wire's task statuses.
+STATUS_SUBMITTING: Final = "submitting"
+STATUS_REJECTED: Final = "rejected"
+
+TABLES: Final[tuple[str, ...]] = (
+    """CREATE TABLE IF NOT EXISTS ledger_meta (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS submissions (
+        id TEXT PRIMARY KEY,
+        task_id TEXT,
+        submitter TEXT NOT NULL,
+        base_url TEXT NOT NULL,
+        model TEXT NOT NULL,
+        prompt TEXT NOT NULL,
+        params TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        ratio TEXT,
+        resolution TEXT,
+        duration INTEGER,
+        generate_audio INTEGER,
+        n_items INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        progress INTEGER,
+        error_code TEXT,
+        error_message TEXT,
+        completion_tokens BIGINT,
+        total_tokens BIGINT,
+        video_url TEXT,
+        video_url_expires_at BIGINT,
+        submitted_at BIGINT NOT NULL,
+        accepted_at BIGINT,
+        started_at BIGINT,
+        finished_at BIGINT,
+        updated_at BIGINT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS submission_items (
+        submission_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        ordinal INTEGER NOT NULL,
+        asset_type TEXT NOT NULL,
+        role TEXT,
+        source TEXT NOT NULL,
+        asset_id TEXT,
+        group_id TEXT,
+        submitted_at BIGINT NOT NULL,
+        model TEXT NOT NULL,
+        outcome TEXT,
+        tokens BIGINT,
+        PRIMARY KEY (submission_id, position)
+    )""",
+    """CREATE TABLE IF NOT EXISTS status_events (
+        submission_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        progress INTEGER,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (submission_id, status)
+    )""",
+    """CREATE TABLE IF NOT EXISTS assets (
+        asset_id TEXT PRIMARY KEY,
+        name TEXT,
+        asset_type TEXT,
+        status TEXT,
+        group_id TEXT,
+        error_code TEXT,
+        error_message TEXT,
+        created_at BIGINT,
+        first_seen_at BIGINT NOT NULL,
+        last_seen_at BIGINT NOT NULL,
+        deleted_at BIGINT
+    )""",
+    """CREATE TABLE IF NOT EXISTS asset_groups (
+        group_id TEXT PRIMARY KEY,
+        name TEXT,
+        group_type TEXT,
+        created_at BIGINT,
+        first_seen_at BIGINT NOT NULL,
+        last_seen_at BIGINT NOT NULL,
+        deleted_at BIGINT
+    )""",
+)
+
+INDEXES: Final[tuple[str, ...]] = (
+    "CREATE INDEX IF NOT EXISTS submissions_task ON submissions (task_id)",
+    "CREATE INDEX IF NOT EXISTS submissions_time ON submissions (submitted_at)",
+    "CREATE INDEX IF NOT EXISTS submissions_status ON submissions (status)",
+    "CREATE INDEX IF NOT EXISTS items_asset ON submission_items (asset_id)",
+    "CREATE INDEX IF NOT EXISTS items_time ON submission_items (submitted_at)",
+    "CREATE INDEX IF NOT EXISTS assets_group ON assets (group_id)",
+)
+
+STATEMENTS: Final = TABLES + INDEXES

@@ -1,0 +1,424 @@
+"""The usage ledger: every video submission, written before it is sent and followed to its end.
+
+:class:`Ledger` implements :class:`orca_nb.client.hooks.VideoLedger`, so ``Orca(ledger=...)``
+records each submission; it also keeps asset/group snapshots for the reports.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from orca_nb import wire
+from orca_nb.ledger.backends import Database
+from orca_nb.ledger.location import connect
+from orca_nb.ledger.records import (
+    TaskState,
+    parse_asset,
+    parse_group,
+    parse_request,
+    parse_task,
+)
+from orca_nb.ledger.schema import STATUS_REJECTED, STATUS_SUBMITTING
+
+#: Statuses after which a submission never changes again.
+TERMINAL_STATUSES: frozenset[str] = wire.TERMINAL_TASK_STATUSES | {STATUS_REJECTED}
+_TERMINAL_SQL = ", ".join(f"'{s}'" for s in sorted(TERMINAL_STATUSES))
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """A submission the server accepted whose task has not reached a terminal status."""
+
+    submission_id: str
+    task_id: str
+    status: str
+    model: str
+    submitter: str
+    base_url: str
+    submitted_at: datetime
+
+
+class Ledger:
+    """A durable record of video submissions (SQLite or PostgreSQL, see :func:`open_ledger`).
+
+    ``clock`` returns unix seconds; tests and the workload generator pass their own.
+    """
+
+    def __init__(self, database: Database, *, clock: Callable[[], float] = time.time) -> None:
+        self.database = database
+        self._clock = clock
+
+    @property
+    def url(self) -> str:
+        """The URL this ledger was opened from (a PostgreSQL password is never shown)."""
+        return self.database.url
+
+    # ------------------------------------------------------------------ VideoLedger hooks
+    def before_submit(self, body: Mapping[str, Any], *, submitter: str, base_url: str) -> str:
+        """Record an intended submission durably; return its new submission id."""
+        if submitter.startswith(wire.KEY_PREFIX):
+            raise ValueError("submitter must be a key label (hooks.key_label), never the key")
+        request = parse_request(body)
+        now = self._now_ms()
+        submission_id = "sub-" + uuid.uuid4().hex
+        groups = self._groups_of([i.asset_id for i in request.items if i.asset_id])
+        statements: list[tuple[str, Sequence[Any]]] = [
+            (
+                "INSERT INTO submissions (id, task_id, submitter, base_url, model, prompt, params,"
+                " mode, ratio, resolution, duration, generate_audio, n_items, status, progress,"
+                " submitted_at, updated_at)"
+                " VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                (
+                    submission_id,
+                    submitter,
+                    base_url,
+                    request.model,
+                    request.prompt,
+                    request.params,
+                    request.mode,
+                    request.ratio,
+                    request.resolution,
+                    request.duration,
+                    None if request.generate_audio is None else int(request.generate_audio),
+                    len(request.items),
+                    STATUS_SUBMITTING,
+                    now,
+                    now,
+                ),
+            ),
+            _event(submission_id, STATUS_SUBMITTING, 0, now),
+        ]
+        statements += [
+            (
+                "INSERT INTO submission_items (submission_id, position, ordinal, asset_type, role,"
+                " source, asset_id, group_id, submitted_at, model)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    submission_id,
+                    item.position,
+                    item.ordinal,
+                    item.asset_type,
+                    item.role,
+                    item.source,
+                    item.asset_id,
+                    groups.get(item.asset_id or ""),
+                    now,
+                    request.model,
+                ),
+            )
+            for item in request.items
+        ]
+        self.database.write(statements)
+        return submission_id
+
+    def after_submit(self, submission_id: str, task: Mapping[str, Any]) -> None:
+        """Record the task the server created for a submission."""
+        state = parse_task(task)
+        now = self._now_ms()
+        current = self._status_of(submission_id)
+        if current is None:
+            raise KeyError(f"no submission {submission_id!r} in ledger {self.url}")
+        accepted = (
+            "UPDATE submissions SET accepted_at = COALESCE(accepted_at, ?) WHERE id = ?",
+            (now, submission_id),
+        )
+        status = state.status or "queued"
+        self._apply(submission_id, current, _with_status(state, status), now, extra=[accepted])
+
+    def submit_failed(self, submission_id: str, *, code: str | None, message: str) -> None:
+        """Record that the submission was refused, or that its outcome cannot be known."""
+        now = self._now_ms()
+        current = self._status_of(submission_id)
+        if current is None:
+            raise KeyError(f"no submission {submission_id!r} in ledger {self.url}")
+        state = parse_task({"status": STATUS_REJECTED, "error": {"code": code, "message": message}})
+        self._apply(submission_id, current, state, now)
+
+    def on_task(self, task: Mapping[str, Any]) -> None:
+        """Record a fetched task state; tasks this ledger never saw submitted are ignored."""
+        state = parse_task(task)
+        if not state.task_id:
+            return
+        _, rows = self.database.query(
+            "SELECT id, status FROM submissions WHERE task_id = ? ORDER BY submitted_at DESC",
+            (state.task_id,),
+        )
+        if rows:
+            self._apply(str(rows[0][0]), str(rows[0][1]), state, self._now_ms())
+
+    # ------------------------------------------------------------------ snapshots
+    def snapshot_assets(self, assets: Iterable[Any] = (), groups: Iterable[Any] = ()) -> int:
+        """Remember assets' and groups' name, kind, status (and an asset's group).
+
+        Items are dicts with the wire's PascalCase keys (``Id``, ``Name``, ``AssetType``,
+        ``Status``, ``GroupId``, ``Error``, ``GroupType``, ``CreateTime``) or client models.
+        Returns how many snapshots were written.
+        """
+        now = self._now_ms()
+        asset_rows = [parse_asset(a) for a in assets]
+        group_rows = [parse_group(g) for g in groups]
+        statements: list[tuple[str, Sequence[Any]]] = []
+        for a in asset_rows:
+            statements.append(
+                (
+                    "INSERT INTO assets (asset_id, name, asset_type, status, group_id, error_code,"
+                    " error_message, created_at, first_seen_at, last_seen_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (asset_id) DO UPDATE SET"
+                    " name = COALESCE(excluded.name, assets.name),"
+                    " asset_type = COALESCE(excluded.asset_type, assets.asset_type),"
+                    " status = COALESCE(excluded.status, assets.status),"
+                    " group_id = COALESCE(excluded.group_id, assets.group_id),"
+                    " error_code = excluded.error_code, error_message = excluded.error_message,"
+                    " created_at = COALESCE(excluded.created_at, assets.created_at),"
+                    " last_seen_at = excluded.last_seen_at",
+                    (
+                        a.asset_id,
+                        a.name,
+                        a.asset_type,
+                        a.status,
+                        a.group_id,
+                        a.error_code,
+                        a.error_message,
+                        a.created_at,
+                        now,
+                        now,
+                    ),
+                )
+            )
+            if a.group_id:
+                statements.append(
+                    (
+                        "UPDATE submission_items SET group_id = ?"
+                        " WHERE asset_id = ? AND group_id IS NULL",
+                        (a.group_id, a.asset_id),
+                    )
+                )
+        for g in group_rows:
+            statements.append(
+                (
+                    "INSERT INTO asset_groups (group_id, name, group_type, created_at,"
+                    " first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (group_id) DO UPDATE SET"
+                    " name = COALESCE(excluded.name, asset_groups.name),"
+                    " group_type = COALESCE(excluded.group_type, asset_groups.group_type),"
+                    " created_at = COALESCE(excluded.created_at, asset_groups.created_at),"
+                    " last_seen_at = excluded.last_seen_at",
+                    (g.group_id, g.name, g.group_type, g.created_at, now, now),
+                )
+            )
+        if statements:
+            self.database.write(statements)
+        return len(asset_rows) + len(group_rows)
+
+    def mark_deleted(self, *, asset_ids: Iterable[str] = (), group_ids: Iterable[str] = ()) -> None:
+        """Record that assets or groups were deleted (their snapshots stay for the reports).
+
+        Deleting a group deletes its assets too (the API cascades).
+        """
+        now = self._now_ms()
+        statements: list[tuple[str, Sequence[Any]]] = [
+            (
+                "UPDATE assets SET deleted_at = COALESCE(deleted_at, ?) WHERE asset_id = ?",
+                (now, asset_id),
+            )
+            for asset_id in asset_ids
+        ]
+        for group_id in group_ids:
+            statements.append(
+                (
+                    "UPDATE asset_groups SET deleted_at = COALESCE(deleted_at, ?)"
+                    " WHERE group_id = ?",
+                    (now, group_id),
+                )
+            )
+            statements.append(
+                (
+                    "UPDATE assets SET deleted_at = COALESCE(deleted_at, ?) WHERE group_id = ?",
+                    (now, group_id),
+                )
+            )
+        if statements:
+            self.database.write(statements)
+
+    # ------------------------------------------------------------------ reading
+    def unfinished(self) -> list[Unfinished]:
+        """Accepted submissions whose task is not terminal yet, oldest first."""
+        _, rows = self.database.query(
+            "SELECT id, task_id, status, model, submitter, base_url, submitted_at"
+            f" FROM submissions WHERE task_id IS NOT NULL AND status NOT IN ({_TERMINAL_SQL})"
+            " ORDER BY submitted_at, id"
+        )
+        return [Unfinished(r[0], r[1], r[2], r[3], r[4], r[5], _datetime(int(r[6]))) for r in rows]
+
+    def submission(self, submission_id: str) -> dict[str, Any] | None:
+        """One submission as a dict (times as UTC datetimes) with its ``items`` and ``events``."""
+        names, rows = self.database.query(
+            "SELECT * FROM submissions WHERE id = ?", (submission_id,)
+        )
+        if not rows:
+            return None
+        record = {
+            n: (_datetime(v) if n.endswith("_at") and v is not None else v)
+            for n, v in zip(names, rows[0], strict=True)
+        }
+        item_names, items = self.database.query(
+            "SELECT * FROM submission_items WHERE submission_id = ? ORDER BY position",
+            (submission_id,),
+        )
+        record["items"] = [dict(zip(item_names, i, strict=True)) for i in items]
+        _, events = self.database.query(
+            "SELECT status, at FROM status_events WHERE submission_id = ? ORDER BY at, status",
+            (submission_id,),
+        )
+        record["events"] = [(str(s), _datetime(int(at))) for s, at in events]
+        return record
+
+    def count(self) -> int:
+        """How many submissions the ledger holds."""
+        _, rows = self.database.query("SELECT COUNT(*) FROM submissions")
+        return int(rows[0][0])
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self.database.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Ledger({self.database!r})"
+
+    # ------------------------------------------------------------------ internals
+    def _now_ms(self) -> int:
+        return round(self._clock() * 1000)
+
+    def _status_of(self, submission_id: str) -> str | None:
+        _, rows = self.database.query(
+            "SELECT status FROM submissions WHERE id = ?", (submission_id,)
+        )
+        return str(rows[0][0]) if rows else None
+
+    def _groups_of(self, asset_ids: Sequence[str]) -> dict[str, str]:
+        if not asset_ids:
+            return {}
+        marks = ", ".join("?" for _ in asset_ids)
+        _, rows = self.database.query(
+            f"SELECT asset_id, group_id FROM assets WHERE asset_id IN ({marks})"
+            " AND group_id IS NOT NULL",
+            tuple(asset_ids),
+        )
+        return {str(a): str(g) for a, g in rows}
+
+    def _apply(
+        self,
+        submission_id: str,
+        current: str,
+        state: TaskState,
+        now: int,
+        *,
+        extra: Sequence[tuple[str, Sequence[Any]]] = (),
+    ) -> None:
+        """Write one observed state; a terminal submission never changes status again."""
+        status = state.status
+        if current in TERMINAL_STATUSES or status == current:
+            status = None  # nothing new to record about the status
+        terminal = status in TERMINAL_STATUSES
+        progress = 100 if status == "succeeded" and state.progress is None else state.progress
+        started = state.started_at or (now if status == "running" else None)
+        finished = state.finished_at or (now if terminal else None)
+        expires = state.video_url_expires_at
+        if state.video_url and expires is None:
+            expires = (finished or now) + wire.VIDEO_URL_TTL_SECONDS * 1000
+        statements: list[tuple[str, Sequence[Any]]] = list(extra)
+        statements.append(
+            (
+                "UPDATE submissions SET"
+                " task_id = COALESCE(?, task_id),"
+                f" status = CASE WHEN status IN ({_TERMINAL_SQL}) THEN status"
+                " ELSE COALESCE(?, status) END,"
+                " progress = COALESCE(?, progress),"
+                " error_code = COALESCE(?, error_code),"
+                " error_message = COALESCE(?, error_message),"
+                " completion_tokens = COALESCE(?, completion_tokens),"
+                " total_tokens = COALESCE(?, total_tokens),"
+                " video_url = COALESCE(?, video_url),"
+                " video_url_expires_at = COALESCE(?, video_url_expires_at),"
+                " resolution = COALESCE(?, resolution),"
+                " duration = COALESCE(?, duration),"
+                " started_at = COALESCE(started_at, ?),"
+                " finished_at = COALESCE(finished_at, ?),"
+                " updated_at = ?"
+                " WHERE id = ?",
+                (
+                    state.task_id,
+                    status,
+                    progress,
+                    state.error_code,
+                    state.error_message,
+                    state.completion_tokens,
+                    state.total_tokens,
+                    state.video_url,
+                    expires,
+                    state.resolution,
+                    state.duration,
+                    started,
+                    finished if terminal else None,
+                    now,
+                    submission_id,
+                ),
+            )
+        )
+        if status is not None:
+            at = (finished if terminal else started if status == "running" else None) or now
+            if status == "running" or (terminal and status != STATUS_REJECTED):
+                # A task first seen already running/finished also passed through queued.
+                statements.append(_event(submission_id, "queued", None, min(at, now)))
+            statements.append(_event(submission_id, status, progress, at))
+        if terminal:
+            statements.append(
+                (
+                    "UPDATE submission_items SET outcome = ?,"
+                    " tokens = (SELECT total_tokens FROM submissions WHERE id = ?)"
+                    " WHERE submission_id = ?",
+                    (status, submission_id, submission_id),
+                )
+            )
+        self.database.write(statements)
+
+
+def open_ledger(
+    url: str | os.PathLike[str] | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
+    durable: bool = True,
+) -> Ledger:
+    """Open (creating if needed) the ledger a URL names; ``None`` means the default ledger.
+
+    See :func:`orca_nb.ledger.location.connect` for the accepted URLs.
+    """
+    return Ledger(connect(url, durable=durable), clock=clock)
+
+
+def _with_status(state: TaskState, status: str) -> TaskState:
+    return replace(state, status=status)
+
+
+def _event(submission_id: str, status: str, progress: int | None, at: int) -> tuple[str, Any]:
+    return (
+        "INSERT INTO status_events (submission_id, status, progress, at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (submission_id, status) DO NOTHING",
+        (submission_id, status, progress, at),
+    )
+
+
+def _datetime(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
