@@ -1,0 +1,234 @@
+"""The one place the widgets call the client (``orca_nb.client.AsyncOrca``).
+
+Every request the panels make goes through :class:`Gateway`: paging at the largest page size,
+fetching every page of a list at bounded concurrency, and turning models into rows. Media bytes
+for thumbnails and the result video are fetched here too, by the kernel, so the browser never
+needs to reach a URL only the kernel can reach.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import httpx
+
+from orca_nb import wire
+from orca_nb.widgets.rows import (
+    AssetRow,
+    GroupRow,
+    SessionRow,
+    TaskRow,
+    asset_from,
+    group_from,
+    session_from,
+    task_from,
+)
+from orca_nb.widgets.tasks import gather_all
+
+T = TypeVar("T")
+
+#: Requests in flight at once when the client does not say how many it allows.
+DEFAULT_CONCURRENCY = 8
+#: Group kinds as the list endpoints' ``group_type`` query takes them (both are always listed).
+GROUP_KINDS: tuple[str, ...] = tuple(wire.GROUP_TYPE_QUERY_TO_WIRE)
+
+PageFetch = Callable[[int], Awaitable[tuple[list[T], int]]]
+
+
+def client_concurrency(client: Any) -> int:
+    """How many requests the client runs at once (its own setting if it has one)."""
+    for name in ("max_concurrency", "concurrency"):
+        value = getattr(client, name, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return DEFAULT_CONCURRENCY
+
+
+def _page(result: Any) -> tuple[list[Any], int]:
+    items = getattr(result, "items", None)
+    if items is None and isinstance(result, dict):
+        items = result.get("Items", [])
+        total = result.get("TotalCount", len(items))
+    else:
+        total = getattr(result, "total_count", None)
+    items = list(items or [])
+    return items, int(total if total is not None else len(items))
+
+
+class Gateway:
+    """Requests for the widgets, over one ``AsyncOrca`` client.
+
+    ``concurrency`` bounds requests in flight (default: the client's own setting);
+    ``page_size`` defaults to ``wire.MAX_PAGE_SIZE`` so lists take the fewest requests.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        concurrency: int | None = None,
+        page_size: int = wire.MAX_PAGE_SIZE,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        if page_size < 1 or page_size > wire.MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be 1..{wire.MAX_PAGE_SIZE}, got {page_size}")
+        self.client = client
+        self.concurrency = concurrency or client_concurrency(client)
+        self.page_size = page_size
+        self._http = http
+        self._limit: asyncio.Semaphore | None = None
+        self.requests = 0  # requests sent through this gateway (for tests and benchmarks)
+
+    # ------------------------------------------------------------------ plumbing
+    async def _call(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        if self._limit is None:
+            self._limit = asyncio.Semaphore(self.concurrency)
+        async with self._limit:
+            self.requests += 1
+            return await fn(*args, **kwargs)
+
+    async def list_all(self, fetch: PageFetch[T]) -> list[T]:
+        """Every item of a paged list: page 1 first (for the total), then the rest at once."""
+        first, total = await fetch(1)
+        pages = max(1, math.ceil(total / self.page_size))
+        rest = await gather_all(*(fetch(n) for n in range(2, pages + 1)))
+        out = list(first)
+        for items, _ in rest:
+            out.extend(items)
+        return out
+
+    # ------------------------------------------------------------------ groups
+    def groups_page(self, kind: str) -> PageFetch[GroupRow]:
+        """A page fetcher for groups of one kind (``aigc`` or ``real_human``)."""
+
+        async def fetch(page: int) -> tuple[list[GroupRow], int]:
+            result = await self._call(
+                self.client.groups.list,
+                group_type=kind,
+                page_number=page,
+                page_size=self.page_size,
+            )
+            items, total = _page(result)
+            return [group_from(g) for g in items], total
+
+        return fetch
+
+    async def all_groups(self) -> list[GroupRow]:
+        """Every group of both kinds."""
+        parts = await gather_all(*(self.list_all(self.groups_page(k)) for k in GROUP_KINDS))
+        return [g for part in parts for g in part]
+
+    async def create_group(self, name: str, description: str = "") -> str:
+        """Create a virtual (AIGC) group; returns its id."""
+        created = await self._call(self.client.groups.create, name=name, description=description)
+        return str(getattr(created, "id", None) or created["Id"])
+
+    async def update_group(self, group_id: str, *, name: str, description: str) -> None:
+        """Rename a group / change its description."""
+        await self._call(self.client.groups.update, group_id, name=name, description=description)
+
+    async def delete_group(self, group_id: str) -> None:
+        """Delete a group (the server deletes its assets too)."""
+        await self._call(self.client.groups.delete, group_id)
+
+    async def get_group(self, group_id: str) -> GroupRow:
+        """One group."""
+        return group_from(await self._call(self.client.groups.get, group_id))
+
+    # ------------------------------------------------------------------ assets
+    def assets_page(
+        self,
+        kind: str,
+        *,
+        statuses: Sequence[str] | None = None,
+        group_id: str | None = None,
+    ) -> PageFetch[AssetRow]:
+        """A page fetcher for assets of one group kind, optionally by status or group."""
+        extra: dict[str, Any] = {}
+        if statuses:
+            extra["statuses"] = list(statuses)
+        if group_id:
+            extra["group_id"] = group_id
+
+        async def fetch(page: int) -> tuple[list[AssetRow], int]:
+            result = await self._call(
+                self.client.assets.list,
+                group_type=kind,
+                page_number=page,
+                page_size=self.page_size,
+                **extra,
+            )
+            items, total = _page(result)
+            return [asset_from(a) for a in items], total
+
+        return fetch
+
+    async def all_assets(self, *, statuses: Sequence[str] | None = None) -> list[AssetRow]:
+        """Every asset of both group kinds (optionally only some statuses)."""
+        parts = await gather_all(
+            *(self.list_all(self.assets_page(k, statuses=statuses)) for k in GROUP_KINDS)
+        )
+        return [a for part in parts for a in part]
+
+    async def get_asset(self, asset_id: str) -> AssetRow:
+        """One asset (fresh status)."""
+        return asset_from(await self._call(self.client.assets.get, asset_id))
+
+    async def upload_asset(self, *, group_id: str, url: str, asset_type: str, name: str) -> str:
+        """Register media by URL into a group; returns the new asset id."""
+        created = await self._call(
+            self.client.assets.upload,
+            group_id=group_id,
+            url=url,
+            asset_type=asset_type,
+            name=name or None,
+        )
+        return str(getattr(created, "id", None) or created["Id"])
+
+    async def delete_asset(self, asset_id: str) -> None:
+        """Delete one asset."""
+        await self._call(self.client.assets.delete, asset_id)
+
+    # ------------------------------------------------------------------ sessions and videos
+    async def start_session(self) -> SessionRow:
+        """Start a real-human verification session."""
+        return session_from(await self._call(self.client.real_human.start_session))
+
+    async def get_session(self, session_id: str) -> SessionRow:
+        """The session's current status (and group id once verified)."""
+        return session_from(await self._call(self.client.real_human.get_session, session_id))
+
+    async def create_video(self, body: dict[str, Any]) -> TaskRow:
+        """Submit a Seedance request body exactly as built by ``compose.build_request``."""
+        return task_from(await self._call(self.client.videos.create, **body))
+
+    async def get_video(self, task_id: str) -> TaskRow:
+        """The task's status, progress and (when done) result link."""
+        return task_from(await self._call(self.client.videos.get, task_id))
+
+    # ------------------------------------------------------------------ media bytes (kernel side)
+    async def fetch_bytes(self, url: str, *, limit: int = 64 * wire.MB) -> bytes:
+        """Download media the kernel can reach (signed asset URL, result video)."""
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"only http(s) media can be fetched, got {url[:40]!r}")
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=30.0, follow_redirects=True)
+        async with self._http.stream("GET", url) as response:
+            response.raise_for_status()
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise ValueError(f"media larger than {limit} bytes: {url[:60]}")
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def aclose(self) -> None:
+        """Close the media HTTP client (the API client stays the caller's)."""
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None

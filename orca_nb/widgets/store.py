@@ -1,0 +1,390 @@
+"""The live store: one refresher per client, shared by every panel.
+
+:class:`LiveStore` keeps the library (groups, assets), the video tasks and the verification
+sessions it follows as plain rows, and tells its listeners exactly which rows changed. Its
+refresher is a task on the kernel's own asyncio loop (never a thread, never nest-asyncio):
+
+* often (``fast_interval``) it polls only what can still change: ``Processing`` assets, tasks
+  not yet finished, pending sessions; with nothing in flight it sleeps until the next full pass;
+* rarely (``slow_interval``) or on demand (:meth:`request_refresh`, :meth:`refresh`) it lists
+  everything, at the largest page size and the client's concurrency;
+* on errors it backs off (doubling up to ``max_backoff``, or the server's ``Retry-After``) and
+  exposes the error and advice in :attr:`status`; :meth:`pause` / :meth:`resume`;
+* it starts when the first panel attaches and stops when the last one detaches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from orca_nb import wire
+from orca_nb.widgets.advice import describe_error
+from orca_nb.widgets.gateway import Gateway
+from orca_nb.widgets.rows import AssetRow, Diff, GroupRow, SessionRow, TaskRow, diff
+from orca_nb.widgets.tasks import gather_all
+
+log = logging.getLogger(__name__)
+
+Table = Literal["groups", "assets", "tasks", "sessions", "status"]
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """What the refresher is doing, for the views' status line."""
+
+    running: bool = False
+    paused: bool = False
+    loading: bool = False
+    loaded: bool = False
+    error: str = ""
+    advice: str = ""
+    consecutive_errors: int = 0
+    retry_in: float = 0.0
+    last_refresh: float = 0.0  # time.time() of the last successful pass
+    requests: int = 0
+
+
+@dataclass(frozen=True)
+class StoreChange:
+    """One notification: which table changed and which keys (empty diff for ``status``)."""
+
+    table: Table
+    diff: Diff[str]
+
+
+Listener = Callable[[StoreChange], None]
+
+_STORES: weakref.WeakKeyDictionary[Any, LiveStore] = weakref.WeakKeyDictionary()
+
+
+class LiveStore:
+    """Shared, diffed, self-refreshing view of one client's library, tasks and sessions."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        fast_interval: float = 2.0,
+        slow_interval: float = 60.0,
+        max_backoff: float = 60.0,
+        concurrency: int | None = None,
+        page_size: int = wire.MAX_PAGE_SIZE,
+        asset_cap: int | None = None,
+        gateway: Gateway | None = None,
+    ) -> None:
+        if fast_interval <= 0 or slow_interval < fast_interval:
+            raise ValueError("need 0 < fast_interval <= slow_interval")
+        self.gateway = gateway or Gateway(client, concurrency=concurrency, page_size=page_size)
+        self.client = client
+        self.fast_interval = fast_interval
+        self.slow_interval = slow_interval
+        self.max_backoff = max_backoff
+        cap = asset_cap or getattr(client, "asset_cap", None)
+        self.asset_cap: int = cap if isinstance(cap, int) and cap > 0 else wire.DEFAULT_ASSET_CAP
+        self.groups: dict[str, GroupRow] = {}
+        self.assets: dict[str, AssetRow] = {}
+        self.tasks: dict[str, TaskRow] = {}
+        self.sessions: dict[str, SessionRow] = {}
+        self.status = StoreStatus()
+        self._listeners: list[Listener] = []
+        self._panels: set[int] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._wake: asyncio.Event | None = None
+        self._lock: asyncio.Lock | None = None
+        self._full_due = True
+        self._next_full = 0.0
+
+    # ------------------------------------------------------------------ registry
+    @classmethod
+    def for_client(cls, client: Any, **options: Any) -> LiveStore:
+        """The one store of ``client`` (created on first use with ``options``)."""
+        store = _STORES.get(client)
+        if store is None:
+            store = cls(client, **options)
+            _STORES[client] = store
+        return store
+
+    # ------------------------------------------------------------------ listeners and panels
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` on every change; returns the function that unsubscribes it."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def attach(self, panel: object) -> None:
+        """Count ``panel`` as open; the first one starts the refresher (on a running loop)."""
+        self._panels.add(id(panel))
+        self.start()
+
+    def detach(self, panel: object) -> None:
+        """Count ``panel`` as closed; after the last one the refresher stops."""
+        self._panels.discard(id(panel))
+        if not self._panels:
+            self.stop()
+
+    @property
+    def panels(self) -> int:
+        """How many panels are attached."""
+        return len(self._panels)
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def running(self) -> bool:
+        """True while the refresher task is alive."""
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> bool:
+        """Start the refresher on the running loop; False (and no error) if there is none."""
+        if self.running:
+            return True
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        self._wake = asyncio.Event()
+        self._task = loop.create_task(self._run(), name="orca_nb-live-store")
+        self._set_status(running=True)
+        return True
+
+    def stop(self) -> None:
+        """Cancel the refresher (rows stay; :meth:`start` resumes polling)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._task = None
+        self._set_status(running=False)
+
+    async def aclose(self) -> None:
+        """Stop and wait for the refresher to finish; close the media HTTP client."""
+        task = self._task
+        self.stop()
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.gateway.aclose()
+
+    def pause(self) -> None:
+        """Stop polling until :meth:`resume` (the task stays, idle)."""
+        self._set_status(paused=True)
+
+    def resume(self) -> None:
+        """Resume polling; the next pass runs at once."""
+        self._set_status(paused=False)
+        self._poke()
+
+    def request_refresh(self, *, full: bool = True) -> None:
+        """Ask the refresher for a pass now (a full listing when ``full``)."""
+        if full:
+            self._full_due = True
+        self._poke()
+
+    def _poke(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    # ------------------------------------------------------------------ what is in flight
+    @property
+    def in_flight(self) -> bool:
+        """True when something can still change by itself (worth polling often)."""
+        return (
+            any(a.status == "Processing" for a in self.assets.values())
+            or any(t.status not in wire.TERMINAL_TASK_STATUSES for t in self.tasks.values())
+            or any(s.status == "pending" for s in self.sessions.values())
+        )
+
+    # ------------------------------------------------------------------ passes
+    async def refresh(self, *, full: bool = True) -> None:
+        """One pass now: everything (``full``) or only what is in flight. Raises on failure."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            self._set_status(loading=True)
+            try:
+                if full:
+                    await self._full_pass()
+                else:
+                    await self._fast_pass()
+            finally:
+                self._set_status(loading=False, requests=self.gateway.requests)
+
+    async def _full_pass(self) -> None:
+        groups_job = asyncio.ensure_future(self.gateway.all_groups())
+        try:
+            assets = await self.gateway.all_assets()
+            groups = await groups_job
+        except BaseException:
+            groups_job.cancel()
+            await asyncio.gather(groups_job, return_exceptions=True)
+            raise
+        self._apply("groups", {g.id: g for g in groups}, replace_all=True)
+        self._apply("assets", {a.id: a for a in assets}, replace_all=True)
+        await self._fast_pass(assets_too=False)
+        self._full_due = False
+        self._next_full = time.monotonic() + self.slow_interval
+        self._set_status(loaded=True)
+
+    async def _fast_pass(self, *, assets_too: bool = True) -> None:
+        jobs: list[Any] = []
+        if assets_too and any(a.status == "Processing" for a in self.assets.values()):
+            jobs.append(self._poll_processing())
+        jobs += [
+            self._poll_task(t.id)
+            for t in self.tasks.values()
+            if t.status not in wire.TERMINAL_TASK_STATUSES
+        ]
+        jobs += [self._poll_session(s.id) for s in self.sessions.values() if s.status == "pending"]
+        await gather_all(*jobs)
+
+    async def _poll_processing(self) -> None:
+        before = {k for k, a in self.assets.items() if a.status == "Processing"}
+        now = {a.id: a for a in await self.gateway.all_assets(statuses=["Processing"])}
+        left = sorted(before - now.keys())
+        finals = await gather_all(*(self._get_asset_or_none(i) for i in left))
+        gone = {i for i, row in zip(left, finals, strict=True) if row is None}
+        now.update({row.id: row for row in finals if row is not None})
+        self._apply("assets", now, removed=gone)
+
+    async def _get_asset_or_none(self, asset_id: str) -> AssetRow | None:
+        try:
+            return await self.gateway.get_asset(asset_id)
+        except Exception as exc:
+            if getattr(exc, "status_code", None) == 404 or getattr(exc, "status", None) == 404:
+                return None
+            raise
+
+    async def _poll_task(self, task_id: str) -> None:
+        row = await self.gateway.get_video(task_id)
+        self._apply("tasks", {task_id: replace(row, id=task_id)})
+
+    async def _poll_session(self, session_id: str) -> None:
+        row = await self.gateway.get_session(session_id)
+        old = self.sessions.get(session_id)
+        # the link is kept only while the session is pending
+        link = old.h5_link if old is not None and row.status == "pending" else ""
+        self._apply("sessions", {session_id: replace(row, id=session_id, h5_link=link)})
+        if row.status == "success" and row.group_id and row.group_id not in self.groups:
+            self.upsert_group(await self.gateway.get_group(row.group_id))
+
+    # ------------------------------------------------------------------ the refresher
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            if self.status.paused:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            full = self._full_due or time.monotonic() >= self._next_full
+            delay = self.fast_interval if self.in_flight else self.slow_interval
+            try:
+                await self.refresh(full=full)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # shown to the user, then retried with backoff
+                errors = self.status.consecutive_errors + 1
+                hint = getattr(exc, "retry_after", None)
+                backoff = min(self.max_backoff, self.fast_interval * 2 ** (errors - 1))
+                if isinstance(hint, int | float) and hint > 0:
+                    backoff = min(self.max_backoff, max(backoff, float(hint)))
+                message, advice = describe_error(exc)
+                self._set_status(
+                    error=message, advice=advice, consecutive_errors=errors, retry_in=backoff
+                )
+                delay = backoff
+            else:
+                if self.status.error or self.status.consecutive_errors:
+                    self._set_status(error="", advice="", consecutive_errors=0, retry_in=0.0)
+                self._set_status(last_refresh=time.time())
+                delay = self.fast_interval if self.in_flight else self._until_full()
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, delay))
+
+    def _until_full(self) -> float:
+        return max(0.0, min(self.slow_interval, self._next_full - time.monotonic()))
+
+    # ------------------------------------------------------------------ local updates (actions)
+    def upsert_group(self, row: GroupRow) -> None:
+        """Put one group (after a create or rename) without waiting for a pass."""
+        self._apply("groups", {row.id: row})
+
+    def remove_group(self, group_id: str) -> None:
+        """Drop a deleted group and its assets."""
+        self._apply("groups", {}, removed={group_id})
+        self._apply(
+            "assets", {}, removed={k for k, a in self.assets.items() if a.group_id == group_id}
+        )
+
+    def upsert_asset(self, row: AssetRow) -> None:
+        """Put one asset (after an upload) and poll it while it processes."""
+        self._apply("assets", {row.id: row})
+        self._poke()
+
+    def remove_asset(self, asset_id: str) -> None:
+        """Drop a deleted asset."""
+        self._apply("assets", {}, removed={asset_id})
+
+    def track_task(self, row: TaskRow) -> None:
+        """Follow a submitted video task until it finishes."""
+        self._apply("tasks", {row.id: row})
+        self._poke()
+
+    def track_session(self, row: SessionRow) -> None:
+        """Follow a verification session until it settles."""
+        self._apply("sessions", {row.id: row})
+        self._poke()
+
+    def forget_session(self, session_id: str) -> None:
+        """Drop a session (and its link) from the store."""
+        self._apply("sessions", {}, removed={session_id})
+
+    # ------------------------------------------------------------------ counts
+    def counts_by_status(self, group_id: str | None = None) -> dict[str, int]:
+        """``{status: n}`` for one group's assets (or all assets), every status present."""
+        counts = dict.fromkeys(wire.ASSET_STATUSES, 0)
+        for a in self.assets.values():
+            if group_id is None or a.group_id == group_id:
+                counts[a.status] = counts.get(a.status, 0) + 1
+        return counts
+
+    # ------------------------------------------------------------------ internals
+    def _apply(
+        self,
+        table: Literal["groups", "assets", "tasks", "sessions"],
+        rows: Mapping[str, Any],
+        *,
+        removed: Iterable[str] = (),
+        replace_all: bool = False,
+    ) -> None:
+        before: dict[str, Any] = getattr(self, table)
+        after: dict[str, Any] = dict(rows) if replace_all else {**before, **rows}
+        for key in removed:
+            after.pop(key, None)
+        change = diff(before, after)
+        if not change:
+            return
+        # keep unchanged row objects so signed URLs refresh without counting as a change
+        setattr(self, table, after)
+        self._emit(StoreChange(table, change))
+
+    def _set_status(self, **fields: Any) -> None:
+        new = replace(self.status, **fields)
+        if new != self.status:
+            self.status = new
+            self._emit(StoreChange("status", Diff()))
+
+    def _emit(self, change: StoreChange) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(change)
+            except Exception:  # a broken view must not stop the refresher
+                log.exception("live store listener failed on %s", change.table)
