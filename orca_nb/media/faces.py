@@ -15,8 +15,8 @@ our own sample media follow (drawn by :mod:`orca_nb.media.synth`):
   it so its longer side is at most :data:`WORK_SIDE` px, mark the pixels of marker colour, group
   them into 8-connected blobs, and keep each blob of at least :data:`MIN_RING_PIXELS` pixels that
   is ring-shaped: a roughly round bounding box whose centre is mostly *not* marker colour. The
-  face's colour is the median of the pixels inside the ring. Labels come back ordered top to
-  bottom, then left to right.
+  face's colour is the median of the pixels inside the ring. Labels come back ordered left to
+  right (by the centre of each face).
 
 So a photo, a drawing without marker rings, or a filled magenta shape has no face (``[]``); a
 two-person sample has two labels; and the rule survives JPEG/WebP/HEIC compression, palette
@@ -126,7 +126,7 @@ def detect_faces_in_array(rgb: NDArray[np.uint8]) -> list[str]:
     for y0, y1, x0, x1, count in _blobs(mask):
         label = _ring_label(rgb, mask, y0, y1, x0, x1, count)
         if label is not None:
-            found.append(((y0 + y1) // 2, (x0 + x1) // 2, label))
+            found.append(((x0 + x1) // 2, (y0 + y1) // 2, label))
     found.sort()
     return [label for _, _, label in found]
 
@@ -202,6 +202,9 @@ def _work_pixels(data: bytes) -> NDArray[np.uint8]:
         image = _open_image(data)
     except (UnidentifiedImageError, OSError, ValueError):
         image = _first_video_frame(data)
+    factor = max(image.size) // WORK_SIDE
+    if factor > 1:
+        image = image.reduce(factor)  # a fast box average by a whole factor
     if max(image.size) > WORK_SIDE:
         scale = WORK_SIDE / max(image.size)
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
@@ -217,7 +220,7 @@ def _open_image(data: bytes) -> Image.Image:
     if image.format == "JPEG":
         image.draft("RGB", (WORK_SIDE, WORK_SIDE))  # decode at a reduced DCT scale: much faster
     image.load()
-    return image.convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 def _first_video_frame(data: bytes) -> Image.Image:
