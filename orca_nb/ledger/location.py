@@ -21,14 +21,14 @@ def default_ledger_url() -> str:
         return configured
     import platformdirs
 
-    return f"sqlite:///{platformdirs.user_data_path(_APP_NAME) / _FILE_NAME}"
+    return f"sqlite://{platformdirs.user_data_path(_APP_NAME) / _FILE_NAME}"
 
 
 def connect(url: str | os.PathLike[str] | None = None, *, durable: bool = True) -> Database:
     """Open the database a ledger URL names (see :func:`default_ledger_url` for ``None``).
 
     ``sqlite:///abs/path.sqlite3`` (everything after ``sqlite://`` is the path, so three slashes
-    give an absolute path), ``sqlite:///:memory:``, a plain file path, or
+    give an absolute path; four are accepted too), ``sqlite:///:memory:``, a plain file path, or
     ``postgresql://user:pass@host:port/dbname`` (also ``postgres://``). ``durable=False`` lets
     SQLite skip the fsync of each commit (still safe if the process is killed; not on power loss).
     """
@@ -39,6 +39,8 @@ def connect(url: str | os.PathLike[str] | None = None, *, durable: bool = True) 
         path = text[len("sqlite://") :]
         if path in ("/:memory:", ":memory:"):
             path = ":memory:"
+        elif path.startswith("//"):  # sqlite:////abs/path (SQLAlchemy's spelling)
+            path = path[1:]
         if not path:
             raise ValueError("a sqlite ledger URL needs a path: sqlite:///path/to/ledger.sqlite3")
         return SqliteDatabase(path, synchronous="FULL" if durable else "NORMAL")

@@ -28,6 +28,9 @@ from orca_nb.ledger.schema import STATUS_REJECTED, STATUS_SUBMITTING
 
 #: Statuses after which a submission never changes again.
 TERMINAL_STATUSES: frozenset[str] = wire.TERMINAL_TASK_STATUSES | {STATUS_REJECTED}
+_STATUS_ORDER = {
+    s: i for i, s in enumerate((STATUS_SUBMITTING, *wire.TASK_STATUSES, STATUS_REJECTED))
+}
 _TERMINAL_SQL = ", ".join(f"'{s}'" for s in sorted(TERMINAL_STATUSES))
 
 
@@ -276,7 +279,8 @@ class Ledger:
             "SELECT status, at FROM status_events WHERE submission_id = ? ORDER BY at, status",
             (submission_id,),
         )
-        record["events"] = [(str(s), _datetime(int(at))) for s, at in events]
+        ordered = sorted(events, key=lambda e: (int(e[1]), _STATUS_ORDER.get(str(e[0]), 99)))
+        record["events"] = [(str(s), _datetime(int(at))) for s, at in ordered]
         return record
 
     def count(self) -> int:
