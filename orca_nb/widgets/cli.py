@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import webbrowser
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -118,32 +118,88 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _descendants(pid: int) -> list[int]:
+    """Ids of every live process below `pid` (Linux /proc; empty elsewhere)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # the command name (field 2) may hold spaces; fields after its ")" are fixed
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+    found: list[int] = []
+    frontier = [pid]
+    while frontier:
+        parent = frontier.pop()
+        kids = [child for child, ppid in parents.items() if ppid == parent]
+        found.extend(kids)
+        frontier.extend(kids)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _stop(proc: subprocess.Popen[bytes]) -> int:
-    """Ask the server's process group to stop (Jupyter then shuts its kernels down); kill if slow."""
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
-        if proc.poll() is not None:
-            break
+    """Stop the server's process group and the kernels it started (each in its own session):
+    SIGTERM first, SIGKILL for whatever is still there after a bounded wait."""
+    kernels = _descendants(proc.pid)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=STOP_TIMEOUT_SECONDS / 3)
-    return proc.wait(timeout=STOP_TIMEOUT_SECONDS)
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=STOP_TIMEOUT_SECONDS)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        left = [pid for pid in kernels if _alive(pid)]
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + 3.0
+        while left and time.monotonic() < deadline:
+            time.sleep(0.1)
+            left = [pid for pid in left if _alive(pid)]
+    return proc.returncode
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def run(launch: Launch, *, open_browser: bool = True) -> int:
-    """Start the server, print its URL once it listens, open a browser, wait until it ends."""
-    proc = subprocess.Popen(launch.argv, cwd=launch.cwd, env=dict(launch.env),
-                            start_new_session=True)  # fmt: skip
+    """Start the server, print its URL once it listens, open a browser, wait until it ends.
+
+    Ctrl+C or SIGTERM stops the server and its kernels (bounded waits) and returns 0.
+    """
+    with contextlib.suppress(ValueError):  # only the main thread may set signal handlers
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+    proc = subprocess.Popen(
+        launch.argv,
+        cwd=launch.cwd,
+        env=dict(launch.env),
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not _port_open(launch.port):
             if proc.poll() is not None:
-                print(f"orca-nb studio: the {launch.mode} server exited ({proc.returncode})",
-                      file=sys.stderr)  # fmt: skip
+                print(f"orca-nb studio: the {launch.mode} server exited", file=sys.stderr)
                 return proc.returncode or 1
             if time.monotonic() > deadline:
-                print(f"orca-nb studio: no answer on port {launch.port} after "
-                      f"{START_TIMEOUT_SECONDS:.0f}s; stopping", file=sys.stderr)  # fmt: skip
+                print(
+                    f"orca-nb studio: no answer on port {launch.port} after "
+                    f"{START_TIMEOUT_SECONDS:.0f}s; stopping",
+                    file=sys.stderr,
+                )
                 _stop(proc)
                 return 1
             time.sleep(0.2)
@@ -188,7 +244,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--lab", action="store_true", help="open in JupyterLab (the default)")
     which.add_argument("--voila", action="store_true", help="open as a Voilà page (no code)")
-    parser.add_argument("--port", type=_port, default=None, help="port on 127.0.0.1 (default: free)")
+    parser.add_argument(
+        "--port", type=_port, default=None, help="port on 127.0.0.1 (default: free)"
+    )
     parser.add_argument("--no-browser", action="store_true", help="only print the URL")
     parser.add_argument("--notebook", default=None, help=argparse.SUPPRESS)
     parser.set_defaults(func=_main)
@@ -205,4 +263,4 @@ def _port(text: str) -> int:
     return value
 
 
-__all__: Sequence[str] = ("Launch", "add_parser", "build_launch", "find_notebook", "run")
+__all__ = ["Launch", "add_parser", "build_launch", "find_notebook", "run"]

@@ -152,7 +152,7 @@ class _RealHuman(_Resource):
 
 
 class _Videos(_Resource):
-    async def create(self, **body: Any) -> VideoTask:
+    async def create(self, body: dict[str, Any]) -> VideoTask:
         await self._enter("videos.create")
         tid = _id("task")
         task = VideoTask(id=tid, status="queued", progress=0, model=body.get("model"))

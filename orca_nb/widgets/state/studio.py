@@ -1,0 +1,174 @@
+"""Studio state: parameters, submit (one task per click burst), the current task, run history.
+
+The exact request JSON of every run is kept so it can be copied, and a run can be loaded back
+into the picker and parameters to re-run it with edits.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from orca_nb import wire
+from orca_nb.compose import Issue, Selection, build_request, errors, validate
+from orca_nb.widgets.advice import describe_error
+from orca_nb.widgets.rows import TaskRow
+from orca_nb.widgets.state.base import Observable
+from orca_nb.widgets.state.picker import PickerState
+from orca_nb.widgets.store import LiveStore, StoreChange
+
+_SPEC = wire.MODELS[wire.SEEDANCE_2]
+
+
+@dataclass(frozen=True)
+class Params:
+    """The Seedance parameters the studio offers (defaults: the model's)."""
+
+    model: str = wire.SEEDANCE_2
+    ratio: str = _SPEC.default_ratio
+    duration: int = _SPEC.default_seconds
+    resolution: str = _SPEC.default_resolution
+    generate_audio: bool = True
+    watermark: bool = False
+    seed: int = -1
+
+    def metadata(self) -> dict[str, Any]:
+        """The metadata fields (everything but the model)."""
+        out = asdict(self)
+        del out["model"]
+        return out
+
+
+@dataclass(frozen=True)
+class Run:
+    """One submitted request: what was sent, and what to restore for a re-run."""
+
+    number: int
+    task_id: str
+    request: dict[str, Any]
+    prompt: str
+    selection: Selection
+    params: Params
+    mode: str
+    submitted_at: float = field(default_factory=time.time)
+
+    @property
+    def request_json(self) -> str:
+        """The exact request body, as indented JSON (copyable)."""
+        return json.dumps(self.request, indent=2, ensure_ascii=False)
+
+
+class StudioState(Observable):
+    """Prompt + picker + parameters -> a Seedance task, followed live through the store."""
+
+    def __init__(self, store: LiveStore, picker: PickerState | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.picker = picker or PickerState()
+        self.params = Params()
+        self.submitting = False
+        self.current: str | None = None
+        self.runs: list[Run] = []
+        self._result: tuple[str, bytes] | None = None
+
+    # ------------------------------------------------------------------ parameters and checks
+    def set_params(self, **fields: Any) -> None:
+        """Change parameters (``ratio``, ``duration``, ``resolution``, ``seed``, ...)."""
+        self.params = replace(self.params, **fields)
+        self.changed()
+
+    def issues(self) -> list[Issue]:
+        """Composition problems of the current prompt, selection and parameters."""
+        p = self.params
+        return validate(
+            self.picker.prompt,
+            self.picker.selection,
+            model=p.model,
+            ratio=p.ratio,
+            duration=p.duration,
+            resolution=p.resolution,
+            mode=self.picker.mode,
+            seed=p.seed,
+            generate_audio=p.generate_audio,
+        )
+
+    def preview(self) -> dict[str, Any]:
+        """The request body as it would be sent now (built even when it has errors)."""
+        return build_request(
+            self.params.model,
+            self.picker.prompt,
+            self.picker.selection,
+            mode=self.picker.mode,
+            strict=False,
+            **self.params.metadata(),
+        )
+
+    # ------------------------------------------------------------------ submit
+    async def submit(self) -> Run | None:
+        """Send the request once. A second call while one is in flight does nothing (None)."""
+        if self.submitting:
+            return None
+        self.submitting = True  # set before the first await: a double-click sends one task
+        self.changed()
+        try:
+            blocking = errors(self.issues())
+            if blocking:
+                self.error = "; ".join(i.message for i in blocking)
+                self.advice = "Fix the messages under the prompt, then submit again."
+                return None
+            body = self.preview()
+            task = await self.store.gateway.create_video(body)
+            run = Run(
+                number=len(self.runs) + 1,
+                task_id=task.id,
+                request=body,
+                prompt=self.picker.prompt,
+                selection=self.picker.selection,
+                params=self.params,
+                mode=self.picker.mode,
+            )
+            self.runs.append(run)
+            self.current = task.id
+            self.error = self.advice = ""
+            self.store.track_task(task)
+            return run
+        except Exception as exc:
+            self.error, self.advice = describe_error(exc)
+            return None
+        finally:
+            self.submitting = False
+            self.changed()
+
+    def task(self) -> TaskRow | None:
+        """The current task as the store last saw it."""
+        return self.store.tasks.get(self.current) if self.current else None
+
+    def on_store(self, change: StoreChange) -> None:
+        """Store listener: notify views when the current task moves."""
+        if change.table == "tasks" and self.current in change.diff.touched:
+            self.changed()
+
+    def load_run(self, number: int) -> None:
+        """Put run ``number``'s prompt, selection and parameters back for editing."""
+        run = next((r for r in self.runs if r.number == number), None)
+        if run is None:
+            raise ValueError(f"no run {number}; runs are 1..{len(self.runs)}")
+        self.params = run.params
+        self.picker.mode = run.mode
+        self.picker.replace_all(run.selection, run.prompt)
+        self.changed()
+
+    # ------------------------------------------------------------------ result
+    async def result_video(self, task_id: str | None = None) -> bytes:
+        """The finished task's MP4 bytes, fetched by the kernel (the last one is cached)."""
+        tid = task_id or self.current
+        task = self.store.tasks.get(tid or "")
+        if task is None or task.status != "succeeded" or not task.video_url:
+            raise ValueError("the task has no finished video yet; wait until it succeeds")
+        if self._result is not None and self._result[0] == task.id:
+            return self._result[1]
+        data = await self.store.gateway.fetch_bytes(task.video_url)
+        self._result = (task.id, data)
+        return data
