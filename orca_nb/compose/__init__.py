@@ -1,0 +1,50 @@
+"""Composition rules: selected references -> ``content[]``, prompt tokens, validation, request.
+
+Pure functions and immutable values; nothing here touches the network.
+
+>>> sel = Selection([Ref("asset-20260318071009-xy98z", "image"), Ref.from_url("https://x.test/a.mp3")])
+>>> sel.tokens()
+['[Image 1]', '[Audio 1]']
+"""
+
+from orca_nb.compose.issues import CODES, CompositionError, Issue, errors
+from orca_nb.compose.refs import KINDS, AssetLike, Kind, Ref, kind_from_url, parse_kind
+from orca_nb.compose.request import build_request
+from orca_nb.compose.selection import MODES, Mode, Selection, format_token
+from orca_nb.compose.tokens import (
+    TokenMatch,
+    find_tokens,
+    insert_token,
+    normalize_tokens,
+    parse_token,
+    removed_marker,
+    renumber,
+)
+from orca_nb.compose.validate import routable_models, validate
+
+__all__ = [
+    "CODES",
+    "KINDS",
+    "MODES",
+    "AssetLike",
+    "CompositionError",
+    "Issue",
+    "Kind",
+    "Mode",
+    "Ref",
+    "Selection",
+    "TokenMatch",
+    "build_request",
+    "errors",
+    "find_tokens",
+    "format_token",
+    "insert_token",
+    "kind_from_url",
+    "normalize_tokens",
+    "parse_kind",
+    "parse_token",
+    "removed_marker",
+    "renumber",
+    "routable_models",
+    "validate",
+]
