@@ -28,9 +28,7 @@ class VideoLedger(Protocol):
     the client logs and swallows ledger errors.
     """
 
-    def before_submit(
-        self, body: Mapping[str, Any], *, submitter: str, base_url: str
-    ) -> str:
+    def before_submit(self, body: Mapping[str, Any], *, submitter: str, base_url: str) -> str:
         """Record an intended submission; return the ledger's submission id."""
         ...
 

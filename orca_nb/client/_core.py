@@ -1,0 +1,343 @@
+"""The client core: every decision, no I/O.
+
+Each operation is written once as a generator that *yields effects* (:class:`Send`,
+:class:`Download`, :class:`Sleep`, :class:`Gather`) and receives their results. ``Orca`` runs
+these generators with blocking httpx calls and ``time.sleep``; ``AsyncOrca`` runs the very same
+generators with ``await``. Request building, the auth header, URL joining, retries with backoff and
+jitter, ``Retry-After`` handling, error mapping, duplicate reconciliation and poll intervals all
+live here or in :mod:`orca_nb.client.operations`, so the two clients cannot drift apart: they
+share everything but a ~30-line driver. (Only the public method signatures exist twice, and the
+sync ones are generated from the async ones; see :mod:`orca_nb.client._unasync`.)
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from orca_nb import __version__
+from orca_nb.client import defaults
+from orca_nb.client._redact import redact_text
+from orca_nb.client.errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    OutcomeUnknownError,
+    error_from_response,
+)
+from orca_nb.client.hooks import VideoLedger
+
+log = logging.getLogger("orca_nb.client")
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------------- effects
+@dataclass(frozen=True)
+class Send:
+    """Send ``request``; the driver answers with the read ``httpx.Response`` or the
+    ``httpx.TransportError`` it caught (never raises it)."""
+
+    request: httpx.Request
+
+
+@dataclass(frozen=True)
+class Download:
+    """Stream ``request``: on a 2xx reply feed the body to ``sink`` chunk by chunk, otherwise read
+    it. Answered like :class:`Send`."""
+
+    request: httpx.Request
+    sink: Callable[[bytes], None]
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Pause for ``seconds`` (through the client's injectable sleep)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Gather:
+    """Run ``ops`` concurrently where the driver can; answered with one result or exception each,
+    in order."""
+
+    ops: tuple[Op[Any], ...]
+
+
+Effect: TypeAlias = Send | Download | Sleep | Gather
+Op: TypeAlias = Generator[Effect, Any, T]
+
+
+# --------------------------------------------------------------------------- configuration
+@dataclass(frozen=True)
+class Config:
+    """Resolved client configuration. The key is kept out of ``repr``."""
+
+    api_key: str = field(repr=False)
+    base_url: str
+    timeout: httpx.Timeout
+    max_retries: int
+    is_sandbox: bool
+    ledger: VideoLedger | None = None
+    clock: Callable[[], float] = time.monotonic
+    rng: random.Random = field(default_factory=random.Random, repr=False)
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """Configuration plus this call's overrides."""
+
+    config: Config
+    timeout: httpx.Timeout
+    max_retries: int
+
+    def now(self) -> float:
+        """The (possibly virtual) monotonic clock used for wait deadlines."""
+        return self.config.clock()
+
+
+def as_timeout(value: defaults.TimeoutTypes) -> httpx.Timeout:
+    """``timeout=`` (seconds, ``httpx.Timeout`` or ``None``) as an ``httpx.Timeout``."""
+    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
+
+
+# --------------------------------------------------------------------------- requests
+def join_url(base_url: str, path: str, **path_params: str) -> str:
+    """``base_url`` + ``path`` with each ``{name}`` replaced by its percent-encoded value."""
+    encoded = {k: quote(v, safe="") for k, v in path_params.items()}
+    return base_url.rstrip("/") + "/" + path.format(**encoded).lstrip("/")
+
+
+def same_origin(a: str, b: str) -> bool:
+    """Whether two URLs share scheme, host and port (auth is only ever sent to the API's)."""
+    ua, ub = httpx.URL(a), httpx.URL(b)
+    return (ua.scheme, ua.host, ua.port) == (ub.scheme, ub.host, ub.port)
+
+
+def build_request(
+    ctx: Ctx,
+    method: str,
+    url: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    json: Any = None,
+    idempotency_key: str | None = None,
+    auth: bool = True,
+) -> httpx.Request:
+    """One HTTP request with auth, user agent, JSON body and this call's timeout."""
+    headers = {"Accept": "application/json", "User-Agent": f"orca-nb/{__version__}"}
+    if auth:
+        headers["Authorization"] = f"Bearer {ctx.config.api_key}"
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    query = {k: v for k, v in (params or {}).items() if v is not None}
+    request = httpx.Request(method, url, params=query, json=json, headers=headers)
+    request.extensions["timeout"] = ctx.timeout.as_dict()
+    return request
+
+
+# --------------------------------------------------------------------------- retry math
+#: Statuses worth another try: timeout, conflict, rate limit, server trouble.
+RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+#: Retryable statuses that prove a create did *not* happen (refused before any work).
+REFUSED_STATUSES = frozenset({429, 503})
+
+
+def parse_retry_after(headers: httpx.Headers, *, now: float | None = None) -> float | None:
+    """Seconds from ``retry-after-ms`` / ``Retry-After`` (delta seconds or HTTP date)."""
+    ms = headers.get("retry-after-ms")
+    if ms is not None:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    reference = time.time() if now is None else now
+    return max(0.0, float(when.timestamp()) - reference)
+
+
+def backoff_delay(attempt: int, rng: random.Random) -> float:
+    """Exponential backoff for retry ``attempt`` (0-based), capped, minus up to 25% jitter."""
+    base = min(defaults.MAX_BACKOFF_SECONDS, defaults.INITIAL_BACKOFF_SECONDS * 2.0**attempt)
+    return base * (1 - defaults.BACKOFF_JITTER * rng.random())
+
+
+def retry_delay(attempt: int, retry_after: float | None, rng: random.Random) -> float | None:
+    """How long to wait before the next try, or ``None`` if the server asks for longer than the
+    cap (then the error is raised with its ``retry_after`` instead of sleeping for minutes)."""
+    if retry_after is not None:
+        return None if retry_after > defaults.RETRY_AFTER_CAP_SECONDS else retry_after
+    return backoff_delay(attempt, rng)
+
+
+def poll_delay(interval: float, remaining: float, hint: float | None) -> float:
+    """Next poll pause: the server's hint if any (capped), else ``interval``; never past the
+    deadline."""
+    delay = interval if hint is None else min(hint, defaults.RETRY_AFTER_CAP_SECONDS)
+    return max(0.0, min(delay, remaining))
+
+
+def next_interval(interval: float, ceiling: float) -> float:
+    """Grow a poll interval geometrically up to ``ceiling``."""
+    return min(ceiling, interval * defaults.POLL_GROWTH)
+
+
+# --------------------------------------------------------------------------- sending
+@dataclass(frozen=True)
+class Found:
+    """Reconciliation found the object an unanswered create made."""
+
+    id: str
+
+
+Reconcile: TypeAlias = Callable[[], Op[str | None]]
+Mode: TypeAlias = Literal["read", "delete", "create"]
+
+
+def _maybe_sent(exc: httpx.TransportError) -> bool:
+    """Could the server have received (and acted on) the request before this failure?"""
+    return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
+def _retryable_transport(exc: httpx.TransportError) -> bool:
+    return not isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError)
+
+
+def connection_error(exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
+    """The error for a transport failure (a timeout gets :class:`APITimeoutError`)."""
+    what = f"{request.method} {request.url.path}"
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(
+            f"{what} timed out ({type(exc).__name__}). Try again, or raise timeout= "
+            "(per call or via client.with_options).",
+            request=request,
+        )
+    return APIConnectionError(
+        f"{what}: no reply from {request.url.host} ({type(exc).__name__}: {exc}). "
+        "Check the network connection and base_url.",
+        request=request,
+    )
+
+
+def send(
+    ctx: Ctx,
+    method: str,
+    url: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    json: Any = None,
+    mode: Mode = "read",
+    reconcile: Reconcile | None = None,
+    how_to_check: str = "",
+    auth: bool = True,
+) -> Op[httpx.Response | Found]:
+    """Send with retries; return the 2xx response (or :class:`Found` after reconciliation).
+
+    ``read``/``delete``: 408/409/429/5xx and transport failures are retried up to
+    ``ctx.max_retries`` times; a delete that gets 404 after an attempt that may have landed counts
+    as done. ``create``: a failure that proves nothing happened (connect failure, 429, 503) is
+    retried; one that may have landed (dropped after sending, read timeout, 408/409/500/502/504)
+    first runs ``reconcile`` (returns the created id, ``None`` if nothing was created, or raises
+    :class:`OutcomeUnknownError`); without ``reconcile`` it raises :class:`OutcomeUnknownError`.
+    """
+    idempotency_key = uuid.uuid4().hex if mode == "create" else None
+    attempt = 0
+    may_have_landed = False
+    while True:
+        request = build_request(
+            ctx, method, url, params=params, json=json, idempotency_key=idempotency_key, auth=auth
+        )
+        result = yield Send(request)
+        failure: APIError
+        retry_after: float | None = None
+        if isinstance(result, httpx.Response):
+            if result.is_success:
+                return result
+            if mode == "delete" and result.status_code == 404 and may_have_landed:
+                return result
+            retry_after = parse_retry_after(result.headers)
+            failure = error_from_response(result, retry_after=retry_after)
+            if result.status_code not in RETRY_STATUSES:
+                raise failure
+            landed = result.status_code not in REFUSED_STATUSES
+        else:
+            failure = connection_error(result, request)
+            if not _retryable_transport(result):
+                raise failure from result
+            landed = _maybe_sent(result)
+        may_have_landed = may_have_landed or landed
+        if mode == "create" and landed:
+            if reconcile is None:
+                raise OutcomeUnknownError(
+                    redact_text(str(failure)), how_to_check=how_to_check, request=request
+                ) from failure
+            log.info("%s %s: outcome unknown, reconciling before any retry", method, url)
+            found = yield from reconcile()
+            if found is not None:
+                return Found(found)
+        if attempt >= ctx.max_retries:
+            raise failure
+        delay = retry_delay(attempt, retry_after, ctx.config.rng)
+        if delay is None:
+            raise failure
+        log.info(
+            "%s %s failed (%s); retry %d/%d in %.2fs",
+            method,
+            request.url.path,
+            type(failure).__name__,
+            attempt + 1,
+            ctx.max_retries,
+            delay,
+        )
+        yield Sleep(delay)
+        attempt += 1
+
+
+def send_json(
+    ctx: Ctx,
+    method: str,
+    url: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    json: Any = None,
+    mode: Mode = "read",
+) -> Op[Any]:
+    """:func:`send` and parse the JSON reply (``{}`` for an empty body)."""
+    response = yield from send(ctx, method, url, params=params, json=json, mode=mode)
+    assert isinstance(response, httpx.Response)
+    return parse_json(response)
+
+
+def parse_json(response: httpx.Response) -> Any:
+    """The reply's JSON (``{}`` when empty); a non-JSON 2xx body is an :class:`APIError`."""
+    if not response.content:
+        return {}
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise APIError(
+            f"{response.request.method} {response.request.url.path} returned HTTP "
+            f"{response.status_code} with a body that is not JSON; is base_url right?",
+            request=response.request,
+            response=response,
+            body=response.text[:500],
+        ) from exc

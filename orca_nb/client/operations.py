@@ -1,0 +1,746 @@
+"""Every endpoint as one I/O-free operation (a generator run by ``Orca`` or ``AsyncOrca``).
+
+Retry guarantees, per call
+--------------------------
+All calls retry HTTP 408, 409, 429, 500, 502, 503, 504 and connection failures up to
+``max_retries`` times (default 2), waiting 0.5 s, 1 s, 2 s ... (capped at 8 s, minus up to 25 %
+jitter), or exactly the server's ``Retry-After`` when it sends one. A ``Retry-After`` above 60 s is
+not slept through: the :class:`~orca_nb.client.errors.RateLimitError` is raised with
+``retry_after`` set.
+
+=================================  ==========================================================
+call                               guarantee
+=================================  ==========================================================
+``groups.get/list/iter``,          Reads: retried freely.
+``assets.get/list/iter/wait*``,
+``real_human.get_session``,
+``videos.get/wait/download``
+``groups.update``                  Retried freely (setting the same name twice is harmless).
+``groups.delete``,                 Retried freely; a 404 after an attempt that may have
+``assets.delete``                  landed counts as deleted.
+``real_human.start_session``       Retried freely: an extra unused session is harmless (it
+                                   expires unused).
+``groups.create``                  **Never duplicates.** Before sending, the client notes
+                                   which AIGC groups already carry that exact name. If the
+                                   outcome is unknown (reply lost after the request was sent,
+                                   read timeout, 408/409/5xx other than 503), it lists the
+                                   groups again: one new exact-name group means the create
+                                   worked and its id is returned; none means it did not and
+                                   the create is retried; several raise
+                                   ``OutcomeUnknownError`` listing them.
+``assets.upload`` with ``name=``   **Never duplicates**, the same way: assets of that group
+                                   with that exact name and type that were not there before.
+``assets.upload`` without name     **Never duplicates**, but cannot reconcile (nothing
+                                   identifies the asset): an unknown outcome raises
+                                   ``OutcomeUnknownError`` saying how to check. No name is
+                                   invented silently; pass ``name=`` to get reconciliation.
+``videos.create``                  **Never duplicates**, but the API has no task list to
+                                   reconcile against: an unknown outcome raises
+                                   ``OutcomeUnknownError`` (check the ledger or dashboard
+                                   before submitting again). Failures that prove nothing was
+                                   created (connect errors, 429, 503) are retried.
+=================================  ==========================================================
+
+"Outcome unknown" never comes from a connect failure (the request was not sent), a 429 or a 503
+(refused before any work); those are retried even for creates.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import httpx
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+from orca_nb import wire
+from orca_nb.client import _validate as v
+from orca_nb.client import defaults
+from orca_nb.client._core import (
+    Ctx,
+    Download,
+    Found,
+    Gather,
+    Op,
+    Sleep,
+    build_request,
+    connection_error,
+    join_url,
+    next_interval,
+    parse_json,
+    parse_retry_after,
+    poll_delay,
+    retry_delay,
+    same_origin,
+    send,
+    send_json,
+)
+from orca_nb.client._redact import redact_text
+from orca_nb.client.errors import (
+    APIError,
+    AssetFailedError,
+    OutcomeUnknownError,
+    ValidationError,
+    WaitTimeoutError,
+    error_from_response,
+)
+from orca_nb.client.hooks import key_label
+from orca_nb.client.models import Asset, Created, Group, Page, Session, VideoTask
+
+log = logging.getLogger("orca_nb.client")
+M = TypeVar("M", bound=BaseModel)
+
+
+def _url(ctx: Ctx, path: str, **ids: str) -> str:
+    return join_url(ctx.config.base_url, path, **ids)
+
+
+def _model(cls: type[M], data: Any, response_hint: str) -> M:
+    try:
+        return cls.model_validate(data)
+    except PydanticValidationError as exc:
+        raise APIError(
+            f"unexpected reply to {response_hint}: {exc.error_count()} field(s) did not match "
+            f"the {cls.__name__} shape ({exc.errors()[0]['loc']}). Is base_url an OrcaRouter API?",
+            body=data,
+        ) from None
+
+
+def _page(cls: type[M], body: Any, page_number: int, page_size: int, hint: str) -> Page[M]:
+    if not isinstance(body, Mapping) or not isinstance(body.get("Items", []), list):
+        raise APIError(f"unexpected reply to {hint}: no Items list", body=body)
+    items = [_model(cls, item, hint) for item in body.get("Items", [])]
+    return Page(
+        items=items,
+        total_count=int(body.get("TotalCount", len(items))),
+        page_number=int(body.get("PageNumber", page_number)),
+        page_size=int(body.get("PageSize", page_size)),
+        raw=body,
+    )
+
+
+def _list_params(
+    *, page_number: Any, page_size: Any, sort_by: Any, sort_order: Any, sort_values: Sequence[str]
+) -> dict[str, Any]:
+    return {
+        "page_number": v.integer("page_number", page_number, low=1, high=1_000_000),
+        "page_size": v.integer("page_size", page_size, low=1, high=wire.MAX_PAGE_SIZE),
+        "sort_by": v.optional_choice("sort_by", sort_by, sort_values),
+        "sort_order": v.optional_choice("sort_order", sort_order, wire.SORT_ORDERS),
+    }
+
+
+# --------------------------------------------------------------------------- groups
+def group_list_params(
+    *,
+    group_type: Any = None,
+    name: Any = None,
+    sort_by: Any = None,
+    sort_order: Any = None,
+    page_number: Any = 1,
+    page_size: Any = wire.DEFAULT_PAGE_SIZE,
+) -> dict[str, Any]:
+    """Validated query for ``GET /asset/groups`` (``group_type=None``: the server's default,
+    which the reference says is ``real_human``)."""
+    params = _list_params(
+        page_number=page_number,
+        page_size=page_size,
+        sort_by=sort_by,
+        sort_order=sort_order,
+        sort_values=wire.GROUP_SORT_BY,
+    )
+    params["group_type"] = v.optional_choice("group_type", group_type, ("aigc", "real_human"))
+    params["name"] = v.text("name", name, max_chars=wire.NAME_MAX_CHARS, required=False)
+    return params
+
+
+def list_groups(ctx: Ctx, params: Mapping[str, Any]) -> Op[Page[Group]]:
+    """One page of groups."""
+    body = yield from send_json(ctx, "GET", _url(ctx, wire.GROUPS_PATH), params=params)
+    return _page(Group, body, params["page_number"], params["page_size"], "list groups")
+
+
+def _exact_group_ids(ctx: Ctx, name: str) -> Op[set[str]]:
+    found: set[str] = set()
+    params = group_list_params(group_type="aigc", name=name, page_size=defaults.ITER_PAGE_SIZE)
+    for number in range(1, defaults.RECONCILE_MAX_PAGES + 1):
+        page = yield from list_groups(ctx, {**params, "page_number": number})
+        found |= {g.id for g in page.items if g.name == name}
+        if not page.has_next_page:
+            break
+    return found
+
+
+def _reconciler(
+    before: set[str], current: Callable[[], Op[set[str]]], what: str, how_to_check: str
+) -> Callable[[], Op[str | None]]:
+    def reconcile() -> Op[str | None]:
+        try:
+            now = yield from current()
+        except APIError as exc:
+            raise OutcomeUnknownError(
+                f"The {what} request got no reply and the check for it failed too "
+                f"({type(exc).__name__}).",
+                how_to_check=how_to_check,
+            ) from exc
+        new = sorted(now - before)
+        if len(new) > 1:
+            raise OutcomeUnknownError(
+                f"The {what} request got no reply and {len(new)} matching objects appeared "
+                f"meanwhile ({', '.join(new)}); one may be a concurrent create.",
+                how_to_check=how_to_check,
+                candidates=tuple(new),
+            )
+        return new[0] if new else None
+
+    return reconcile
+
+
+def create_group(ctx: Ctx, *, name: Any, description: Any = None) -> Op[Created]:
+    """``POST /asset/groups`` (an AIGC group), reconciled by exact name so it never duplicates."""
+    name_ = v.text("name", name, max_chars=wire.NAME_MAX_CHARS, required=True)
+    assert name_ is not None
+    desc = v.text("description", description, max_chars=wire.DESCRIPTION_MAX_CHARS, required=False)
+    body = {"Name": name_} | ({"Description": desc} if desc is not None else {})
+    how = f"List AIGC groups named {name_!r} (client.groups.list(group_type='aigc', name=...))."
+    before = yield from _exact_group_ids(ctx, name_)
+    result = yield from send(
+        ctx,
+        "POST",
+        _url(ctx, wire.GROUPS_PATH),
+        json=body,
+        mode="create",
+        reconcile=_reconciler(before, lambda: _exact_group_ids(ctx, name_), "group create", how),
+        how_to_check=how,
+    )
+    return _created(result, "create group")
+
+
+def _created(result: httpx.Response | Found, hint: str) -> Created:
+    if isinstance(result, Found):
+        return Created(id=result.id)
+    return _model(Created, parse_json(result), hint)
+
+
+def get_group(ctx: Ctx, group_id: Any) -> Op[Group]:
+    """``GET /asset/groups/{id}``."""
+    gid = v.require_id("group_id", group_id)
+    body = yield from send_json(ctx, "GET", _url(ctx, wire.GROUP_PATH, group_id=gid))
+    return _model(Group, body, "get group")
+
+
+def update_group(
+    ctx: Ctx, group_id: Any, *, name: Any = None, description: Any = None
+) -> Op[Group]:
+    """``PATCH /asset/groups/{id}`` then read the group back."""
+    gid = v.require_id("group_id", group_id)
+    body: dict[str, Any] = {}
+    if name is not None:
+        body["Name"] = v.text("name", name, max_chars=wire.NAME_MAX_CHARS, required=True)
+    if description is not None:
+        body["Description"] = v.text(
+            "description", description, max_chars=wire.DESCRIPTION_MAX_CHARS, required=False
+        )
+    if not body:
+        raise ValidationError("name", "pass name= and/or description= to update")
+    url = _url(ctx, wire.GROUP_PATH, group_id=gid)
+    yield from send_json(ctx, "PATCH", url, json=body)
+    return (yield from get_group(ctx, gid))
+
+
+def delete_group(ctx: Ctx, group_id: Any) -> Op[None]:
+    """``DELETE /asset/groups/{id}`` (cascades to the group's assets)."""
+    gid = v.require_id("group_id", group_id)
+    yield from send(ctx, "DELETE", _url(ctx, wire.GROUP_PATH, group_id=gid), mode="delete")
+    return None
+
+
+# --------------------------------------------------------------------------- assets
+def asset_list_params(
+    *,
+    group_type: Any = None,
+    group_id: Any = None,
+    statuses: Any = None,
+    name: Any = None,
+    sort_by: Any = None,
+    sort_order: Any = None,
+    page_number: Any = 1,
+    page_size: Any = wire.DEFAULT_PAGE_SIZE,
+) -> dict[str, Any]:
+    """Validated query for ``GET /asset/files``."""
+    params = _list_params(
+        page_number=page_number,
+        page_size=page_size,
+        sort_by=sort_by,
+        sort_order=sort_order,
+        sort_values=wire.ASSET_SORT_BY,
+    )
+    params["group_type"] = v.optional_choice("group_type", group_type, ("aigc", "real_human"))
+    params["group_id"] = None if group_id is None else v.require_id("group_id", group_id)
+    params["statuses"] = v.statuses(statuses)
+    params["name"] = v.text("name", name, max_chars=wire.NAME_MAX_CHARS, required=False)
+    return params
+
+
+def list_assets(ctx: Ctx, params: Mapping[str, Any]) -> Op[Page[Asset]]:
+    """One page of assets."""
+    body = yield from send_json(ctx, "GET", _url(ctx, wire.ASSETS_PATH), params=params)
+    return _page(Asset, body, params["page_number"], params["page_size"], "list assets")
+
+
+def _exact_asset_ids(ctx: Ctx, group_id: str, name: str, asset_type: str) -> Op[set[str]]:
+    found: set[str] = set()
+    params = asset_list_params(group_id=group_id, name=name, page_size=defaults.ITER_PAGE_SIZE)
+    for number in range(1, defaults.RECONCILE_MAX_PAGES + 1):
+        page = yield from list_assets(ctx, {**params, "page_number": number})
+        found |= {a.id for a in page.items if a.name == name and a.asset_type == asset_type}
+        if not page.has_next_page:
+            break
+    return found
+
+
+def upload_asset(
+    ctx: Ctx, *, group_id: Any, url: Any, asset_type: Any, name: Any = None, moderation: Any = None
+) -> Op[Created]:
+    """``POST /asset/files``; reconciled by exact name when ``name`` is given."""
+    gid = v.require_id("group_id", group_id)
+    source = v.http_url("url", url)
+    kind = v.choice("asset_type", asset_type, wire.ASSET_TYPES)
+    name_ = v.text("name", name, max_chars=wire.NAME_MAX_CHARS, required=False)
+    if name_ is not None and not name_.strip():
+        raise ValidationError("name", "must not be blank (omit it instead)")
+    mod = v.moderation(moderation)
+    body: dict[str, Any] = {"GroupId": gid, "URL": source, "AssetType": kind}
+    if name_ is not None:
+        body["Name"] = name_
+    if mod is not None:
+        body["Moderation"] = mod
+    url_ = _url(ctx, wire.ASSETS_PATH)
+    if name_ is None:
+        how = (
+            f"List the group's assets (client.assets.list(group_id={gid!r})) and look for a new "
+            f"{kind} before uploading again; pass name= next time so the client can check itself."
+        )
+        result = yield from send(ctx, "POST", url_, json=body, mode="create", how_to_check=how)
+        return _created(result, "upload asset")
+    how = (
+        f"List assets of group {gid!r} named {name_!r} "
+        "(client.assets.list(group_id=..., name=...))."
+    )
+    before = yield from _exact_asset_ids(ctx, gid, name_, kind)
+    result = yield from send(
+        ctx,
+        "POST",
+        url_,
+        json=body,
+        mode="create",
+        reconcile=_reconciler(
+            before, lambda: _exact_asset_ids(ctx, gid, name_, kind), "asset upload", how
+        ),
+        how_to_check=how,
+    )
+    return _created(result, "upload asset")
+
+
+def get_asset(ctx: Ctx, asset_id: Any) -> Op[Asset]:
+    """``GET /asset/files/{id}``."""
+    aid = v.require_id("asset_id", asset_id)
+    body = yield from send_json(ctx, "GET", _url(ctx, wire.ASSET_PATH, asset_id=aid))
+    return _model(Asset, body, "get asset")
+
+
+def _get_asset_with_hint(ctx: Ctx, aid: str) -> Op[tuple[Asset, float | None]]:
+    result = yield from send(ctx, "GET", _url(ctx, wire.ASSET_PATH, asset_id=aid))
+    assert isinstance(result, httpx.Response)
+    return _model(Asset, parse_json(result), "get asset"), parse_retry_after(result.headers)
+
+
+def delete_asset(ctx: Ctx, asset_id: Any) -> Op[None]:
+    """``DELETE /asset/files/{id}``."""
+    aid = v.require_id("asset_id", asset_id)
+    yield from send(ctx, "DELETE", _url(ctx, wire.ASSET_PATH, asset_id=aid), mode="delete")
+    return None
+
+
+def _wait_timeout(value: Any, default: float) -> float:
+    return default if value is None else v.number("timeout", value)
+
+
+def wait_asset(
+    ctx: Ctx, asset_id: Any, *, timeout: Any = None, poll_interval: Any = None
+) -> Op[Asset]:
+    """Poll until the asset is ``Active`` (returned) or ``Failed`` (``AssetFailedError``)."""
+    aid = v.require_id("asset_id", asset_id)
+    limit = _wait_timeout(timeout, defaults.ASSET_WAIT_TIMEOUT_SECONDS)
+    interval = (
+        defaults.ASSET_POLL_FIRST_SECONDS
+        if poll_interval is None
+        else v.number("poll_interval", poll_interval, minimum=0.0)
+    )
+    deadline = ctx.now() + limit
+    while True:
+        asset, hint = yield from _get_asset_with_hint(ctx, aid)
+        if asset.status == "Active":
+            return asset
+        if asset.status == "Failed":
+            raise AssetFailedError(asset)
+        remaining = deadline - ctx.now()
+        if remaining <= 0:
+            raise WaitTimeoutError(
+                f"asset {aid} is still {asset.status} after {limit:g} s; call wait again with "
+                "a larger timeout=, or check it later with client.assets.get.",
+                last=asset,
+                pending=(aid,),
+            )
+        yield Sleep(poll_delay(interval, remaining, hint))
+        interval = next_interval(interval, defaults.ASSET_POLL_MAX_SECONDS)
+
+
+def wait_assets(
+    ctx: Ctx,
+    asset_ids: Any,
+    *,
+    timeout: Any = None,
+    poll_interval: Any = None,
+    raise_on_failure: Any = False,
+) -> Op[list[Asset]]:
+    """Poll many assets together (one round of GETs per interval) until all settle.
+
+    Returns the assets in input order (``Active`` or ``Failed``); with ``raise_on_failure`` the
+    first failed one raises ``AssetFailedError`` instead.
+    """
+    if isinstance(asset_ids, str) or not isinstance(asset_ids, Iterable):
+        raise ValidationError("asset_ids", "must be a list of asset ids")
+    order = [v.require_id("asset_ids", i) for i in asset_ids]
+    strict = v.boolean("raise_on_failure", raise_on_failure)
+    limit = _wait_timeout(timeout, defaults.ASSET_WAIT_TIMEOUT_SECONDS)
+    interval = (
+        defaults.ASSET_POLL_FIRST_SECONDS
+        if poll_interval is None
+        else v.number("poll_interval", poll_interval, minimum=0.0)
+    )
+    deadline = ctx.now() + limit
+    latest: dict[str, Asset] = {}
+    pending = list(dict.fromkeys(order))
+    while pending:
+        outcomes = yield Gather(tuple(get_asset(ctx, aid) for aid in pending))
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+            latest[outcome.id] = outcome
+        pending = [aid for aid in pending if aid not in latest or not latest[aid].settled]
+        if not pending:
+            break
+        remaining = deadline - ctx.now()
+        if remaining <= 0:
+            raise WaitTimeoutError(
+                f"{len(pending)} of {len(set(order))} assets still processing after "
+                f"{limit:g} s: {', '.join(pending)}. Wait again with a larger timeout=.",
+                last=[latest.get(aid) for aid in order],
+                pending=tuple(pending),
+            )
+        yield Sleep(poll_delay(interval, remaining, None))
+        interval = next_interval(interval, defaults.ASSET_POLL_MAX_SECONDS)
+    results = [latest[aid] for aid in order]
+    if strict:
+        for asset in results:
+            if asset.status == "Failed":
+                raise AssetFailedError(asset)
+    return results
+
+
+# --------------------------------------------------------------------------- real-human sessions
+_SERVER_SET_FIELDS = ("CallbackURL", "ProjectName")
+
+
+def start_session(ctx: Ctx, *, return_url: Any = None, extra: Mapping[str, Any]) -> Op[Session]:
+    """``POST /asset/real-human/sessions``; ``extra`` fields are forwarded as-is."""
+    body: dict[str, Any] = {}
+    for key in extra:
+        if key in _SERVER_SET_FIELDS:
+            raise ValidationError(key, "is set by OrcaRouter and cannot be overridden")
+    body.update(extra)
+    if return_url is not None:
+        body["return_url"] = v.http_url("return_url", return_url)
+    data = yield from send_json(ctx, "POST", _url(ctx, wire.SESSIONS_PATH), json=body)
+    return _model(Session, data, "start session")
+
+
+def get_session(ctx: Ctx, session_id: Any) -> Op[Session]:
+    """``GET /asset/real-human/sessions/{id}``."""
+    sid = v.require_id("session_id", session_id)
+    data = yield from send_json(ctx, "GET", _url(ctx, wire.SESSION_PATH, session_id=sid))
+    return _model(Session, data, "get session")
+
+
+# --------------------------------------------------------------------------- videos
+def _ledger(ctx: Ctx, method: str, *args: Any, **kw: Any) -> Any:
+    """Call the ledger; log and swallow anything it raises (it must never break a request)."""
+    ledger = ctx.config.ledger
+    if ledger is None:
+        return None
+    try:
+        return getattr(ledger, method)(*args, **kw)
+    except Exception as exc:
+        log.warning("ledger %s failed (ignored): %s", method, redact_text(repr(exc)))
+        return None
+
+
+def video_body(
+    *,
+    model: Any,
+    prompt: Any,
+    content: Any,
+    ratio: Any,
+    duration: Any,
+    resolution: Any,
+    generate_audio: Any,
+    watermark: Any,
+    seed: Any,
+    return_last_frame: Any,
+    service_tier: Any,
+    callback_url: Any,
+    extra_metadata: Any,
+) -> dict[str, Any]:
+    """Validated ``POST /video/generations`` body (shape checks; composition rules are
+    ``orca_nb.compose``'s)."""
+    model_ = v.choice("model", model, tuple(wire.MODELS))
+    spec = wire.MODELS[model_]
+    if not isinstance(prompt, str):
+        raise ValidationError("prompt", f"must be a string, got {type(prompt).__name__}")
+    metadata: dict[str, Any] = {}
+    items = v.content_items(content)
+    if items:
+        metadata["content"] = items
+    if not prompt.strip() and not items:
+        raise ValidationError("prompt", "must not be empty when no content is given")
+    if ratio is not None:
+        metadata["ratio"] = v.choice("ratio", ratio, wire.RATIOS)
+    if duration is not None:
+        if duration != -1:
+            v.integer("duration", duration, low=spec.min_seconds, high=spec.max_seconds)
+        metadata["duration"] = duration
+    if resolution is not None:
+        metadata["resolution"] = v.choice("resolution", resolution, spec.resolutions)
+    for key, value in (
+        ("generate_audio", generate_audio),
+        ("watermark", watermark),
+        ("return_last_frame", return_last_frame),
+    ):
+        if value is not None:
+            metadata[key] = v.boolean(key, value)
+    if seed is not None:
+        metadata["seed"] = v.integer("seed", seed, low=wire.SEED_MIN, high=wire.SEED_MAX)
+    if service_tier is not None:
+        metadata["service_tier"] = v.choice("service_tier", service_tier, ("default", "flex"))
+    if callback_url is not None:
+        metadata["callback_url"] = v.http_url("callback_url", callback_url)
+    if extra_metadata is not None:
+        if not isinstance(extra_metadata, Mapping):
+            raise ValidationError("extra_metadata", "must be a dict of extra metadata fields")
+        clash = sorted(set(extra_metadata) & set(metadata))
+        if clash:
+            raise ValidationError("extra_metadata", f"repeats {', '.join(clash)}; pass it once")
+        metadata.update(extra_metadata)
+    return {"model": model_, "prompt": prompt, "metadata": metadata}
+
+
+def prebuilt_body(body: Any) -> dict[str, Any]:
+    """A full request body (e.g. from ``orca_nb.compose.build_request``), shape-checked."""
+    if not isinstance(body, Mapping):
+        raise ValidationError("request", "must be a dict like compose.build_request returns")
+    metadata = body.get("metadata") or {}
+    if not isinstance(metadata, Mapping):
+        raise ValidationError("request.metadata", "must be a dict")
+    known = {
+        "content",
+        "ratio",
+        "duration",
+        "resolution",
+        "generate_audio",
+        "watermark",
+        "seed",
+        "return_last_frame",
+        "service_tier",
+        "callback_url",
+    }
+    checked = video_body(
+        model=body.get("model"),
+        prompt=body.get("prompt", ""),
+        extra_metadata={k: val for k, val in metadata.items() if k not in known},
+        **{k: metadata.get(k) for k in known},
+    )
+    extra_top = {k: val for k, val in body.items() if k not in ("model", "prompt", "metadata")}
+    return {**extra_top, **checked}
+
+
+def _task(body: Any, hint: str) -> VideoTask:
+    if not isinstance(body, Mapping):
+        raise APIError(f"unexpected reply to {hint}: not a JSON object", body=body)
+    try:
+        return VideoTask.from_wire(body)
+    except (ValueError, PydanticValidationError) as exc:
+        raise APIError(f"unexpected reply to {hint}: {exc}", body=body) from None
+
+
+def create_video(ctx: Ctx, body: dict[str, Any]) -> Op[VideoTask]:
+    """``POST /video/generations``, wrapped in the ledger hooks; never retried blindly."""
+    submission = _ledger(
+        ctx,
+        "before_submit",
+        body,
+        submitter=key_label(ctx.config.api_key),
+        base_url=ctx.config.base_url,
+    )
+    how = (
+        "The API has no task list: check the ledger or the OrcaRouter dashboard for a task "
+        "submitted just now before submitting again."
+    )
+    try:
+        result = yield from send(
+            ctx, "POST", _url(ctx, wire.VIDEOS_PATH), json=body, mode="create", how_to_check=how
+        )
+        assert isinstance(result, httpx.Response)
+        task = _task(parse_json(result), "create video")
+    except APIError as exc:
+        if submission is not None:
+            _ledger(ctx, "submit_failed", submission, code=exc.code, message=str(exc))
+        raise
+    if submission is not None:
+        _ledger(ctx, "after_submit", submission, task.ledger_dict())
+    return task
+
+
+def get_video(ctx: Ctx, task_id: Any) -> Op[VideoTask]:
+    """``GET /video/generations/{id}``, normalised; reported to the ledger."""
+    tid = v.require_id("task_id", task_id)
+    body = yield from send_json(ctx, "GET", _url(ctx, wire.VIDEO_PATH, task_id=tid))
+    task = _task(body, "get video task")
+    _ledger(ctx, "on_task", task.ledger_dict())
+    return task
+
+
+def wait_video(
+    ctx: Ctx,
+    task_id: Any,
+    *,
+    timeout: Any = None,
+    poll_interval: Any = None,
+    on_progress: Callable[[VideoTask], object] | None = None,
+) -> Op[VideoTask]:
+    """Poll until the task is terminal and return it (whatever the terminal status)."""
+    tid = v.require_id("task_id", task_id)
+    if on_progress is not None and not callable(on_progress):
+        raise ValidationError("on_progress", "must be a function taking a VideoTask")
+    limit = _wait_timeout(timeout, defaults.VIDEO_WAIT_TIMEOUT_SECONDS)
+    interval = (
+        defaults.VIDEO_POLL_FIRST_SECONDS
+        if poll_interval is None
+        else v.number("poll_interval", poll_interval, minimum=0.0)
+    )
+    deadline = ctx.now() + limit
+    while True:
+        task = yield from get_video(ctx, tid)
+        if on_progress is not None:
+            on_progress(task)
+        if task.done:
+            return task
+        remaining = deadline - ctx.now()
+        if remaining <= 0:
+            raise WaitTimeoutError(
+                f"video task {tid} is still {task.status} ({task.progress}%) after {limit:g} s; "
+                "wait again with a larger timeout=.",
+                last=task,
+                pending=(tid,),
+            )
+        yield Sleep(poll_delay(interval, remaining, None))
+        interval = next_interval(interval, defaults.VIDEO_POLL_MAX_SECONDS)
+
+
+def download_video(ctx: Ctx, task: Any, target: Any) -> Op[int]:
+    """Stream the task's MP4 to a path or a binary file object; returns the bytes written.
+
+    Auth is only sent when the video URL is on the API's own host. A path is written to
+    ``<path>.part`` and renamed when complete, so a broken download never looks finished.
+    """
+    if isinstance(task, str) and not task.startswith(("http://", "https://")):
+        task = yield from get_video(ctx, task)
+    if isinstance(task, VideoTask):
+        if not task.video_url:
+            raise ValidationError(
+                "task", f"task {task.id} has no video yet (status {task.status}); wait for it first"
+            )
+        url = task.video_url
+    elif isinstance(task, str):
+        url = v.http_url("task", task)
+    else:
+        raise ValidationError("task", "must be a VideoTask, a task id or a video URL")
+    if isinstance(target, str | os.PathLike):
+        path = Path(target)
+        if path.is_dir():
+            raise ValidationError("path_or_file", f"{path} is a directory; give a file name")
+        part = path.with_name(path.name + ".part")
+        try:
+            with part.open("wb") as fh:
+                written = yield from _stream(ctx, url, fh)
+            part.replace(path)
+        finally:
+            part.unlink(missing_ok=True)
+        return written
+    if not callable(getattr(target, "write", None)):
+        raise ValidationError("path_or_file", "must be a path or a binary file object")
+    return (yield from _stream(ctx, url, target))
+
+
+def _stream(ctx: Ctx, url: str, fh: IO[bytes]) -> Op[int]:
+    written = 0
+
+    def sink(chunk: bytes) -> None:
+        nonlocal written
+        fh.write(chunk)
+        written += len(chunk)
+
+    auth = same_origin(url, ctx.config.base_url)
+    attempt = 0
+    while True:
+        request = build_request(ctx, "GET", url, auth=auth)
+        result = yield Download(request, sink)
+        if isinstance(result, httpx.Response):
+            if result.is_success:
+                return written
+            retry_after = parse_retry_after(result.headers)
+            failure: APIError = error_from_response(result, retry_after=retry_after)
+            retryable = result.status_code in (408, 429, 500, 502, 503, 504)
+        else:
+            failure = connection_error(result, request)
+            retry_after = None
+            retryable = written == 0
+        if not retryable or attempt >= ctx.max_retries:
+            raise failure
+        delay = retry_delay(attempt, retry_after, ctx.config.rng)
+        if delay is None:
+            raise failure
+        yield Sleep(delay)
+        attempt += 1
+
+
+def video_request(*, request: Any, **fields: Any) -> dict[str, Any]:
+    """The body for ``videos.create``: from the fields, or from a prebuilt ``request``."""
+    if request is None:
+        if fields.get("prompt") is None:
+            raise ValidationError("prompt", "is required (or pass request=)")
+        return video_body(**fields)
+    given = sorted(
+        k
+        for k, val in fields.items()
+        if val is not None and not (k == "model" and val == wire.SEEDANCE_2)
+    )
+    if given:
+        raise ValidationError(
+            "request", f"pass either request= or fields, not both ({', '.join(given)})"
+        )
+    return prebuilt_body(request)
