@@ -21,6 +21,7 @@ from fractions import Fraction
 from functools import cache
 from typing import Final, Literal
 
+import av
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw
@@ -312,8 +313,6 @@ def audio_bytes(seconds: float, *, fmt: str = "wav", freq: float = 440.0, seed: 
 
 
 def _encode_mp3(samples: NDArray[np.float32]) -> bytes:
-    import av
-
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format="mp3") as container:
         stream = container.add_stream(MP3_CODEC, rate=AUDIO_RATE, layout="stereo")
@@ -324,8 +323,6 @@ def _encode_mp3(samples: NDArray[np.float32]) -> bytes:
 
 def _encode_audio(container: object, stream: object, samples: NDArray[np.float32]) -> None:
     """Feed ``(2, n)`` float samples to an open audio stream in 1024-sample frames and flush."""
-    import av
-
     chunk = 1024
     for start in range(0, samples.shape[1], chunk):
         block = np.ascontiguousarray(samples[:, start : start + chunk])
@@ -364,17 +361,19 @@ def video_bytes(
     frames = frame_count(seconds, fps)
     _check_even(width, height)
     pan = max(2, width // 10)
-    scene = np.asarray(draw_image(width + pan, height, seed=seed), dtype=np.uint8)
+    scene = draw_image(width + pan, height, seed=seed)
+    pixels = np.asarray(scene, dtype=np.uint8)
     people = _people_layer(width, height, faces, framing, seed)
     writer = VideoWriter(width, height, fps=fps, container=container, audio=audio)
     with writer:
         for index in range(frames):
             offset = round(pan * index / max(1, frames - 1))
-            frame = np.ascontiguousarray(scene[:, offset : offset + width])
-            if people is not None:
-                layer, mask = people
-                np.copyto(frame, layer, where=mask)
-            writer.write(frame)
+            if people is None:
+                writer.write(np.ascontiguousarray(pixels[:, offset : offset + width]))
+            else:  # Pillow's masked paste is the fastest way to lay the people over the scene
+                frame = scene.crop((offset, 0, offset + width, height))
+                frame.paste(people[0], (0, 0), people[1])
+                writer.write_image(frame)
         if audio:
             writer.write_audio(tone(frames / fps, freq=330.0, seed=seed))
     return writer.getvalue()
@@ -398,16 +397,15 @@ def _check_even(width: int, height: int) -> None:
 
 def _people_layer(
     width: int, height: int, faces: Sequence[str], framing: Framing, seed: int
-) -> tuple[NDArray[np.uint8], NDArray[np.bool_]] | None:
-    """The people drawn alone, plus a ``(h, w, 1)`` mask of their pixels, for compositing."""
+) -> tuple[Image.Image, Image.Image] | None:
+    """The people drawn alone, plus an ``L`` mask of their pixels, for compositing."""
     if not faces:
         return None
     key = (255, 255, 254)  # a colour people never use, marking "no person here"
     layer = Image.new("RGB", (width, height), key)
     _draw_people(layer, faces, framing, seed)
-    pixels = np.asarray(layer, dtype=np.uint8)
-    mask = np.any(pixels != np.array(key, np.uint8), axis=2, keepdims=True)
-    return pixels, mask
+    drawn = np.any(np.asarray(layer) != np.array(key, np.uint8), axis=2)
+    return layer, Image.fromarray((drawn * 255).astype(np.uint8), "L")
 
 
 class VideoWriter:
@@ -428,8 +426,6 @@ class VideoWriter:
         crf: int = 23,
         preset: str = "superfast",
     ) -> None:
-        import av
-
         _check_even(width, height)
         self.width, self.height, self.fps = width, height, fps
         self._buffer = io.BytesIO()
@@ -467,18 +463,27 @@ class VideoWriter:
 
     def write(self, rgb: NDArray[np.uint8]) -> None:
         """Encode one ``(height, width, 3)`` uint8 RGB frame as the next frame."""
-        import av
-
         if rgb.shape != (self.height, self.width, 3):
             raise ValueError(
                 f"frame shape {rgb.shape} does not match the video {self.height}x{self.width}x3"
             )
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        self._encode(av.VideoFrame.from_ndarray(rgb, format="rgb24"))
+
+    def _encode(self, frame: av.VideoFrame) -> None:
         frame.pts = self._frames
         frame.time_base = Fraction(1, self.fps)
         for packet in self._video.encode(frame):
             self._container.mux(packet)
         self._frames += 1
+
+    def write_image(self, image: Image.Image) -> None:
+        """Encode one RGB Pillow image of the video's size as the next frame."""
+        if image.size != (self.width, self.height):
+            raise ValueError(
+                f"image size {image.size} does not match the video {self.width}x{self.height}"
+            )
+        pixels = np.asarray(image.convert("RGB"), dtype=np.uint8)
+        self._encode(av.VideoFrame.from_ndarray(pixels, format="rgb24"))
 
     def write_audio(self, samples: NDArray[np.float32]) -> None:
         """Encode ``(2, n)`` float32 samples at AUDIO_RATE as the whole audio track."""
