@@ -1,0 +1,965 @@
+"""The sandbox's state and rules, independent of HTTP: accounts, groups, assets, real-human
+sessions and video tasks, persisted in SQLite, progressing on an injectable clock.
+
+Every public method takes the caller's account (see :meth:`Backend.account_for_key`) and plain
+JSON-like values, and returns the wire JSON or raises :class:`ApiError`. ``root`` arguments are
+the server's root URL (``http://127.0.0.1:PORT``), used to build links.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import random
+import re
+import secrets
+import sqlite3
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any, cast
+from urllib.parse import urlencode, urlsplit
+
+from orca_nb import wire
+from orca_nb.sandbox import ids, views
+from orca_nb.sandbox.clock import Clock, ManualClock, SystemClock
+from orca_nb.sandbox.config import SandboxConfig
+from orca_nb.sandbox.errors import ApiError, bad_request, not_found
+from orca_nb.sandbox.faults import Faults
+from orca_nb.sandbox.processing import DownloadError, Verdict, evaluate, fetch, is_loopback_host
+from orca_nb.sandbox.signing import Signer
+from orca_nb.sandbox.store import Store
+from orca_nb.sandbox.videos import VideoRequest, parse_video_request
+
+log = logging.getLogger(__name__)
+
+_KEY_PATTERN = re.compile(r"sk-orca-[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
+SAMPLES_PREFIX = "/sandbox/samples/"
+FILES_PREFIX = "/sandbox/files/"
+H5_PREFIX = "/sandbox/h5/"
+RENDER_WAIT_SECONDS = 300.0  # the longest step()/instant creation waits for one render
+#: H5 choices that fail the face check (the others are sample people's names).
+H5_FAILURES: dict[str, tuple[str, str]] = {
+    "two_faces": (wire.ASSET_ERROR_MULTIPLE_FACES, "Two faces were in the frame; show one person."),
+    "no_face": (wire.ASSET_ERROR_NO_FACE, "No face was detected; look into the camera."),
+}
+
+
+def account_id(api_key: str) -> str:
+    """The stored account id of an API key (a SHA-256, so keys never reach the database)."""
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class H5Result:
+    """The outcome of an H5 page action: the session's status and where the browser goes."""
+
+    status: str
+    session_id: str
+    group_id: str | None
+    redirect: str | None
+    message: str = ""
+
+
+class Backend:
+    """One sandbox: state, rules, clock, random source and fault table."""
+
+    def __init__(self, config: SandboxConfig | None = None, **settings: Any) -> None:
+        base = config or SandboxConfig()
+        self._initial = base.updated(**settings) if settings else base
+        self.config = self._initial
+        self.clock: Clock = self._initial.clock or SystemClock()
+        self.rng = random.Random(self._initial.seed)
+        self.store = Store(self._initial.db_path)
+        self.faults = Faults()
+        secret = self.store.meta("secret")
+        if secret is None:
+            secret = secrets.token_hex(32)
+            self.store.set_meta("secret", secret)
+        self.signer = Signer(bytes.fromhex(secret))
+        self.task_shape_override: str | None = None
+        self._fail_next: list[tuple[str, str]] = []
+        self._renders: dict[str, Future[None]] = {}
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orca-sandbox-render")
+        self._closed = False
+        self._lock = threading.Lock()
+        self._resume_renders()
+
+    # ------------------------------------------------------------------ lifecycle
+    def configure(self, **changes: Any) -> SandboxConfig:
+        """Change settings at run time (e.g. ``processing="manual"``, ``task_shape="newapi"``)."""
+        if "clock" in changes or "db_path" in changes:
+            raise ValueError("clock and db_path are fixed when the backend is created")
+        self.config = self.config.updated(**changes)
+        return self.config
+
+    def reset(self) -> None:
+        """Forget every account, restore the initial settings, clock, random seed and faults."""
+        self.store.clear()
+        self.config = self._initial
+        self.rng.seed(self._initial.seed)
+        self.faults.clear()
+        self.task_shape_override = None
+        self._fail_next.clear()
+        if isinstance(self.clock, ManualClock):
+            self.clock.reset()
+
+    def close(self) -> None:
+        """Stop the render worker and close the database."""
+        if self._closed:
+            return
+        self._closed = True
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self.store.close()
+
+    def now(self) -> float:
+        """The backend's current time (unix seconds)."""
+        return self.clock.now()
+
+    def step(self, n: int = 1) -> None:
+        """Advance every processing asset and unfinished task by ``n`` transitions.
+
+        An asset settles (Active/Failed) in one step; a task needs ``config.task_steps`` steps
+        from queued to succeeded, and its last step waits for its render to finish.
+        """
+        if n < 0:
+            raise ValueError("step(n) needs n >= 0")
+        for _ in range(n):
+            with self.store.tx() as db:
+                unfinished = [
+                    r["id"]
+                    for r in db.execute("SELECT id FROM tasks WHERE status IN ('queued','running')")
+                ]
+            self.wait_for_renders(unfinished)
+            with self.store.tx() as db:
+                now = self.now()
+                for row in db.execute("SELECT * FROM assets WHERE status = 'Processing'"):
+                    self._settle_asset(db, row, now)
+                db.execute(
+                    "UPDATE tasks SET steps = steps + 1 WHERE status IN ('queued','running')"
+                )
+                self._progress(db, force_manual=True)
+
+    def wait_for_renders(
+        self, task_ids: list[str] | None = None, timeout: float = RENDER_WAIT_SECONDS
+    ) -> None:
+        """Block until the renders of ``task_ids`` (default: all) are done."""
+        with self._lock:
+            futures = [f for t, f in self._renders.items() if task_ids is None or t in task_ids]
+        for future in futures:
+            try:
+                future.result(timeout=timeout)
+            except FutureTimeout:
+                log.warning("a sandbox render took longer than %s s", timeout)
+
+    # ------------------------------------------------------------------ accounts
+    def account_for_key(self, api_key: str | None) -> str:
+        """The account of a bearer key; 401 when missing or not ``sk-orca-...``.
+
+        Any syntactically valid ``sk-orca-`` key is its own sandbox account (created on first
+        use); the demo key gets the demo library on first use.
+        """
+        if not api_key:
+            raise ApiError(
+                401,
+                wire.CODE_INVALID_API_KEY,
+                "Missing API key: send 'Authorization: Bearer sk-orca-...' "
+                f"(any key starting with {wire.SANDBOX_KEY_PREFIX!r} is a sandbox account)",
+            )
+        if not _KEY_PATTERN.fullmatch(api_key):
+            raise ApiError(
+                401,
+                wire.CODE_INVALID_API_KEY,
+                "Invalid API key: keys look like 'sk-orca-...' "
+                f"(e.g. {wire.DEFAULT_SANDBOX_KEY!r} in the sandbox)",
+            )
+        account = account_id(api_key)
+        with self.store.tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO accounts (account, created) VALUES (?, ?)",
+                (account, self.now()),
+            )
+            seeded = db.execute(
+                "SELECT seeded FROM accounts WHERE account = ?", (account,)
+            ).fetchone()["seeded"]
+        if api_key == wire.DEFAULT_SANDBOX_KEY and self.config.seed_demo and not seeded:
+            self.seed_demo(api_key)
+        return account
+
+    def seed_demo(self, api_key: str) -> None:
+        """Give the account of ``api_key`` the demo groups and assets (once; idempotent)."""
+        from orca_nb.sandbox.demo import seed_account
+
+        account = account_id(api_key)
+        with self.store.tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO accounts (account, created) VALUES (?, ?)",
+                (account, self.now()),
+            )
+            row = db.execute("SELECT seeded FROM accounts WHERE account = ?", (account,)).fetchone()
+            if row["seeded"]:
+                return
+            seed_account(self, db, account)
+            db.execute("UPDATE accounts SET seeded = 1 WHERE account = ?", (account,))
+
+    def asset_count(self, account: str) -> int:
+        """How many assets the account holds (what the upload cap counts)."""
+        with self.store.tx() as db:
+            return int(
+                db.execute("SELECT COUNT(*) FROM assets WHERE account = ?", (account,)).fetchone()[
+                    0
+                ]
+            )
+
+    # ------------------------------------------------------------------ groups
+    def create_group(self, account: str, body: object) -> dict[str, Any]:
+        """``POST /asset/groups``: a new AIGC group -> ``{"Id"}``."""
+        body = _object(body)
+        name = _name(body, required=True) or ""
+        description = _description(body)
+        with self.store.tx() as db:
+            gid = self.insert_group(db, account, name, description, "AIGC")
+        return {"Id": gid}
+
+    def insert_group(
+        self,
+        db: sqlite3.Connection,
+        account: str,
+        name: str,
+        description: str,
+        group_type: str,
+        person: str | None = None,
+    ) -> str:
+        """Store a group (inside a transaction) and return its id."""
+        now = self.now()
+        gid = self._new_id(db, "group", "groups", now)
+        db.execute(
+            "INSERT INTO groups (id, account, name, description, group_type, person, verification,"
+            " created, updated, seq) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                gid,
+                account,
+                name,
+                description,
+                group_type,
+                person,
+                "active" if group_type == "LivenessFace" else "",
+                now,
+                now,
+                self.store.next_seq(db),
+            ),
+        )
+        return gid
+
+    def list_groups(self, account: str, query: Mapping[str, str]) -> dict[str, Any]:
+        """``GET /asset/groups`` with group_type (default real_human), name, paging, sorting."""
+        group_type = _group_type(query)
+        page_number, page_size = _paging(query)
+        order = _sort(query, wire.GROUP_SORT_BY)
+        where, args = "account = ? AND group_type = ?", [account, group_type]
+        name = query.get("name")
+        if name:
+            where += " AND instr(lower(name), lower(?)) > 0"
+            args.append(name)
+        with self.store.tx() as db:
+            total = db.execute(f"SELECT COUNT(*) FROM groups WHERE {where}", args).fetchone()[0]
+            rows = db.execute(
+                f"SELECT * FROM groups WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+                [*args, page_size, (page_number - 1) * page_size],
+            ).fetchall()
+        return {
+            "TotalCount": total,
+            "Items": [views.group_view(r) for r in rows],
+            "PageNumber": page_number,
+            "PageSize": page_size,
+        }
+
+    def get_group(self, account: str, group_id: str) -> dict[str, Any]:
+        """``GET /asset/groups/{id}``."""
+        with self.store.tx() as db:
+            return views.group_view(self._group(db, account, group_id))
+
+    def update_group(self, account: str, group_id: str, body: object) -> dict[str, Any]:
+        """``PATCH /asset/groups/{id}`` with ``Name`` and/or ``Description`` -> ``{"Id"}``."""
+        body = _object(body)
+        name = _name(body, required=False)
+        description = _description(body) if "Description" in body else None
+        with self.store.tx() as db:
+            self._group(db, account, group_id)
+            if name is not None:
+                db.execute("UPDATE groups SET name = ? WHERE id = ?", (name, group_id))
+            if description is not None:
+                db.execute(
+                    "UPDATE groups SET description = ? WHERE id = ?", (description, group_id)
+                )
+            db.execute("UPDATE groups SET updated = ? WHERE id = ?", (self.now(), group_id))
+        return {"Id": group_id}
+
+    def delete_group(self, account: str, group_id: str) -> dict[str, Any]:
+        """``DELETE /asset/groups/{id}``: cascades to its assets; active real-human groups: 403."""
+        with self.store.tx() as db:
+            row = self._group(db, account, group_id)
+            if row["group_type"] == "LivenessFace" and row["verification"] == "active":
+                raise ApiError(
+                    403,
+                    wire.CODE_LIVENESS_GROUP_ACTIVE,
+                    "An active real-human (LivenessFace) group cannot be deleted while its "
+                    "verification is valid.",
+                    "group_id",
+                )
+            for asset in db.execute("SELECT blob_id FROM assets WHERE group_id = ?", (group_id,)):
+                db.execute("DELETE FROM blobs WHERE id = ?", (asset["blob_id"],))
+            db.execute("DELETE FROM assets WHERE group_id = ?", (group_id,))
+            db.execute("DELETE FROM groups WHERE id = ?", (group_id,))
+        return {}
+
+    def revoke_verification(self, account: str, group_id: str) -> None:
+        """Mark a real-human group's verification expired (then it can be deleted)."""
+        with self.store.tx() as db:
+            self._group(db, account, group_id)
+            db.execute("UPDATE groups SET verification = 'expired' WHERE id = ?", (group_id,))
+
+    def _group(self, db: sqlite3.Connection, account: str, group_id: str) -> sqlite3.Row:
+        row = db.execute(
+            "SELECT * FROM groups WHERE id = ? AND account = ?", (group_id, account)
+        ).fetchone()
+        if row is None:
+            raise not_found("group", group_id, "group_id")
+        return cast(sqlite3.Row, row)
+
+    # ------------------------------------------------------------------ assets
+    def upload_asset(self, account: str, body: object) -> dict[str, Any]:
+        """``POST /asset/files`` -> ``{"Id"}``; the asset is processed per ``config.processing``."""
+        body = _object(body)
+        group_id = body.get("GroupId")
+        if not isinstance(group_id, str) or not group_id:
+            raise bad_request("GroupId is required (the id of a group you own)", "GroupId")
+        url = body.get("URL")
+        if not isinstance(url, str) or not url:
+            raise bad_request("URL is required: a public http(s) URL of the file", "URL")
+        if not url.startswith(("http://", "https://")):
+            raise bad_request(
+                "URL must be an http(s) URL (no base64, data: URIs or file uploads)", "URL"
+            )
+        asset_type = body.get("AssetType")
+        if asset_type not in wire.ASSET_TYPES:
+            raise bad_request(
+                f"AssetType must be one of {', '.join(wire.ASSET_TYPES)}", "AssetType"
+            )
+        name = _name(body, required=False) or ""
+        moderation = _moderation(body)
+        with self.store.tx() as db:
+            group = self._group_for_upload(db, account, group_id)
+            self._check_cap(db, account)
+            created = self.now()
+        verdict, data = self._process(url, str(asset_type), group["person"])
+        with self.store.tx() as db:
+            group = self._group_for_upload(db, account, group_id)
+            self._check_cap(db, account)
+            aid = self.insert_asset(
+                db,
+                account,
+                group_id,
+                name,
+                str(asset_type),
+                url,
+                moderation,
+                verdict,
+                data,
+                created=created,
+            )
+            if self.config.processing == "instant":
+                self._settle_asset(
+                    db,
+                    db.execute("SELECT * FROM assets WHERE id = ?", (aid,)).fetchone(),
+                    self.now(),
+                )
+        return {"Id": aid}
+
+    def _group_for_upload(self, db: sqlite3.Connection, account: str, group_id: str) -> sqlite3.Row:
+        row = db.execute(
+            "SELECT * FROM groups WHERE id = ? AND account = ?", (group_id, account)
+        ).fetchone()
+        if row is None:
+            raise not_found("group", group_id, "GroupId")
+        return cast(sqlite3.Row, row)
+
+    def _check_cap(self, db: sqlite3.Connection, account: str) -> None:
+        count = db.execute("SELECT COUNT(*) FROM assets WHERE account = ?", (account,)).fetchone()[
+            0
+        ]
+        if count >= self.config.asset_cap:
+            raise ApiError(
+                403,
+                wire.CODE_ASSET_CAP_EXCEEDED,
+                f"Asset upload cap reached ({self.config.asset_cap} assets); delete assets you "
+                "no longer need to free slots.",
+                None,
+            )
+
+    def _process(
+        self, url: str, asset_type: str, person: str | None
+    ) -> tuple[Verdict, bytes | None]:
+        try:
+            data = fetch(
+                url,
+                internal=self._internal_bytes,
+                timeout=self.config.fetch_timeout,
+                max_bytes=self.config.fetch_max_bytes,
+            )
+        except DownloadError as exc:
+            return Verdict(wire.ASSET_ERROR_DOWNLOAD_FAILED, str(exc)), None
+        name = urlsplit(url).path.rsplit("/", 1)[-1]
+        return evaluate(data, asset_type, name=name, person=person), data
+
+    def insert_asset(
+        self,
+        db: sqlite3.Connection,
+        account: str,
+        group_id: str,
+        name: str,
+        asset_type: str,
+        source_url: str,
+        moderation: dict[str, Any],
+        verdict: Verdict,
+        data: bytes | None,
+        *,
+        created: float | None = None,
+        settled: bool = False,
+    ) -> str:
+        """Store an asset in ``Processing`` (or settled) with its decided verdict."""
+        now = self.now() if created is None else created
+        aid = self._new_id(db, "asset", "assets", now)
+        blob_id = None
+        if data is not None and verdict.code is None:
+            blob_id = ids.token(24, self.rng)
+            db.execute(
+                "INSERT INTO blobs (id, media_type, data) VALUES (?,?,?)",
+                (blob_id, verdict.media_type, data),
+            )
+        status = verdict.status if settled else "Processing"
+        db.execute(
+            "INSERT INTO assets (id, account, group_id, name, asset_type, source_url, status,"
+            " error_code, error_message, verdict_code, verdict_message, moderation, blob_id,"
+            " width, height, seconds, created, updated, seq) VALUES"
+            " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                aid, account, group_id, name, asset_type, source_url, status,
+                verdict.code if settled else None, verdict.message if settled else None,
+                verdict.code, verdict.message, json.dumps(moderation), blob_id,
+                verdict.width, verdict.height, verdict.seconds, now, now, self.store.next_seq(db),
+            ),
+        )  # fmt: skip
+        return aid
+
+    def _settle_asset(self, db: sqlite3.Connection, row: sqlite3.Row, now: float) -> None:
+        status = "Active" if row["verdict_code"] is None else "Failed"
+        db.execute(
+            "UPDATE assets SET status = ?, error_code = ?, error_message = ?, updated = ?"
+            " WHERE id = ?",
+            (
+                status,
+                row["verdict_code"],
+                row["verdict_message"],
+                max(now, row["created"]),
+                row["id"],
+            ),
+        )
+
+    def list_assets(self, account: str, query: Mapping[str, str], root: str) -> dict[str, Any]:
+        """``GET /asset/files``: group_type (default real_human) unless group_id is given."""
+        page_number, page_size = _paging(query)
+        order = _sort(query, wire.ASSET_SORT_BY)
+        where, args = "a.account = ?", [account]
+        group_id = query.get("group_id")
+        statuses = _statuses(query)
+        with self.store.tx() as db:
+            self._progress(db)
+            if group_id:
+                self._group(db, account, group_id)
+                where += " AND a.group_id = ?"
+                args.append(group_id)
+            else:
+                where += " AND g.group_type = ?"
+                args.append(_group_type(query))
+            if statuses:
+                where += f" AND a.status IN ({','.join('?' * len(statuses))})"
+                args.extend(statuses)
+            if query.get("name"):
+                where += " AND instr(lower(a.name), lower(?)) > 0"
+                args.append(query["name"])
+            base = f"FROM assets a JOIN groups g ON g.id = a.group_id WHERE {where}"
+            total = db.execute(f"SELECT COUNT(*) {base}", args).fetchone()[0]
+            order_sql = order.replace("created", "a.created").replace("updated", "a.updated")
+            order_sql = order_sql.replace("group_id", "a.group_id").replace("seq", "a.seq")
+            rows = db.execute(
+                f"SELECT a.* {base} ORDER BY {order_sql} LIMIT ? OFFSET ?",
+                [*args, page_size, (page_number - 1) * page_size],
+            ).fetchall()
+        return {
+            "TotalCount": total,
+            "Items": [views.asset_view(r, self._asset_url(r, root)) for r in rows],
+            "PageNumber": page_number,
+            "PageSize": page_size,
+        }
+
+    def get_asset(self, account: str, asset_id: str, root: str) -> dict[str, Any]:
+        """``GET /asset/files/{id}`` with a fresh signed ``URL`` when Active."""
+        with self.store.tx() as db:
+            self._progress(db)
+            row = self._asset(db, account, asset_id)
+        return views.asset_view(row, self._asset_url(row, root))
+
+    def delete_asset(self, account: str, asset_id: str) -> dict[str, Any]:
+        """``DELETE /asset/files/{id}`` (frees a slot of the upload cap) -> ``{}``."""
+        with self.store.tx() as db:
+            row = self._asset(db, account, asset_id)
+            db.execute("DELETE FROM blobs WHERE id = ?", (row["blob_id"],))
+            db.execute("DELETE FROM assets WHERE id = ?", (asset_id,))
+        return {}
+
+    def _asset(self, db: sqlite3.Connection, account: str, asset_id: str) -> sqlite3.Row:
+        row = db.execute(
+            "SELECT * FROM assets WHERE id = ? AND account = ?", (asset_id, account)
+        ).fetchone()
+        if row is None:
+            raise not_found("asset", asset_id, "asset_id")
+        return cast(sqlite3.Row, row)
+
+    def _asset_url(self, row: sqlite3.Row, root: str) -> str:
+        if row["status"] != "Active" or not row["blob_id"]:
+            return ""
+        return self.signed_url(root, row["blob_id"], self.config.url_ttl)
+
+    # ------------------------------------------------------------------ files
+    def signed_url(self, root: str, blob_id: str, ttl: float) -> str:
+        """A download link for a stored file, valid ``ttl`` seconds from now."""
+        path = FILES_PREFIX + blob_id
+        return f"{root}{path}?{self.signer.query(path, self.now(), ttl)}"
+
+    def open_file(self, path: str, params: Mapping[str, str]) -> tuple[bytes, str]:
+        """The bytes and MIME type behind a signed link; 403 when expired or tampered."""
+        problem = self.signer.check(path, dict(params), self.now())
+        if problem == "expired":
+            raise ApiError(
+                403,
+                wire.CODE_ACCESS_DENIED,
+                "This download link has expired; fetch the asset or task again for a fresh URL.",
+            )
+        if problem is not None:
+            raise ApiError(
+                403, wire.CODE_ACCESS_DENIED, "The download link's signature is invalid."
+            )
+        blob_id = path[len(FILES_PREFIX) :]
+        with self.store.tx() as db:
+            row = db.execute("SELECT * FROM blobs WHERE id = ?", (blob_id,)).fetchone()
+        if row is None:
+            raise not_found("file", blob_id, None)
+        return bytes(row["data"]), str(row["media_type"])
+
+    def _internal_bytes(self, url: str) -> bytes | None:
+        parts = urlsplit(url)
+        if not parts.hostname or not is_loopback_host(parts.hostname):
+            return None
+        if parts.path.startswith(SAMPLES_PREFIX):
+            from orca_nb.sandbox.samples import SAMPLES, sample_bytes
+
+            filename = parts.path[len(SAMPLES_PREFIX) :]
+            return sample_bytes(filename) if filename in SAMPLES else None
+        if parts.path.startswith(FILES_PREFIX):
+            params = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+            try:
+                return self.open_file(parts.path, params)[0]
+            except ApiError:
+                return None
+        return None
+
+    # ------------------------------------------------------------------ real-human sessions
+    def start_session(self, account: str, body: object, root: str) -> dict[str, Any]:
+        """``POST /asset/real-human/sessions`` -> ``{session_id, h5_link, status}``."""
+        body = {} if body is None else _object(body)
+        return_url = body.get("return_url")
+        if return_url is not None and (
+            not isinstance(return_url, str)
+            or not return_url.startswith(("http://", "https://"))
+            or len(return_url) > 2048
+        ):
+            raise bad_request("return_url must be an http(s) URL", "return_url")
+        extra = {k: v for k, v in body.items() if k != "return_url"}
+        now = self.now()
+        with self.store.tx() as db:
+            sid = ids.token(wire.SESSION_ID_CHARS, self.rng)
+            db.execute(
+                "INSERT INTO sessions (id, account, status, return_url, extra, created, expires)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (
+                    sid,
+                    account,
+                    "pending",
+                    return_url,
+                    json.dumps(extra),
+                    now,
+                    now + self.config.session_ttl,
+                ),
+            )
+        return {"session_id": sid, "h5_link": self.h5_link(root, sid), "status": "pending"}
+
+    def h5_link(self, root: str, session_id: str) -> str:
+        """The page a person opens to verify."""
+        return f"{root}{H5_PREFIX}{session_id}"
+
+    def get_session(self, account: str, session_id: str, root: str) -> dict[str, Any]:
+        """``GET /asset/real-human/sessions/{id}``: status pending|success|failed|expired."""
+        with self.store.tx() as db:
+            row = self._session(db, session_id, account)
+        return views.session_view(row, self.h5_link(root, session_id))
+
+    def _session(self, db: sqlite3.Connection, session_id: str, account: str | None) -> sqlite3.Row:
+        row = db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None or (account is not None and row["account"] != account):
+            raise not_found("session", session_id, "session_id")
+        if row["status"] == "pending" and self.now() > row["expires"]:
+            db.execute("UPDATE sessions SET status = 'expired' WHERE id = ?", (session_id,))
+            row = db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return cast(sqlite3.Row, row)
+
+    def h5_session(self, session_id: str) -> dict[str, Any]:
+        """What the H5 page shows: status, group, error (404 for unknown sessions)."""
+        with self.store.tx() as db:
+            row = self._session(db, session_id, None)
+        return dict(row)
+
+    def h5_complete(self, session_id: str, root: str, *, consent: bool, choice: str) -> H5Result:
+        """The person's action on the H5 page: ``choice`` is a sample person (the face shown to
+        the camera), ``"two_faces"`` or ``"no_face"``. Sessions are single use."""
+        from orca_nb.media.faces import PEOPLE
+
+        with self.store.tx() as db:
+            row = self._session(db, session_id, None)
+            if row["status"] != "pending":
+                raise ApiError(
+                    409,
+                    "SessionNotPending",
+                    f"This verification session is already {row['status']}; start a new one.",
+                    "session_id",
+                )
+            if not consent:
+                raise bad_request("Please tick the consent box to continue.", "consent")
+            now = self.now()
+            if choice in H5_FAILURES:
+                code, message = H5_FAILURES[choice]
+                db.execute(
+                    "UPDATE sessions SET status='failed', error_code=?, error_message=?,"
+                    " finished=? WHERE id=?",
+                    (code, message, now, session_id),
+                )
+                status, group_id = "failed", None
+            elif choice in PEOPLE:
+                group_id = self.insert_group(
+                    db,
+                    row["account"],
+                    f"{choice} (verified)",
+                    "Real-human group verified on the sandbox H5 page.",
+                    "LivenessFace",
+                    person=choice,
+                )
+                db.execute(
+                    "UPDATE sessions SET status='success', group_id=?, person=?, finished=?"
+                    " WHERE id=?",
+                    (group_id, choice, now, session_id),
+                )
+                status, message = "success", ""
+            else:
+                raise bad_request(f"Unknown choice {choice!r}.", "choice")
+        params = {"status": status, "session_id": session_id, "group_id": group_id or ""}
+        target = row["return_url"] or f"{root}{H5_PREFIX}{session_id}/done"
+        if row["return_url"]:
+            target += ("&" if "?" in target else "?") + urlencode(params)
+        return H5Result(status, session_id, group_id, target, message)
+
+    # ------------------------------------------------------------------ video tasks
+    def fail_next_tasks(
+        self,
+        n: int = 1,
+        code: str = "InternalServiceError",
+        message: str = "The sandbox was told to fail this task.",
+    ) -> None:
+        """Make the next ``n`` created tasks end ``failed`` with this error (for demos/tests)."""
+        self._fail_next.extend([(code, message)] * n)
+
+    def create_task(self, account: str, body: object) -> dict[str, Any]:
+        """``POST /video/generations``: check the body, queue a task and start its render."""
+        with self.store.tx() as db:
+            request = parse_video_request(body, lambda aid: self._asset_lookup(db, account, aid))
+            now = self.now()
+            tid = "task_" + ids.token(32, self.rng)
+            params = request.to_json()
+            params["seed_used"] = request.seed if request.seed >= 0 else self.rng.randrange(2**31)
+            render_state, render_error, error_code = "pending", None, None
+            if self._fail_next:
+                error_code, render_error = self._fail_next.pop(0)
+                render_state = "failed"
+            db.execute(
+                "INSERT INTO tasks (id, account, model, status, progress, params, body,"
+                " error_code, render_state, render_error, created, updated, seq)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    tid, account, request.model, "queued", 0, json.dumps(params),
+                    json.dumps(body), error_code, render_state, render_error, now, now,
+                    self.store.next_seq(db),
+                ),
+            )  # fmt: skip
+            row = db.execute("SELECT * FROM tasks WHERE id = ?", (tid,)).fetchone()
+        if render_state == "pending":
+            self._submit_render(tid)
+            if self.config.processing == "instant":
+                self.wait_for_renders([tid])
+        return views.task_created_view(row)
+
+    def get_task(
+        self, account: str, task_id: str, root: str, shape: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        """``GET /video/generations/{id}`` in ``shape`` (default: the configured one) ->
+        (HTTP status, body). Unknown tasks: 404 envelope, or new-api's 400 ``task_not_exist``."""
+        shape = shape or self.task_shape_override or self.config.task_shape
+        if shape not in wire.TASK_SHAPES:
+            raise bad_request(f"task shape must be one of {', '.join(wire.TASK_SHAPES)}", "shape")
+        with self.store.tx() as db:
+            self._progress(db)
+            row = db.execute(
+                "SELECT * FROM tasks WHERE id = ? AND account = ?", (task_id, account)
+            ).fetchone()
+        if row is None:
+            if shape == "newapi":
+                code = wire.CODE_TASK_NOT_EXIST
+                return 400, {"code": code, "message": code, "data": None}
+            raise not_found("task", task_id, "task_id")
+        ttl = self.config.video_url_ttl
+        return 200, views.TASK_VIEWS[shape](row, lambda blob: self.signed_url(root, blob, ttl))
+
+    def _asset_lookup(
+        self, db: sqlite3.Connection, account: str, asset_id: str
+    ) -> dict[str, Any] | None:
+        self._progress(db)
+        row = db.execute(
+            "SELECT * FROM assets WHERE id = ? AND account = ?", (asset_id, account)
+        ).fetchone()
+        return None if row is None else dict(row)
+
+    def _submit_render(self, task_id: str) -> None:
+        from orca_nb.sandbox.rendering import render_task
+
+        if self._closed:
+            return
+        future = self._executor.submit(render_task, self, task_id)
+        with self._lock:
+            self._renders[task_id] = future
+        future.add_done_callback(lambda _f: self._forget_render(task_id))
+
+    def _forget_render(self, task_id: str) -> None:
+        with self._lock:
+            self._renders.pop(task_id, None)
+
+    def _resume_renders(self) -> None:
+        with self.store.tx() as db:
+            pending = [
+                r["id"] for r in db.execute("SELECT id FROM tasks WHERE render_state = 'pending'")
+            ]
+        for task_id in pending:
+            self._submit_render(task_id)
+
+    def internal_bytes(self, url: str) -> bytes | None:
+        """Bytes of the sandbox's own sample/file URLs, ``None`` for other URLs."""
+        return self._internal_bytes(url)
+
+    # ------------------------------------------------------------------ progression
+    def _progress(self, db: sqlite3.Connection, *, force_manual: bool = False) -> None:
+        """Apply every transition that is due now (timed) or by step count (manual)."""
+        now = self.now()
+        mode = "manual" if force_manual else self.config.processing
+        if mode == "timed":
+            due = now - self.config.processing_seconds
+            for row in db.execute(
+                "SELECT * FROM assets WHERE status = 'Processing' AND created <= ?", (due,)
+            ).fetchall():
+                self._settle_asset(db, row, row["created"] + self.config.processing_seconds)
+        elif mode == "instant":
+            for row in db.execute("SELECT * FROM assets WHERE status = 'Processing'").fetchall():
+                self._settle_asset(db, row, now)
+        for row in db.execute(
+            "SELECT * FROM tasks WHERE status IN ('queued','running')"
+        ).fetchall():
+            self._progress_task(db, row, now, mode)
+
+    def _progress_task(
+        self, db: sqlite3.Connection, row: sqlite3.Row, now: float, mode: str
+    ) -> None:
+        cfg = self.config
+        started: float | None = row["started"]
+        if mode == "timed":
+            start_at = row["created"] + cfg.task_queue_seconds
+            if now < start_at:
+                return
+            started = start_at
+            fraction = (now - start_at) / cfg.task_seconds if cfg.task_seconds else 1.0
+        elif mode == "manual":
+            if row["steps"] <= 0:
+                return
+            started = started or now
+            fraction = row["steps"] / cfg.task_steps
+        else:
+            started = started or now
+            fraction = 1.0
+        if fraction >= 1.0 and row["render_state"] != "pending":
+            self._finish_task(db, row, started, now)
+            return
+        progress = max(1, min(99, int(fraction * 100)))
+        db.execute(
+            "UPDATE tasks SET status='running', progress=?, started=?, updated=? WHERE id=?",
+            (progress, started, now, row["id"]),
+        )
+
+    def _finish_task(
+        self, db: sqlite3.Connection, row: sqlite3.Row, started: float, now: float
+    ) -> None:
+        if row["render_state"] == "done":
+            db.execute(
+                "UPDATE tasks SET status='succeeded', progress=100, started=?, finished=?,"
+                " updated=? WHERE id=?",
+                (started, now, now, row["id"]),
+            )
+        else:
+            db.execute(
+                "UPDATE tasks SET status='failed', progress=100, started=?, finished=?, updated=?,"
+                " error_code=COALESCE(error_code, 'InternalServiceError'), error_message=?"
+                " WHERE id=?",
+                (started, now, now, row["render_error"] or "rendering failed", row["id"]),
+            )
+
+    def _new_id(self, db: sqlite3.Connection, kind: str, table: str, now: float) -> str:
+        for _ in range(100):
+            candidate = ids.resource_id(kind, now, self.rng)
+            if db.execute(f"SELECT 1 FROM {table} WHERE id = ?", (candidate,)).fetchone() is None:
+                return candidate
+        raise RuntimeError(f"could not find a free {kind} id")  # pragma: no cover
+
+
+# ---------------------------------------------------------------------- request-field rules
+def _object(body: object) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise bad_request("the request body must be a JSON object", None)
+    return body
+
+
+def _name(body: Mapping[str, Any], *, required: bool) -> str | None:
+    if "Name" not in body or body["Name"] is None:
+        if required:
+            raise bad_request("Name is required", "Name")
+        return None
+    name = body["Name"]
+    if not isinstance(name, str) or not name.strip():
+        raise bad_request("Name must be a non-empty string", "Name")
+    if len(name) > wire.NAME_MAX_CHARS:
+        raise bad_request(f"Name is {len(name)} characters; at most {wire.NAME_MAX_CHARS}", "Name")
+    return name
+
+
+def _description(body: Mapping[str, Any]) -> str:
+    value = body.get("Description")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise bad_request("Description must be a string", "Description")
+    if len(value) > wire.DESCRIPTION_MAX_CHARS:
+        raise bad_request(
+            f"Description is {len(value)} characters; at most {wire.DESCRIPTION_MAX_CHARS}",
+            "Description",
+        )
+    return value
+
+
+def _moderation(body: Mapping[str, Any]) -> dict[str, Any]:
+    value = body.get("Moderation")
+    if value is None:
+        return {"Strategy": "Default"}
+    if not isinstance(value, dict):
+        raise bad_request('Moderation must be an object like {"Strategy": "Skip"}', "Moderation")
+    strategy = value.get("Strategy", "Default")
+    if strategy not in wire.MODERATION_STRATEGIES:
+        raise bad_request(
+            f"Moderation.Strategy must be one of {', '.join(wire.MODERATION_STRATEGIES)}",
+            "Moderation.Strategy",
+        )
+    return {**value, "Strategy": strategy}
+
+
+def _group_type(query: Mapping[str, str]) -> str:
+    value = query.get("group_type") or wire.DEFAULT_LIST_GROUP_TYPE
+    if value not in wire.GROUP_TYPE_QUERY_TO_WIRE:
+        raise bad_request(
+            f"group_type must be one of {', '.join(wire.GROUP_TYPE_QUERY_TO_WIRE)}", "group_type"
+        )
+    return wire.GROUP_TYPE_QUERY_TO_WIRE[value]
+
+
+def _positive_int(query: Mapping[str, str], key: str, default: int, maximum: int | None) -> int:
+    raw = query.get(key)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise bad_request(f"{key} must be a positive integer", key)
+    value = int(raw)
+    if maximum is not None and value > maximum:
+        raise bad_request(f"{key} must be at most {maximum}", key)
+    return value
+
+
+def _paging(query: Mapping[str, str]) -> tuple[int, int]:
+    page_number = _positive_int(query, "page_number", 1, 10**9)
+    page_size = _positive_int(query, "page_size", wire.DEFAULT_PAGE_SIZE, wire.MAX_PAGE_SIZE)
+    return page_number, page_size
+
+
+_SORT_COLUMNS = {"CreateTime": "created", "UpdateTime": "updated", "GroupId": "group_id"}
+
+
+def _sort(query: Mapping[str, str], allowed: tuple[str, ...]) -> str:
+    sort_by = query.get("sort_by") or wire.DEFAULT_SORT_BY
+    if sort_by not in allowed:
+        raise bad_request(f"sort_by must be one of {', '.join(allowed)}", "sort_by")
+    sort_order = query.get("sort_order") or wire.DEFAULT_SORT_ORDER
+    if sort_order not in wire.SORT_ORDERS:
+        raise bad_request(f"sort_order must be one of {', '.join(wire.SORT_ORDERS)}", "sort_order")
+    direction = "DESC" if sort_order == "Desc" else "ASC"
+    return f"{_SORT_COLUMNS[sort_by]} {direction}, seq {direction}"
+
+
+def _statuses(query: Mapping[str, str]) -> list[str]:
+    raw = query.get("statuses") or ""
+    values = [s.strip() for s in raw.split(",") if s.strip()]
+    for value in values:
+        if value not in wire.ASSET_STATUSES:
+            raise bad_request(
+                f"statuses must be a comma-separated subset of {','.join(wire.ASSET_STATUSES)}"
+                f" ({value!r} is not one)",
+                "statuses",
+            )
+    return values
+
+
+def nearest_ratio(width: int, height: int) -> str:
+    """The output ratio (of ``wire.RATIOS`` except adaptive) closest to ``width:height``."""
+    target = math.log(width / height)
+
+    def distance(ratio: str) -> float:
+        a, b = ratio.split(":")
+        return abs(math.log(int(a) / int(b)) - target)
+
+    return min((r for r in wire.RATIOS if r != "adaptive"), key=distance)
+
+
+__all__ = ["Backend", "H5Result", "VideoRequest", "account_id", "nearest_ratio"]

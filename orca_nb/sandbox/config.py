@@ -1,0 +1,78 @@
+"""The sandbox's settings: where state lives, how fast things progress, which shapes it serves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+from orca_nb import wire
+from orca_nb.sandbox.clock import Clock
+
+Processing = Literal["instant", "manual", "timed"]
+PROCESSING_MODES: tuple[str, ...] = ("instant", "manual", "timed")
+
+
+@dataclass
+class SandboxConfig:
+    """Settings of one sandbox backend.
+
+    ``processing`` decides how assets and video tasks progress: ``instant`` (settled as soon as
+    they are created), ``manual`` (only on ``Backend.step()``) or ``timed`` (after the given
+    seconds on the backend's clock). ``db_path=None`` (or ``":memory:"``) keeps state in memory.
+    """
+
+    db_path: str | None = None
+    processing: Processing = "timed"
+    processing_seconds: float = 2.0  # timed: Processing -> Active/Failed after this long
+    task_queue_seconds: float = 1.0  # timed: queued -> running after this long
+    task_seconds: float = 6.0  # timed: running -> succeeded after this long
+    task_steps: int = 3  # manual: steps from queued to succeeded
+    asset_cap: int = wire.DEFAULT_ASSET_CAP
+    task_shape: wire.TaskShape = "ark"
+    url_ttl: float = float(wire.SIGNED_URL_TTL_SECONDS)
+    video_url_ttl: float = float(wire.VIDEO_URL_TTL_SECONDS)
+    session_ttl: float = float(wire.SESSION_TTL_SECONDS)
+    seed: int = 0
+    clock: Clock | None = field(default=None, repr=False)
+    fetch_timeout: float = 10.0  # seconds for fetching a loopback upload URL
+    fetch_max_bytes: int = 64 * wire.MB  # larger downloads fail as DownloadFailed
+    seed_demo: bool = True  # give wire.DEFAULT_SANDBOX_KEY demo groups/assets on first use
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the setting when a value is out of range."""
+        if self.processing not in PROCESSING_MODES:
+            raise ValueError(
+                f"processing must be one of {PROCESSING_MODES}, not {self.processing!r}"
+            )
+        if self.task_shape not in wire.TASK_SHAPES:
+            raise ValueError(
+                f"task_shape must be one of {wire.TASK_SHAPES}, not {self.task_shape!r}"
+            )
+        for name in ("processing_seconds", "task_queue_seconds", "task_seconds"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+        for name in ("url_ttl", "video_url_ttl", "session_ttl", "fetch_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0")
+        if self.task_steps < 1:
+            raise ValueError("task_steps must be >= 1")
+        if self.asset_cap < 0:
+            raise ValueError("asset_cap must be >= 0")
+
+    def updated(self, **changes: Any) -> SandboxConfig:
+        """A validated copy with ``changes`` applied (unknown names raise ``ValueError``)."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ValueError(f"unknown sandbox setting(s): {', '.join(unknown)}")
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return SandboxConfig(**values)
+
+    @property
+    def in_memory(self) -> bool:
+        """True when state is not written to a file."""
+        return self.db_path in (None, "", ":memory:")

@@ -1,0 +1,62 @@
+"""The embedded sandbox: one loopback server per process, started on first use, used by
+``orca_nb.Orca()`` when no API key is configured."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from orca_nb import wire
+from orca_nb.sandbox.config import SandboxConfig
+from orca_nb.sandbox.server import SandboxServer
+
+DB_ENV = "ORCA_NB_SANDBOX_DB"
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """The running embedded sandbox: where it is and the demo key to use."""
+
+    base_url: str
+    api_key: str
+    server: SandboxServer
+
+
+_lock = threading.Lock()
+_embedded: Embedded | None = None
+
+
+def default_db_path() -> str:
+    """``$ORCA_NB_SANDBOX_DB`` (``:memory:`` allowed), else the user data directory."""
+    override = os.environ.get(DB_ENV)
+    if override:
+        return override
+    from platformdirs import user_data_dir
+
+    return str(Path(user_data_dir("orca-nb", appauthor=False)) / "sandbox.sqlite3")
+
+
+def ensure_embedded() -> Embedded:
+    """Start the process-wide sandbox if needed and return it (thread-safe)."""
+    global _embedded
+    with _lock:
+        if _embedded is not None and _embedded.server.running:
+            return _embedded
+        server = SandboxServer(SandboxConfig(db_path=default_db_path())).start()
+        _embedded = Embedded(server.base_url, wire.DEFAULT_SANDBOX_KEY, server)
+        return _embedded
+
+
+def shutdown_embedded() -> None:
+    """Stop the embedded sandbox (it restarts on the next :func:`ensure_embedded`)."""
+    global _embedded
+    with _lock:
+        if _embedded is not None:
+            _embedded.server.close()
+            _embedded = None
+
+
+atexit.register(shutdown_embedded)

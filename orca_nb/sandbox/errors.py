@@ -1,0 +1,68 @@
+"""The OpenAI-style error envelope the sandbox answers with, raised as :class:`ApiError`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orca_nb import wire
+
+# GUESS: ``error.type`` per HTTP status (the reference shows invalid_request_error and
+# rate_limit_error / orcarouter_api_error; the rest follow OpenAI's vocabulary).
+_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "insufficient_quota",
+    403: "permission_error",
+    404: "invalid_request_error",
+    405: "invalid_request_error",
+    409: "invalid_request_error",
+    413: "invalid_request_error",
+    415: "invalid_request_error",
+    429: "rate_limit_error",
+}
+
+
+class ApiError(Exception):
+    """A failure the sandbox reports to the caller as ``{"error": {...}}`` with ``status``."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        param: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.param = param
+        self.headers = dict(headers or {})
+
+    def envelope(self) -> dict[str, Any]:
+        """The JSON body: ``{"error": {"message", "type", "code", "param"}}``."""
+        return envelope(self.status, self.code, self.message, self.param)
+
+
+def error_type(status: int) -> str:
+    """The ``error.type`` served with an HTTP status."""
+    if status >= 500:
+        return "orcarouter_api_error"
+    return _TYPES.get(status, "invalid_request_error")
+
+
+def envelope(status: int, code: str, message: str, param: str | None = None) -> dict[str, Any]:
+    """The OpenAI-style error body for one failure."""
+    return {"error": {"message": message, "type": error_type(status), "code": code, "param": param}}
+
+
+def bad_request(message: str, param: str | None) -> ApiError:
+    """A 400 ``InvalidParameter`` naming the offending field."""
+    return ApiError(400, wire.CODE_INVALID_PARAMETER, message, param)
+
+
+def not_found(kind: str, ident: str, param: str | None) -> ApiError:
+    """A 404 that says the same for unknown and for other accounts' ids (no existence leak)."""
+    return ApiError(404, wire.CODE_NOT_FOUND, f"{kind} {ident!r} was not found", param)

@@ -1,0 +1,159 @@
+"""The render worker: turns a queued task into a real MP4 from its referenced media.
+
+Runs on the backend's single render thread, never on the server's event loop. Media comes from
+the caller's assets, ``data:`` URIs, and loopback URLs (fetched like uploads); other hosts are
+not contacted, so their items only shape the prompt.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from orca_nb import wire
+from orca_nb.sandbox.processing import DownloadError, fetch, is_loopback_host
+
+if TYPE_CHECKING:
+    from orca_nb.sandbox.backend import Backend
+
+log = logging.getLogger(__name__)
+
+
+def render_task(backend: Backend, task_id: str) -> None:
+    """Render ``task_id`` and store the result (``render_state`` done or failed)."""
+    from orca_nb.sandbox.backend import nearest_ratio
+    from orca_nb.sandbox.render import RenderSpec, render_video
+
+    with backend.store.tx() as db:
+        row = db.execute("SELECT * FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        if row is None or row["render_state"] != "pending":
+            return
+        params = json.loads(row["params"])
+        media: list[tuple[str, str, bytes | None]] = []
+        for ref in params["refs"]:
+            data = None
+            if ref["asset_id"]:
+                found = db.execute(
+                    "SELECT b.data FROM assets a JOIN blobs b ON b.id = a.blob_id WHERE a.id = ?",
+                    (ref["asset_id"],),
+                ).fetchone()
+                data = bytes(found["data"]) if found else None
+            media.append((ref["kind"], ref["role"], data))
+    try:
+        resolved = [
+            (kind, role, data if data is not None else _url_bytes(backend, ref["url"]))
+            for (kind, role, data), ref in zip(media, params["refs"], strict=True)
+        ]
+        ratio = params["ratio"]
+        if ratio == "adaptive":
+            ratio = _first_ratio(resolved, nearest_ratio) or "16:9"
+        width, height = wire.OUTPUT_SIZES[(params["resolution"], ratio)]
+        audios = [d for k, _, d in resolved if k == "audio" and d]
+        spec = RenderSpec(
+            width=width,
+            height=height,
+            seconds=params["duration"],
+            fps=wire.OUTPUT_FPS,
+            images=[d for k, r, d in resolved if k == "image" and r == "reference_image" and d],
+            videos=[d for k, _, d in resolved if k == "video" and d],
+            audios=audios,
+            first_frame=next((d for k, r, d in resolved if r == "first_frame" and d), None),
+            last_frame=next((d for k, r, d in resolved if r == "last_frame" and d), None),
+            generate_audio=bool(params["generate_audio"]),
+            seed=int(params["seed_used"]),
+            prompt=str(params["prompt"]),
+        )
+        video = render_video(spec)
+        last_frame = _last_frame_png(video) if params["return_last_frame"] else None
+    except DownloadError as exc:
+        _store_failure(backend, task_id, wire.ASSET_ERROR_DOWNLOAD_FAILED, str(exc))
+        return
+    except Exception as exc:  # a render bug must fail the task, not hang it
+        log.exception("sandbox render of %s failed", task_id)
+        _store_failure(backend, task_id, "InternalServiceError", f"rendering failed: {exc}")
+        return
+    params.update(
+        ratio_used=ratio,
+        size_used=[width, height],
+        usage_tokens=wire.usage_tokens(width, height, params["duration"]),
+    )
+    with backend.store.tx() as db:
+        if db.execute("SELECT 1 FROM tasks WHERE id = ?", (task_id,)).fetchone() is None:
+            return  # reset while rendering
+        blob_id = "video_" + task_id
+        db.execute(
+            "INSERT OR REPLACE INTO blobs (id, media_type, data) VALUES (?, 'video/mp4', ?)",
+            (blob_id, video),
+        )
+        frame_id = None
+        if last_frame is not None:
+            frame_id = "frame_" + task_id
+            db.execute(
+                "INSERT OR REPLACE INTO blobs (id, media_type, data) VALUES (?, 'image/png', ?)",
+                (frame_id, last_frame),
+            )
+        db.execute(
+            "UPDATE tasks SET render_state='done', blob_id=?, last_frame_blob_id=?, params=?"
+            " WHERE id=?",
+            (blob_id, frame_id, json.dumps(params), task_id),
+        )
+
+
+def _store_failure(backend: Backend, task_id: str, code: str, message: str) -> None:
+    with backend.store.tx() as db:
+        db.execute(
+            "UPDATE tasks SET render_state='failed', error_code=?, render_error=? WHERE id=?",
+            (code, message, task_id),
+        )
+
+
+def _url_bytes(backend: Backend, url: str) -> bytes | None:
+    if url.startswith("data:"):
+        try:
+            return base64.b64decode(url.split(",", 1)[1], validate=False)
+        except ValueError:
+            return None
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if not is_loopback_host(host):
+        return None  # the sandbox never contacts other hosts
+    return fetch(
+        url,
+        internal=backend.internal_bytes,
+        timeout=backend.config.fetch_timeout,
+        max_bytes=backend.config.fetch_max_bytes,
+    )
+
+
+def _first_ratio(
+    media: list[tuple[str, str, bytes | None]], nearest: Callable[[int, int], str]
+) -> str | None:
+    from orca_nb.media import MediaUnreadableError, probe_bytes
+
+    for kind, _, data in media:
+        if kind in ("image", "video") and data:
+            try:
+                info = probe_bytes(data)
+            except MediaUnreadableError:
+                continue
+            if info.width and info.height:
+                return nearest(info.width, info.height)
+    return None
+
+
+def _last_frame_png(video: bytes) -> bytes:
+    import av
+    from PIL import Image
+
+    last: Image.Image | None = None
+    with av.open(io.BytesIO(video), mode="r") as container:
+        for frame in container.decode(video=0):
+            last = frame.to_image()  # type: ignore[no-untyped-call]
+    out = io.BytesIO()
+    (last or Image.new("RGB", (16, 16))).save(out, format="PNG")
+    return out.getvalue()

@@ -1,0 +1,50 @@
+"""Shared sandbox fixtures (owned by the sandbox): a real loopback server on an in-memory
+backend with a manual clock and instant processing, reset before every test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from orca_nb.sandbox import Backend, ManualClock, SandboxConfig, SandboxServer
+
+SANDBOX_TEST_KEY = "sk-orca-sandbox-test"
+
+
+@pytest.fixture(scope="session")
+def _sandbox_session_server() -> Iterator[SandboxServer]:
+    backend = Backend(SandboxConfig(processing="instant", clock=ManualClock()))
+    server = SandboxServer(backend).start()
+    try:
+        yield server
+    finally:
+        server.close()
+        backend.close()
+
+
+@pytest.fixture
+def sandbox_backend(_sandbox_session_server: SandboxServer) -> Backend:
+    """The test sandbox's backend, freshly reset: in-memory, ``ManualClock``, instant processing.
+
+    Change settings with ``sandbox_backend.configure(processing="manual")``; the next test
+    starts from the defaults again.
+    """
+    backend = _sandbox_session_server.backend
+    backend.wait_for_renders()
+    backend.reset()
+    return backend
+
+
+@pytest.fixture
+def sandbox_server(
+    _sandbox_session_server: SandboxServer, sandbox_backend: Backend
+) -> SandboxServer:
+    """A real loopback sandbox server (``.base_url``, ``.root_url``) on ``sandbox_backend``."""
+    return _sandbox_session_server
+
+
+@pytest.fixture
+def sandbox_key() -> str:
+    """The sandbox account tests use (``sk-orca-sandbox-test``)."""
+    return SANDBOX_TEST_KEY
