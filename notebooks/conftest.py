@@ -1,0 +1,54 @@
+"""Notebook runs (``pytest --nbval-lax notebooks/``) on a fresh in-memory sandbox, never the user's.
+
+While notebook cells run, kernels inherit this environment: the embedded sandbox keeps its state
+in memory (each notebook starts from the demo library), real OrcaRouter credentials are dropped,
+and the repository is importable even when the package is not installed. The previous
+environment comes back after the last notebook, so other tests in the same run are unaffected.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+_HERE = Path(__file__).resolve().parent
+_ROOT = str(_HERE.parent)
+_SAVED: dict[str, str | None] = {}
+_SETTINGS = {
+    "ORCA_NB_SANDBOX_DB": ":memory:",
+    "ORCAROUTER_API_KEY": None,
+    "ORCAROUTER_BASE_URL": None,
+    "PYTHONPATH": os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH", "")) if p),
+}
+
+
+def _is_notebook_item(item: pytest.Item | None) -> bool:
+    return item is not None and _HERE in Path(str(item.path)).resolve().parents
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before the first notebook's kernel starts: switch to the notebook environment."""
+    if _SAVED or not _is_notebook_item(item):
+        return
+    for name, value in _SETTINGS.items():
+        _SAVED[name] = os.environ.get(name)
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After the last notebook cell: put the environment back."""
+    if not _SAVED or _is_notebook_item(nextitem):
+        return
+    for name, old in _SAVED.items():
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+    _SAVED.clear()
