@@ -63,3 +63,23 @@ def redact_request(request: httpx.Request) -> httpx.Request:
     return httpx.Request(
         request.method, url, headers=redact_headers(request.headers), content=content
     )
+
+
+_BODY_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
+
+
+def redact_response(response: httpx.Response, request: httpx.Request | None) -> httpx.Response:
+    """A copy of ``response`` (body scrubbed, attached to the redacted ``request``)."""
+    try:
+        content = response.content
+    except httpx.ResponseNotRead:
+        content = b""
+    try:
+        content = redact_text(content.decode("utf-8")).encode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    headers = [(k, v) for k, v in response.headers.multi_items() if k not in _BODY_HEADERS]
+    copy = httpx.Response(response.status_code, headers=headers, content=content)
+    if request is not None:
+        copy.request = request
+    return copy

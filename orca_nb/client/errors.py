@@ -39,7 +39,7 @@ from typing import Any
 import httpx
 
 from orca_nb import wire
-from orca_nb.client._redact import redact_request, redact_text, redact_value
+from orca_nb.client._redact import redact_request, redact_response, redact_text, redact_value
 
 __all__ = [
     "ASSET_ADVICE",
@@ -75,7 +75,7 @@ class ValidationError(OrcaError, ValueError):
 
     def __init__(self, param: str, message: str) -> None:
         self.param = param
-        super().__init__(f"{param}: {message}")
+        super().__init__(redact_text(f"{param}: {message}"))
 
 
 class AssetFailedError(OrcaError):
@@ -103,7 +103,7 @@ class WaitTimeoutError(OrcaError, TimeoutError):
     def __init__(self, message: str, *, last: Any = None, pending: tuple[str, ...] = ()) -> None:
         self.last = last
         self.pending = pending
-        super().__init__(message)
+        super().__init__(redact_text(message))
 
 
 class APIError(OrcaError):
@@ -119,10 +119,11 @@ class APIError(OrcaError):
         code: str | None = None,
         server_message: str | None = None,
     ) -> None:
+        if request is None and response is not None:
+            request = response.request
         self.request = redact_request(request) if request is not None else None
-        if response is not None and self.request is not None:
-            response.request = self.request  # the original still holds the key
-        self.response = response
+        # Copies: the originals hold the key (request headers, maybe an echo in the body).
+        self.response = redact_response(response, self.request) if response is not None else None
         self.status: int | None = response.status_code if response is not None else None
         self.body = redact_value(body)
         self.code = code

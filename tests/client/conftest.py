@@ -71,9 +71,7 @@ def make_client(
 
 
 @pytest.fixture
-async def client(
-    flavour: str, fake: FakeAPI, sleeps: Sleeps
-) -> AsyncIterator[Orca | AsyncOrca]:
+async def client(flavour: str, fake: FakeAPI, sleeps: Sleeps) -> AsyncIterator[Orca | AsyncOrca]:
     c = make_client(flavour, fake, sleeps)
     yield c
     http = c._http

@@ -8,7 +8,8 @@ bug shared by client and sandbox cannot hide. Faults:
 * ``"drop_before"``: connection refused before the request is sent (nothing happens);
 * ``"drop_after"``: the request is processed, then the connection drops before the reply;
 * ``"timeout_after"``: processed, then the read times out;
-* ``"connect_timeout"``: connecting times out (nothing happens).
+* ``"connect_timeout"``: connecting times out (nothing happens);
+* ``"ok"``: no fault for this request (to script a later one).
 """
 
 from __future__ import annotations
@@ -134,8 +135,9 @@ class FakeAPI:
         }
         handler = table.get((method, route))
         if handler is None:
-            return httpx.Response(404, json=envelope("no such route", "invalid_request_error",
-                                                     "not_found"))
+            return httpx.Response(
+                404, json=envelope("no such route", "invalid_request_error", "not_found")
+            )
         return handler()
 
     # -- groups --------------------------------------------------------------------------------
@@ -253,12 +255,19 @@ class FakeAPI:
     # -- sessions ------------------------------------------------------------------------------
     def create_session(self, body: Any) -> httpx.Response:
         sid = "".join(self.rng.choice(string.ascii_letters) for _ in range(wire.SESSION_ID_CHARS))
-        self.sessions[sid] = {"session_id": sid, "status": "pending", "group_id": None,
-                              "body": body}
+        self.sessions[sid] = {
+            "session_id": sid,
+            "status": "pending",
+            "group_id": None,
+            "body": body,
+        }
         return httpx.Response(
             200,
-            json={"session_id": sid, "h5_link": f"https://verify.fake.test/?session={sid}",
-                  "status": "pending"},
+            json={
+                "session_id": sid,
+                "h5_link": f"https://verify.fake.test/?session={sid}",
+                "status": "pending",
+            },
         )
 
     def get_session(self, sid: str) -> httpx.Response:
@@ -271,15 +280,24 @@ class FakeAPI:
     def create_task(self, body: Any) -> httpx.Response:
         if body.get("model") != wire.SEEDANCE_2:
             return httpx.Response(
-                400, json=envelope("model not found", "invalid_request_error",
-                                   wire.CODE_MODEL_NOT_FOUND, "model")
+                400,
+                json=envelope(
+                    "model not found", "invalid_request_error", wire.CODE_MODEL_NOT_FOUND, "model"
+                ),
             )
         tid = f"task_{len(self.tasks) + 1:04d}"
         self.tasks[tid] = {"id": tid, "body": body, "polls": 0, "created_at": 1773000000}
         return httpx.Response(
             200,
-            json={"id": tid, "task_id": tid, "object": "video", "model": body["model"],
-                  "status": "queued", "progress": 0, "created_at": 1773000000},
+            json={
+                "id": tid,
+                "task_id": tid,
+                "object": "video",
+                "model": body["model"],
+                "status": "queued",
+                "progress": 0,
+                "created_at": 1773000000,
+            },
         )
 
     def get_task(self, tid: str) -> httpx.Response:
@@ -287,8 +305,12 @@ class FakeAPI:
         if not task:
             if self.task_shape == "newapi":
                 return httpx.Response(
-                    400, json={"code": wire.CODE_TASK_NOT_EXIST, "message": "task_not_exist",
-                               "data": None}
+                    400,
+                    json={
+                        "code": wire.CODE_TASK_NOT_EXIST,
+                        "message": "task_not_exist",
+                        "data": None,
+                    },
                 )
             return _missing(tid)
         task["polls"] += 1
@@ -312,8 +334,12 @@ def ark_task(tid: str, status: str) -> dict[str, Any]:
         "error": None,
         "created_at": 1783475210,
         "updated_at": 1783475364,
-        "content": {"video_url": f"https://cdn.fake.test/media/{tid}.mp4",
-                    "last_frame_url": f"https://cdn.fake.test/media/{tid}.png"} if done else None,
+        "content": {
+            "video_url": f"https://cdn.fake.test/media/{tid}.mp4",
+            "last_frame_url": f"https://cdn.fake.test/media/{tid}.png",
+        }
+        if done
+        else None,
         "seed": 11,
         "resolution": "720p",
         "ratio": "16:9",
@@ -325,8 +351,12 @@ def ark_task(tid: str, status: str) -> dict[str, Any]:
 
 
 def newapi_wrap(tid: str, ark: dict[str, Any]) -> dict[str, Any]:
-    internal = {"queued": "QUEUED", "running": "IN_PROGRESS", "succeeded": "SUCCESS",
-                "failed": "FAILURE"}[ark["status"]]
+    internal = {
+        "queued": "QUEUED",
+        "running": "IN_PROGRESS",
+        "succeeded": "SUCCESS",
+        "failed": "FAILURE",
+    }[ark["status"]]
     progress = {"QUEUED": "10%", "IN_PROGRESS": "50%", "SUCCESS": "100%", "FAILURE": "100%"}
     content = ark.get("content") or {}
     return {
@@ -349,8 +379,12 @@ def newapi_wrap(tid: str, ark: dict[str, Any]) -> dict[str, Any]:
 
 
 def openai_video(tid: str, ark: dict[str, Any]) -> dict[str, Any]:
-    status = {"queued": "queued", "running": "in_progress", "succeeded": "completed",
-              "failed": "failed"}[ark["status"]]
+    status = {
+        "queued": "queued",
+        "running": "in_progress",
+        "succeeded": "completed",
+        "failed": "failed",
+    }[ark["status"]]
     content = ark.get("content") or {}
     return {
         "id": tid,
@@ -365,8 +399,10 @@ def openai_video(tid: str, ark: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_FAILURES = {"face_mismatch": wire.ASSET_ERROR_FACE_MISMATCH,
-             "unreachable": wire.ASSET_ERROR_DOWNLOAD_FAILED}
+_FAILURES = {
+    "face_mismatch": wire.ASSET_ERROR_FACE_MISMATCH,
+    "unreachable": wire.ASSET_ERROR_DOWNLOAD_FAILED,
+}
 
 
 def _failure_for(url: str) -> str | None:

@@ -126,8 +126,7 @@ async def test_wait_many_polls_together_and_keeps_input_order(
     gid = (await run(client.groups.create(name="batch"))).id
     urls = [IMG, "https://x.test/unreachable.png", "https://x.test/b.png"]
     ids = [
-        (await run(client.assets.upload(group_id=gid, url=u, asset_type="Image"))).id
-        for u in urls
+        (await run(client.assets.upload(group_id=gid, url=u, asset_type="Image"))).id for u in urls
     ]
     before = fake.count("GET", "asset")
     results = await run(client.assets.wait_many(list(reversed(ids))))
@@ -153,9 +152,7 @@ async def test_upload_cap_is_its_own_error(client: Client, fake: FakeAPI) -> Non
 
 
 async def test_real_human_sessions(client: Client, fake: FakeAPI) -> None:
-    session = await run(
-        client.real_human.start_session("https://app.example.com/done", lng="en")
-    )
+    session = await run(client.real_human.start_session("https://app.example.com/done", lng="en"))
     assert len(session.session_id) == wire.SESSION_ID_CHARS and session.status == "pending"
     assert session.h5_link and session.h5_link.startswith("https://")
     sent = [c for c in fake.calls if c.method == "POST"][0].body
@@ -185,8 +182,9 @@ async def test_video_create_wait_download(
     body = fake.calls[-1].body
     assert body["metadata"] == {"content": content, "ratio": "9:16", "duration": 8, "seed": 11}
     seen: list[tuple[str, int]] = []
-    done = await run(client.videos.wait(task.id, on_progress=lambda t: seen.append(
-        (t.status, t.progress))))
+    done = await run(
+        client.videos.wait(task.id, on_progress=lambda t: seen.append((t.status, t.progress)))
+    )
     assert done.status == "succeeded" and done.progress == 100 and done.shape == shape
     assert [s for s, _ in seen] == ["queued", "queued", "running", "running", "succeeded"]
     assert all(0 <= p <= 100 for _, p in seen)
@@ -219,8 +217,11 @@ async def test_video_create_from_a_prebuilt_request(client: Client, fake: FakeAP
         "prompt": "[Image 1] walks toward the camera in the rain",
         "metadata": {
             "content": [
-                {"type": "image_url", "image_url": {"url": "https://cdn.example.com/o.png"},
-                 "role": "reference_image"}
+                {
+                    "type": "image_url",
+                    "image_url": {"url": "https://cdn.example.com/o.png"},
+                    "role": "reference_image",
+                }
             ],
             "ratio": "9:16",
             "duration": 8,
