@@ -7,6 +7,7 @@ server echoes back (or a key the user pasted into a name) is caught as well.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -74,10 +75,8 @@ def redact_response(response: httpx.Response, request: httpx.Request | None) -> 
         content = response.content
     except httpx.ResponseNotRead:
         content = b""
-    try:
+    with contextlib.suppress(UnicodeDecodeError):
         content = redact_text(content.decode("utf-8")).encode("utf-8")
-    except UnicodeDecodeError:
-        pass
     headers = [(k, v) for k, v in response.headers.multi_items() if k not in _BODY_HEADERS]
     copy = httpx.Response(response.status_code, headers=headers, content=content)
     if request is not None:

@@ -27,20 +27,24 @@ IMG = "https://cdn.example.com/zhang/full_body.jpg"
 async def test_group_lifecycle(client: Client, fake: FakeAPI) -> None:
     created = await run(client.groups.create(name="actor_zhang", description="Zhang"))
     assert created.id.startswith("group-")
-    sent = [c for c in fake.calls if c.method == "POST"][0]
+    sent = next(c for c in fake.calls if c.method == "POST")
     assert sent.body == {"Name": "actor_zhang", "Description": "Zhang"}
     assert sent.headers["authorization"].startswith("Bearer sk-orca-")
     group = await run(client.groups.get(created.id))
     assert (group.name, group.group_type, group.project_name) == ("actor_zhang", "AIGC", "default")
-    assert group.create_time is not None and group.create_time.year == 2026
+    assert group.create_time is not None
+    assert group.create_time.year == 2026
     updated = await run(client.groups.update(created.id, name="zhang2"))
-    assert updated.name == "zhang2" and updated.description == "Zhang"
+    assert updated.name == "zhang2"
+    assert updated.description == "Zhang"
     page = await run(client.groups.list(group_type="aigc"))
-    assert [g.id for g in page.items] == [created.id] and page.total_count == 1
+    assert [g.id for g in page.items] == [created.id]
+    assert page.total_count == 1
     assert await run(client.groups.delete(created.id)) is None
     with pytest.raises(NotFoundError) as info:
         await run(client.groups.get(created.id))
-    assert info.value.status == 404 and info.value.code == wire.CODE_NOT_FOUND
+    assert info.value.status == 404
+    assert info.value.code == wire.CODE_NOT_FOUND
 
 
 async def test_group_list_defaults_to_real_human_and_walks_pages(
@@ -51,11 +55,14 @@ async def test_group_list_defaults_to_real_human_and_walks_pages(
     assert default.items == []  # DOC: group_type defaults to real_human on the server
     assert "group_type" not in fake.calls[-1].params
     first = await run(client.groups.list(group_type="aigc", page_size=10))
-    assert len(first.items) == 10 and first.has_next_page and first.total_count == 23
+    assert len(first.items) == 10
+    assert first.has_next_page
+    assert first.total_count == 23
     walked = await collect(first)  # iterating a page walks every following page
     assert sorted(g.id for g in walked) == sorted(ids)
     every = await collect(client.groups.iter(group_type="aigc", page_size=7))
-    assert len(every) == 23 and len({g.id for g in every}) == 23
+    assert len(every) == 23
+    assert len({g.id for g in every}) == 23
     named = await collect(client.groups.iter(group_type="aigc", name="g1"))
     assert {g.name for g in named} == {f"g1{i}" for i in range(10)}
     assert fake.calls[-1].params["name"] == "g1"
@@ -70,7 +77,7 @@ async def test_asset_upload_list_get_wait_delete(client: Client, fake: FakeAPI) 
             )
         )
     ).id
-    post = [c for c in fake.calls if c.method == "POST" and c.path.endswith("/files")][0]
+    post = next(c for c in fake.calls if c.method == "POST" and c.path.endswith("/files"))
     assert post.body == {
         "GroupId": gid,
         "URL": IMG,
@@ -79,10 +86,13 @@ async def test_asset_upload_list_get_wait_delete(client: Client, fake: FakeAPI) 
         "Moderation": {"Strategy": "Skip"},
     }
     asset = await run(client.assets.get(aid))
-    assert asset.status == "Processing" and not asset.settled
+    assert asset.status == "Processing"
+    assert not asset.settled
     assert asset.asset_url == f"asset://{aid}"
     active = await run(client.assets.wait(aid))
-    assert active.status == "Active" and active.url and "X-Tos-Expires" in active.url
+    assert active.status == "Active"
+    assert active.url
+    assert "X-Tos-Expires" in active.url
     page = await run(client.assets.list(group_id=gid, statuses=["Active", "Failed"]))
     assert [a.id for a in page.items] == [aid]
     assert fake.calls[-1].params["statuses"] == "Active,Failed"
@@ -104,7 +114,8 @@ async def test_wait_raises_with_face_mismatch_advice(client: Client, fake: FakeA
     with pytest.raises(AssetFailedError) as info:
         await run(client.assets.wait(aid))
     assert info.value.code == wire.ASSET_ERROR_FACE_MISMATCH
-    assert "verified person" in info.value.advice and "verified person" in str(info.value)
+    assert "verified person" in info.value.advice
+    assert "verified person" in str(info.value)
 
 
 async def test_wait_times_out_on_the_injected_clock(
@@ -115,7 +126,8 @@ async def test_wait_times_out_on_the_injected_clock(
     aid = (await run(client.assets.upload(group_id=gid, url=IMG, asset_type="Image"))).id
     with pytest.raises(WaitTimeoutError) as info:
         await run(client.assets.wait(aid, timeout=10))
-    assert info.value.pending == (aid,) and info.value.last.status == "Processing"
+    assert info.value.pending == (aid,)
+    assert info.value.last.status == "Processing"
     assert sum(sleeps) == pytest.approx(10, abs=0.2)
     assert sleeps[:3] == pytest.approx([0.5, 0.75, 1.125])  # geometric poll interval
 
@@ -148,17 +160,21 @@ async def test_upload_cap_is_its_own_error(client: Client, fake: FakeAPI) -> Non
     await run(client.assets.upload(group_id=gid, url=IMG, asset_type="Image"))
     with pytest.raises(AssetQuotaExceededError) as info:
         await run(client.assets.upload(group_id=gid, url=IMG, asset_type="Image"))
-    assert info.value.status == 403 and "delete assets" in str(info.value)
+    assert info.value.status == 403
+    assert "delete assets" in str(info.value)
 
 
 async def test_real_human_sessions(client: Client, fake: FakeAPI) -> None:
     session = await run(client.real_human.start_session("https://app.example.com/done", lng="en"))
-    assert len(session.session_id) == wire.SESSION_ID_CHARS and session.status == "pending"
-    assert session.h5_link and session.h5_link.startswith("https://")
-    sent = [c for c in fake.calls if c.method == "POST"][0].body
+    assert len(session.session_id) == wire.SESSION_ID_CHARS
+    assert session.status == "pending"
+    assert session.h5_link
+    assert session.h5_link.startswith("https://")
+    sent = next(c for c in fake.calls if c.method == "POST").body
     assert sent == {"return_url": "https://app.example.com/done", "lng": "en"}
     again = await run(client.real_human.get_session(session.session_id))
-    assert again.status == "pending" and again.group_id is None
+    assert again.status == "pending"
+    assert again.group_id is None
 
 
 @pytest.mark.parametrize("shape", wire.TASK_SHAPES)
@@ -178,25 +194,30 @@ async def test_video_create_wait_download(
             prompt="[Image 1] waves", content=content, ratio="9:16", duration=8, seed=11
         )
     )
-    assert task.id == "task_0001" and task.status == "queued" and task.progress == 0
+    assert task.id == "task_0001"
+    assert task.status == "queued"
+    assert task.progress == 0
     body = fake.calls[-1].body
     assert body["metadata"] == {"content": content, "ratio": "9:16", "duration": 8, "seed": 11}
     seen: list[tuple[str, int]] = []
     done = await run(
         client.videos.wait(task.id, on_progress=lambda t: seen.append((t.status, t.progress)))
     )
-    assert done.status == "succeeded" and done.progress == 100 and done.shape == shape
+    assert done.status == "succeeded"
+    assert done.progress == 100
+    assert done.shape == shape
     assert [s for s, _ in seen] == ["queued", "queued", "running", "running", "succeeded"]
     assert all(0 <= p <= 100 for _, p in seen)
     assert done.video_url == "https://cdn.fake.test/media/task_0001.mp4"
     if shape != "openai":
-        assert done.usage is not None and done.usage.completion_tokens == 108_900
+        assert done.usage is not None
+        assert done.usage.completion_tokens == 108_900
     assert sleeps[0] == 2.0
     target = tmp_path / "out.mp4"
     written = await run(client.videos.download(done, target))
     assert written == target.stat().st_size > 100_000
     assert not (tmp_path / "out.mp4.part").exists()
-    media = [c for c in fake.calls if c.path.startswith("/media/")][0]
+    media = next(c for c in fake.calls if c.path.startswith("/media/"))
     assert "authorization" not in media.headers  # the key never goes to the CDN
     buffer = io.BytesIO()
     assert await run(client.videos.download(done.id, buffer)) == written
@@ -205,7 +226,8 @@ async def test_video_create_wait_download(
 async def test_video_errors_map(client: Client, fake: FakeAPI) -> None:
     with pytest.raises(BadRequestError) as info:
         await run(client.videos.create(model="byteplus/seedance-1-0-pro", prompt="x"))
-    assert info.value.param == "model" and info.value.code == wire.CODE_MODEL_NOT_FOUND
+    assert info.value.param == "model"
+    assert info.value.code == wire.CODE_MODEL_NOT_FOUND
     fake.task_shape = "newapi"
     with pytest.raises(NotFoundError):  # new-api answers 400 task_not_exist
         await run(client.videos.get("task_missing"))
@@ -264,16 +286,20 @@ async def test_ledger_hooks(flavour: str, fake: FakeAPI, sleeps: Sleeps) -> None
     task = await run(client.videos.create(prompt="a cat"))
     await run(client.videos.wait(task.id))
     kinds = [k for k, _ in ledger.events]
-    assert kinds[:2] == ["before", "after"] and kinds.count("task") == 5
+    assert kinds[:2] == ["before", "after"]
+    assert kinds.count("task") == 5
     submitter, base = ledger.events[0][1]  # type: ignore[misc]
-    assert submitter == client.key_label and "sk-orca" not in submitter
+    assert submitter == client.key_label
+    assert "sk-orca" not in submitter
     assert base == client.base_url
     after = ledger.events[1][1][1]  # type: ignore[index]
-    assert after["id"] == task.id and "raw" not in after
+    assert after["id"] == task.id
+    assert "raw" not in after
     with pytest.raises(BadRequestError):
         await run(client.videos.create(model="byteplus/seedance-1-0-pro", prompt="x"))
     failed = ledger.events[-1]
-    assert failed[0] == "failed" and failed[1][1] == wire.CODE_MODEL_NOT_FOUND  # type: ignore[index]
+    assert failed[0] == "failed"
+    assert failed[1][1] == wire.CODE_MODEL_NOT_FOUND
 
 
 async def test_broken_ledger_never_breaks_a_request(
@@ -282,4 +308,5 @@ async def test_broken_ledger_never_breaks_a_request(
     client = make_client(flavour, fake, sleeps, ledger=Ledger(broken=True))
     task = await run(client.videos.create(prompt="a cat"))
     assert (await run(client.videos.get(task.id))).id == task.id
-    assert "ledger before_submit failed" in caplog.text and "disk full" in caplog.text
+    assert "ledger before_submit failed" in caplog.text
+    assert "disk full" in caplog.text

@@ -47,7 +47,8 @@ async def test_retry_after_beyond_the_cap_raises_instead_of_sleeping(
     fake.fault("GET", "groups", status(429, "600"))
     with pytest.raises(RateLimitError) as info:
         await run(client.groups.list())
-    assert info.value.retry_after == 600 and sleeps == []
+    assert info.value.retry_after == 600
+    assert sleeps == []
     assert fake.count("GET", "groups") == 1
 
 
@@ -61,13 +62,15 @@ async def test_5xx_sequences_exhaust_retries(
     assert fake.count("GET", "groups") == 3  # 1 + max_retries(2)
     assert info.value.status == codes[-1]
     assert len(sleeps) == 2
-    assert 0.375 <= sleeps[0] <= 0.5 and 0.75 <= sleeps[1] <= 1.0  # backoff with jitter
+    assert 0.375 <= sleeps[0] <= 0.5
+    assert 0.75 <= sleeps[1] <= 1.0
 
 
 async def test_5xx_then_success(client: Client, fake: FakeAPI, sleeps: Sleeps) -> None:
     fake.fault("GET", "groups", status(502), status(500))
     await run(client.groups.list())
-    assert fake.count("GET", "groups") == 3 and len(sleeps) == 2
+    assert fake.count("GET", "groups") == 3
+    assert len(sleeps) == 2
 
 
 async def test_max_retries_override_per_call_and_with_options(
@@ -88,7 +91,8 @@ async def test_non_retryable_status_is_not_retried(
     client = make_client(flavour, fake, sleeps, key="sk-orca-test-wrong")
     with pytest.raises(AuthenticationError):
         await run(client.groups.list())
-    assert len(fake.calls) == 1 and sleeps == []
+    assert len(fake.calls) == 1
+    assert sleeps == []
 
 
 @pytest.mark.parametrize("fault", ["drop_before", "drop_after", "timeout_after", "connect_timeout"])
@@ -98,7 +102,8 @@ async def test_reads_retry_any_connection_failure(
     gid = (await run(client.groups.create(name="g"))).id
     fake.fault("GET", "group", fault, fault)
     assert (await run(client.groups.get(gid))).id == gid
-    assert fake.count("GET", "group") == 3 and len(sleeps) == 2
+    assert fake.count("GET", "group") == 3
+    assert len(sleeps) == 2
 
 
 async def test_read_timeouts_end_in_api_timeout_error(
@@ -107,7 +112,8 @@ async def test_read_timeouts_end_in_api_timeout_error(
     fake.fault("GET", "groups", "timeout_after", "timeout_after", "timeout_after")
     with pytest.raises(APITimeoutError) as info:
         await run(client.groups.list())
-    assert "timeout=" in str(info.value) and fake.count("GET", "groups") == 3
+    assert "timeout=" in str(info.value)
+    assert fake.count("GET", "groups") == 3
 
 
 async def test_delete_after_a_dropped_reply_counts_as_done(
@@ -116,7 +122,8 @@ async def test_delete_after_a_dropped_reply_counts_as_done(
     gid = (await run(client.groups.create(name="g"))).id
     fake.fault("DELETE", "group", "drop_after")
     assert await run(client.groups.delete(gid)) is None  # retry saw 404: already deleted
-    assert fake.count("DELETE", "group") == 2 and gid not in fake.groups
+    assert fake.count("DELETE", "group") == 2
+    assert gid not in fake.groups
 
 
 # --------------------------------------------------------------------------- creates
@@ -141,7 +148,8 @@ async def test_group_create_ignores_older_groups_with_the_same_name(
     old = (await run(client.groups.create(name="hero"))).id
     fake.fault("POST", "groups", "drop_after")
     new = (await run(client.groups.create(name="hero"))).id
-    assert new != old and len(fake.groups) == 2
+    assert new != old
+    assert len(fake.groups) == 2
     assert fake.count("POST", "groups") == 2
 
 
@@ -151,7 +159,8 @@ async def test_create_retries_when_nothing_can_have_happened(
 ) -> None:
     fake.fault("POST", "groups", fault)
     await run(client.groups.create(name="hero"))
-    assert fake.count("POST", "groups") == 2 and len(fake.groups) == 1
+    assert fake.count("POST", "groups") == 2
+    assert len(fake.groups) == 1
     assert fake.count("GET", "groups") == 1  # only the pre-create snapshot, no reconciliation
     if isinstance(fault, tuple) and fault[1] == 429:
         assert sleeps == [2.0]
@@ -163,7 +172,8 @@ async def test_create_that_keeps_failing_raises_the_last_error(
     fake.fault("POST", "groups", "drop_before", "drop_before", "drop_before")
     with pytest.raises(APIConnectionError) as info:
         await run(client.groups.create(name="hero"))
-    assert not isinstance(info.value, OutcomeUnknownError) and fake.groups == {}
+    assert not isinstance(info.value, OutcomeUnknownError)
+    assert fake.groups == {}
 
 
 async def test_asset_upload_with_name_reconciles(
@@ -175,7 +185,8 @@ async def test_asset_upload_with_name_reconciles(
     second = await run(
         client.assets.upload(group_id=gid, url=IMG, asset_type="Image", name="front")
     )
-    assert fake.count("POST", "assets") == 2 and len(fake.assets) == 2
+    assert fake.count("POST", "assets") == 2
+    assert len(fake.assets) == 2
     assert second.id in fake.assets
 
 
@@ -186,8 +197,10 @@ async def test_asset_upload_without_name_raises_outcome_unknown(
     fake.fault("POST", "assets", "drop_after")
     with pytest.raises(OutcomeUnknownError) as info:
         await run(client.assets.upload(group_id=gid, url=IMG, asset_type="Image"))
-    assert fake.count("POST", "assets") == 1 and len(fake.assets) == 1
-    assert "may have succeeded" in str(info.value) and "client.assets.list" in str(info.value)
+    assert fake.count("POST", "assets") == 1
+    assert len(fake.assets) == 1
+    assert "may have succeeded" in str(info.value)
+    assert "client.assets.list" in str(info.value)
     assert "name=" in info.value.how_to_check
 
 
@@ -197,7 +210,8 @@ async def test_video_create_never_resubmits_an_unknown_outcome(
     fake.fault("POST", "videos", "drop_after")
     with pytest.raises(OutcomeUnknownError) as info:
         await run(client.videos.create(prompt="a cat"))
-    assert fake.count("POST", "videos") == 1 and len(fake.tasks) == 1
+    assert fake.count("POST", "videos") == 1
+    assert len(fake.tasks) == 1
     assert "ledger" in str(info.value)
     fake.fault("POST", "videos", status(500))
     with pytest.raises(OutcomeUnknownError):
@@ -210,7 +224,8 @@ async def test_video_create_retries_a_refused_submit(
 ) -> None:
     fake.fault("POST", "videos", status(429, "4"), "drop_before")
     task = await run(client.videos.create(prompt="a cat"))
-    assert fake.count("POST", "videos") == 3 and list(fake.tasks) == [task.id]
+    assert fake.count("POST", "videos") == 3
+    assert list(fake.tasks) == [task.id]
     assert sleeps[0] == 4.0
     keys = {c.headers["idempotency-key"] for c in fake.calls if c.method == "POST"}
     assert len(keys) == 1  # the same key on every attempt of one create
@@ -223,7 +238,8 @@ async def test_reconciliation_failure_is_outcome_unknown(
     fake.fault("GET", "groups", "ok", *(status(500) for _ in range(3)))  # snapshot passes
     with pytest.raises(OutcomeUnknownError) as info:
         await run(client.groups.create(name="hero"))
-    assert "client.groups.list" in str(info.value) and len(fake.groups) == 1
+    assert "client.groups.list" in str(info.value)
+    assert len(fake.groups) == 1
 
 
 # --------------------------------------------------------------------------- math
