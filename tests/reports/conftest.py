@@ -1,4 +1,4 @@
-"""Fixtures for the report tests (shared with the ledger tests): a loopback PostgreSQL server and a ledger URL per backend."""
+"""Report test fixtures, shared with the ledger tests: loopback PostgreSQL, a URL per backend."""
 
 from tests.ledger.postgres_server import ledger_url, postgres_server, postgres_url
 

@@ -1,0 +1,244 @@
+"""Submission-centred reports: failures, latency, tokens, quota, and the raw history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from orca_nb import wire
+from orca_nb.ledger.store import TERMINAL_STATUSES
+from orca_nb.reports.filters import LedgerLike, Names, Selection, TimeLike, frame, using
+from orca_nb.reports.schemas import conform
+
+DAY_MS = 86_400_000
+_UNSUCCESSFUL = ", ".join(f"'{s}'" for s in sorted(TERMINAL_STATUSES - {"succeeded"}))
+
+
+def failures_by_code(
+    ledger: LedgerLike = None,
+    *,
+    since: TimeLike = None,
+    until: TimeLike = None,
+    group: Names = None,
+    model: Names = None,
+    now: datetime | None = None,
+) -> pd.DataFrame:
+    """Unsuccessful submissions by how they ended and their error code, most frequent first.
+
+    Schema: ``SCHEMAS["failures_by_code"]``.
+    """
+    where, params = Selection.of(since, until, group, model, now=now).submissions_where()
+    sql = f"""
+        SELECT s.status, COALESCE(s.error_code, 'unknown') AS error_code, COUNT(*) AS failures,
+               MIN(s.submitted_at) AS first_at, MAX(s.submitted_at) AS last_at,
+               MAX(s.error_message) AS example_message
+        FROM submissions s WHERE s.status IN ({_UNSUCCESSFUL}) AND {where}
+        GROUP BY s.status, COALESCE(s.error_code, 'unknown')
+    """
+    with using(ledger) as opened:
+        rows = frame(opened, sql, params)
+    total = float(rows["failures"].sum()) if len(rows) else 0.0
+    rows["share"] = rows["failures"].astype("float64") / total if total else np.nan
+    rows = rows.sort_values(
+        ["failures", "status", "error_code"], ascending=[False, True, True], kind="stable"
+    )
+    return conform(rows, "failures_by_code")
+
+
+def latency(
+    ledger: LedgerLike = None,
+    *,
+    since: TimeLike = None,
+    until: TimeLike = None,
+    group: Names = None,
+    model: Names = None,
+    now: datetime | None = None,
+) -> pd.DataFrame:
+    """Generation latency percentiles of succeeded videos by model, resolution and duration.
+
+    Latency is submission to finish; queue is submission to start, run is start to finish.
+    Percentiles interpolate linearly (numpy's default). Schema: ``SCHEMAS["latency"]``.
+    """
+    where, params = Selection.of(since, until, group, model, now=now).submissions_where()
+    succeeded = f"s.status = 'succeeded' AND s.finished_at IS NOT NULL AND {where}"
+    with using(ledger) as opened:
+        _, found = opened.database.query(
+            "SELECT DISTINCT s.model, s.resolution, s.duration FROM submissions s"
+            f" WHERE {succeeded}",
+            params,
+        )
+        keys = sorted(found, key=lambda k: (str(k[0]), str(k[1] or ""), int(k[2] or -1)))
+        # Only integers travel back: each row's key number and three durations in ms.
+        case = " ".join(
+            "WHEN s.model = ? AND COALESCE(s.resolution, '') = ?"
+            " AND COALESCE(s.duration, -1) = ? THEN ?"
+            for _ in keys
+        )
+        case_params: list[object] = []
+        for number, (model_name, resolution, duration) in enumerate(keys):
+            case_params += [model_name, resolution or "", -1 if duration is None else duration]
+            case_params.append(number)
+        rows: list[tuple[object, ...]] = []
+        if keys:
+            _, rows = opened.database.query(
+                f"SELECT CASE {case} END AS k, s.finished_at - s.submitted_at AS total,"
+                " s.started_at - s.submitted_at AS queue, s.finished_at - s.started_at AS run"
+                f" FROM submissions s WHERE {succeeded}",
+                [*case_params, *params],
+            )
+    out = pd.DataFrame(keys, columns=["model", "resolution", "duration"], dtype=object)
+    values = np.array(rows, dtype="float64").reshape(-1, 4) if rows else np.empty((0, 4))
+    stats: dict[str, list[float]] = {
+        c: [] for c in ("videos", "p50", "p90", "p95", "p99", "mean", "max", "queue_p50", "run_p50")
+    }
+    order = np.argsort(values[:, 0], kind="stable")
+    values = values[order]
+    bounds = np.searchsorted(values[:, 0], np.arange(len(keys) + 1), side="left")
+    for k in range(len(keys)):
+        chunk = values[bounds[k] : bounds[k + 1]]
+        total = chunk[:, 1] / 1000.0
+        queue = chunk[:, 2][~np.isnan(chunk[:, 2])] / 1000.0
+        run = chunk[:, 3][~np.isnan(chunk[:, 3])] / 1000.0
+        p50, p90, p95, p99 = np.percentile(total, [50, 90, 95, 99])
+        stats["videos"].append(len(total))
+        for name, value in zip(("p50", "p90", "p95", "p99"), (p50, p90, p95, p99), strict=True):
+            stats[name].append(float(value))
+        stats["mean"].append(float(total.mean()))
+        stats["max"].append(float(total.max()))
+        stats["queue_p50"].append(float(np.median(queue)) if len(queue) else np.nan)
+        stats["run_p50"].append(float(np.median(run)) if len(run) else np.nan)
+    for name, column in stats.items():
+        out[name] = pd.Series(column, dtype="float64")
+    return conform(out, "latency")
+
+
+def tokens_per_day(
+    ledger: LedgerLike = None,
+    *,
+    since: TimeLike = None,
+    until: TimeLike = None,
+    group: Names = None,
+    model: Names = None,
+    now: datetime | None = None,
+) -> pd.DataFrame:
+    """Videos and usage tokens per UTC day of submission and submitter label.
+
+    Schema: ``SCHEMAS["tokens_per_day"]``.
+    """
+    where, params = Selection.of(since, until, group, model, now=now).submissions_where()
+    sql = f"""
+        SELECT s.submitted_at / {DAY_MS} AS day_number, s.submitter, COUNT(*) AS videos,
+               SUM(CASE WHEN s.status = 'succeeded' THEN 1 ELSE 0 END) AS succeeded,
+               CAST(SUM(COALESCE(s.total_tokens, 0)) AS BIGINT) AS tokens
+        FROM submissions s WHERE {where}
+        GROUP BY s.submitted_at / {DAY_MS}, s.submitter
+    """
+    with using(ledger) as opened:
+        rows = frame(opened, sql, params)
+    rows["day"] = rows["day_number"].astype("int64") * DAY_MS
+    rows = rows.sort_values(["day", "submitter"], kind="stable")
+    return conform(rows, "tokens_per_day")
+
+
+def quota_use(
+    ledger: LedgerLike = None,
+    *,
+    since: TimeLike = None,
+    until: TimeLike = None,
+    group: Names = None,
+    model: Names = None,
+    asset_cap: int = wire.DEFAULT_ASSET_CAP,
+    now: datetime | None = None,
+) -> pd.DataFrame:
+    """Quota over time, one row per UTC day: tokens spent (and running total), assets held.
+
+    Days run from ``since`` (or the first activity) to ``until`` (or the last activity), with
+    empty days as zeros. Asset counts come from snapshots (``CreateTime``, deletion) and follow
+    the ``group`` filter. Schema: ``SCHEMAS["quota_use"]``.
+    """
+    selection = Selection.of(since, until, group, model, now=now)
+    where, params = selection.submissions_where()
+    sql = f"""
+        SELECT s.submitted_at / {DAY_MS} AS day_number, COUNT(*) AS videos,
+               SUM(CASE WHEN s.status = 'succeeded' THEN 1 ELSE 0 END) AS succeeded,
+               CAST(SUM(COALESCE(s.total_tokens, 0)) AS BIGINT) AS tokens
+        FROM submissions s WHERE {where} GROUP BY s.submitted_at / {DAY_MS}
+    """
+    with using(ledger) as opened:
+        daily = frame(opened, sql, params)
+        assets = frame(
+            opened,
+            "SELECT group_id, COALESCE(created_at, first_seen_at) AS created, deleted_at"
+            " FROM assets",
+        )
+    if selection.groups:
+        assets = assets[assets["group_id"].isin(selection.groups)]
+    created = assets["created"].dropna().astype("int64") // DAY_MS
+    deleted = assets["deleted_at"].dropna().astype("int64") // DAY_MS
+    active_days = [*daily["day_number"].astype("int64"), *created]
+    first = selection.since_ms // DAY_MS if selection.since_ms is not None else None
+    last = (selection.until_ms - 1) // DAY_MS if selection.until_ms is not None else None
+    if first is None:
+        first = min(active_days) if active_days else None
+    if last is None:
+        last = max(active_days) if active_days else None
+    if first is None or last is None or last < first:
+        return conform({c: [] for c, _, _ in _empty("quota_use")}, "quota_use")
+    days = pd.DataFrame({"day_number": np.arange(first, last + 1, dtype="int64")})
+    daily["day_number"] = daily["day_number"].astype("int64")
+    table = days.merge(daily, on="day_number", how="left")
+    for name in ("videos", "succeeded", "tokens"):
+        table[name] = table[name].fillna(0).astype("int64")
+    table["cumulative_tokens"] = table["tokens"].cumsum()
+    day = table["day_number"].to_numpy()
+    created_sorted = np.sort(created.to_numpy())
+    deleted_sorted = np.sort(deleted.to_numpy())
+    table["assets_created"] = np.bincount(
+        np.searchsorted(day, created_sorted[(created_sorted >= first) & (created_sorted <= last)]),
+        minlength=len(day),
+    )
+    table["assets_live"] = np.searchsorted(created_sorted, day, side="right") - np.searchsorted(
+        deleted_sorted, day, side="right"
+    )
+    table["asset_cap"] = asset_cap
+    table["cap_used"] = table["assets_live"] / float(asset_cap)
+    table["day"] = table["day_number"] * DAY_MS
+    return conform(table, "quota_use")
+
+
+def submissions(
+    ledger: LedgerLike = None,
+    *,
+    since: TimeLike = None,
+    until: TimeLike = None,
+    group: Names = None,
+    model: Names = None,
+    limit: int | None = 1000,
+    now: datetime | None = None,
+) -> pd.DataFrame:
+    """The submissions themselves, newest first (at most ``limit``; ``None`` for all).
+
+    Schema: ``SCHEMAS["submissions"]``.
+    """
+    where, params = Selection.of(since, until, group, model, now=now).submissions_where()
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be >= 0 or None, got {limit}")
+    sql = f"""
+        SELECT s.id AS submission_id, s.task_id, s.submitted_at, s.finished_at, s.status,
+               s.model, s.mode, s.resolution, s.duration, s.n_items AS items, s.submitter,
+               s.total_tokens AS tokens, s.error_code, s.prompt
+        FROM submissions s WHERE {where} ORDER BY s.submitted_at DESC, s.id
+    """
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    with using(ledger) as opened:
+        rows = frame(opened, sql, params)
+    return conform(rows, "submissions")
+
+
+def _empty(report: str) -> tuple[tuple[str, str, str], ...]:
+    from orca_nb.reports.schemas import SCHEMAS
+
+    return SCHEMAS[report]

@@ -1,0 +1,178 @@
+"""The fixed column schemas of every report: name, pandas dtype and meaning, in order.
+
+Dtypes are pandas 3's: ``str`` (missing = NaN), ``Int64`` (nullable integer), ``float64``,
+``bool`` and ``datetime64[ms, UTC]``. "Failed" in a count means any terminal outcome other than
+``succeeded`` (failed, cancelled, expired, or rejected at submission). ``success_rate`` is
+succeeded / (succeeded + failed) and NaN while nothing has finished.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+import pandas as pd
+
+STR: Final = "str"
+INT: Final = "Int64"
+FLOAT: Final = "float64"
+BOOL: Final = "bool"
+TIME: Final = "datetime64[ms, UTC]"
+
+Column = tuple[str, str, str]  # name, dtype, meaning
+
+_OUTCOME: Final[tuple[Column, ...]] = (
+    ("succeeded", INT, "videos that succeeded"),
+    ("failed", INT, "videos that ended any other way (failed, cancelled, expired, rejected)"),
+    ("success_rate", FLOAT, "succeeded / (succeeded + failed); NaN while none finished"),
+)
+
+SCHEMAS: Final[dict[str, tuple[Column, ...]]] = {
+    "asset_usage": (
+        ("source", STR, "asset id, or the URL of a URL item"),
+        ("asset_id", STR, "asset id (NaN for URL items)"),
+        ("name", STR, "asset name from the latest snapshot"),
+        ("asset_type", STR, "Image, Video or Audio"),
+        ("group_id", STR, "group of the asset"),
+        ("group_name", STR, "group name from the latest snapshot"),
+        ("status", STR, "asset status from the latest snapshot"),
+        ("deleted", BOOL, "the asset was deleted since"),
+        ("references", INT, "content items that referenced it"),
+        ("videos", INT, "distinct submissions it fed"),
+        *_OUTCOME,
+        ("tokens", INT, "usage tokens of the videos it fed (each video once)"),
+        ("first_used", TIME, "first submission that referenced it"),
+        ("last_used", TIME, "latest submission that referenced it"),
+    ),
+    "usage_breakdown": (
+        ("asset_type", STR, "Image, Video or Audio"),
+        ("role", STR, "content role (reference_image, first_frame, ...); NaN when not sent"),
+        ("group_id", STR, "group of the referenced assets (NaN for URL items)"),
+        ("group_name", STR, "group name from the latest snapshot"),
+        ("references", INT, "content items"),
+        ("videos", INT, "distinct submissions"),
+        ("assets", INT, "distinct sources (asset ids or URLs)"),
+        *_OUTCOME,
+    ),
+    "asset_hygiene": (
+        ("asset_id", STR, "asset id"),
+        ("name", STR, "asset name"),
+        ("asset_type", STR, "Image, Video or Audio"),
+        ("group_id", STR, "group of the asset"),
+        ("group_name", STR, "group name"),
+        ("status", STR, "asset status from the latest snapshot"),
+        ("issue", STR, "'failed' (processing failed) or 'never_used' (no video referenced it)"),
+        ("error_code", STR, "asset Error.Code when failed"),
+        ("error_message", STR, "asset Error.Message when failed"),
+        ("references", INT, "content items that referenced it"),
+        ("created_at", TIME, "asset CreateTime"),
+        ("last_seen_at", TIME, "when the ledger last saw the asset"),
+    ),
+    "failures_by_code": (
+        ("status", STR, "failed, cancelled, expired, or rejected (refused at submission)"),
+        ("error_code", STR, "error code ('unknown' when the server gave none)"),
+        ("failures", INT, "submissions that ended this way"),
+        ("share", FLOAT, "failures / all unsuccessful submissions in the selection"),
+        ("first_at", TIME, "first such submission"),
+        ("last_at", TIME, "latest such submission"),
+        ("example_message", STR, "one error message seen with this code"),
+    ),
+    "latency": (
+        ("model", STR, "model"),
+        ("resolution", STR, "resolution"),
+        ("duration", INT, "seconds of video requested"),
+        ("videos", INT, "succeeded videos with known times"),
+        ("p50", FLOAT, "seconds from submission to finish, 50th percentile"),
+        ("p90", FLOAT, "90th percentile (linear interpolation, as numpy)"),
+        ("p95", FLOAT, "95th percentile"),
+        ("p99", FLOAT, "99th percentile"),
+        ("mean", FLOAT, "mean seconds from submission to finish"),
+        ("max", FLOAT, "slowest, seconds"),
+        ("queue_p50", FLOAT, "median seconds from submission to start (NaN if starts unknown)"),
+        ("run_p50", FLOAT, "median seconds from start to finish (NaN if starts unknown)"),
+    ),
+    "tokens_per_day": (
+        ("day", TIME, "UTC day the videos were submitted"),
+        ("submitter", STR, "key label (hooks.key_label), never the key"),
+        ("videos", INT, "submissions"),
+        ("succeeded", INT, "succeeded videos"),
+        ("tokens", INT, "usage tokens billed"),
+    ),
+    "group_summary": (
+        ("group_id", STR, "group id"),
+        ("group_name", STR, "group name from the latest snapshot"),
+        ("group_type", STR, "AIGC or LivenessFace"),
+        ("deleted", BOOL, "the group was deleted since"),
+        ("assets", INT, "assets of the group the ledger knows, not deleted"),
+        ("active_assets", INT, "of which Active"),
+        ("failed_assets", INT, "of which Failed"),
+        ("assets_used", INT, "distinct assets of the group referenced"),
+        ("references", INT, "content items referencing the group's assets"),
+        ("videos", INT, "distinct submissions using the group"),
+        *_OUTCOME,
+        ("tokens", INT, "usage tokens of those videos (each video once)"),
+        ("first_used", TIME, "first use"),
+        ("last_used", TIME, "latest use"),
+    ),
+    "quota_use": (
+        ("day", TIME, "UTC day"),
+        ("videos", INT, "submissions that day"),
+        ("succeeded", INT, "succeeded videos that day"),
+        ("tokens", INT, "usage tokens of that day's submissions"),
+        ("cumulative_tokens", INT, "tokens since the start of the selection"),
+        ("assets_created", INT, "assets created that day (from snapshots)"),
+        ("assets_live", INT, "assets existing at the end of the day (created, not deleted)"),
+        ("asset_cap", INT, "the account's asset upload cap (wire.DEFAULT_ASSET_CAP)"),
+        ("cap_used", FLOAT, "assets_live / asset_cap"),
+    ),
+    "submissions": (
+        ("submission_id", STR, "ledger id"),
+        ("task_id", STR, "server task id (NaN if never accepted)"),
+        ("submitted_at", TIME, "when it was submitted"),
+        ("finished_at", TIME, "when it reached a terminal status"),
+        ("status", STR, "latest status"),
+        ("model", STR, "model"),
+        ("mode", STR, "text, first_frame, first_last or reference"),
+        ("resolution", STR, "resolution"),
+        ("duration", INT, "seconds requested"),
+        ("items", INT, "media items in content[]"),
+        ("submitter", STR, "key label"),
+        ("tokens", INT, "usage tokens"),
+        ("error_code", STR, "error code when it failed"),
+        ("prompt", STR, "prompt"),
+    ),
+}
+
+
+def columns(report: str) -> list[str]:
+    """The ordered column names of a report."""
+    return [name for name, _, _ in SCHEMAS[report]]
+
+
+def describe(report: str) -> pd.DataFrame:
+    """A report's schema as a small table: column, dtype, meaning."""
+    return pd.DataFrame(SCHEMAS[report], columns=["column", "dtype", "meaning"])
+
+
+def conform(data: pd.DataFrame | Mapping[str, Any], report: str) -> pd.DataFrame:
+    """Give ``data`` exactly the report's columns, order and dtypes.
+
+    Integer millisecond times become UTC datetimes; missing columns are an error (a bug here).
+    """
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data))
+    frame = frame.reset_index(drop=True)
+    missing = [c for c in columns(report) if c not in frame.columns]
+    if missing:
+        raise KeyError(f"report {report!r} is missing columns {missing}")
+    out: dict[str, pd.Series] = {}
+    for name, dtype, _ in SCHEMAS[report]:
+        col = frame[name]
+        if dtype == TIME:
+            if not pd.api.types.is_datetime64_any_dtype(col):
+                col = pd.to_datetime(col.astype("Int64"), unit="ms", utc=True)
+            out[name] = col.astype(TIME)
+        elif dtype == BOOL:
+            out[name] = col.fillna(False).astype(BOOL)
+        else:
+            out[name] = col.astype(dtype)  # type: ignore[call-overload]
+    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
