@@ -1,0 +1,45 @@
+"""Media: read files, check them against the API's requirements, and make test media.
+
+- :func:`probe_bytes` / :func:`probe_file` -> :class:`MediaInfo` (Pillow + pillow-heif, PyAV).
+- :func:`check` -> :class:`Violation` list against ``wire.REQUIREMENTS``.
+- :func:`preflight` a URL, path or bytes -> :class:`PreflightReport`, before any quota is spent.
+- :func:`detect_asset_type` from content, extension or MIME type.
+- ``orca_nb.media.synth`` (test media) and ``orca_nb.media.faces`` (the sandbox face rule).
+"""
+
+from orca_nb.media.errors import MediaError, MediaFetchError, MediaUnreadableError
+from orca_nb.media.fetch import Fetched, fetch_media
+from orca_nb.media.formats import (
+    detect_asset_type,
+    format_from_mime,
+    format_from_name,
+    parse_asset_type,
+    sniff,
+    type_of_format,
+)
+from orca_nb.media.preflight import PreflightReport, preflight
+from orca_nb.media.probe import MediaInfo, probe_bytes, probe_file, register_heif_opener
+from orca_nb.media.requirements import Violation, check, size_violation
+
+__all__ = [
+    "Fetched",
+    "MediaError",
+    "MediaFetchError",
+    "MediaInfo",
+    "MediaUnreadableError",
+    "PreflightReport",
+    "Violation",
+    "check",
+    "detect_asset_type",
+    "fetch_media",
+    "format_from_mime",
+    "format_from_name",
+    "parse_asset_type",
+    "preflight",
+    "probe_bytes",
+    "probe_file",
+    "register_heif_opener",
+    "size_violation",
+    "sniff",
+    "type_of_format",
+]
