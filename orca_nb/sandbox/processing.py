@@ -106,12 +106,14 @@ def evaluate(data: bytes, asset_type: str, *, name: str = "", person: str | None
     on the image or first video frame; none -> NoFaceDetected, several -> MultipleFaces, another
     person -> FaceMismatch).
     """
-    from orca_nb.media import MediaUnreadableError, check, probe_bytes
+    from orca_nb.media.errors import MediaUnreadableError
+    from orca_nb.media.probe import probe_bytes
+    from orca_nb.media.requirements import check
 
     try:
         info = probe_bytes(data, name=name)
     except MediaUnreadableError as exc:
-        return Verdict(wire.ASSET_ERROR_CORRUPT, str(exc))
+        return Verdict(exc.code, str(exc))
     found = Verdict(
         None,
         None,
