@@ -12,13 +12,16 @@ in :mod:`orca_nb.media.faces`. Videos slowly pan across such a picture; audio is
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import random
+import tempfile
 import wave
 from collections.abc import Sequence
 from fractions import Fraction
 from functools import cache
+from pathlib import Path
 from typing import Final, Literal
 
 import av
@@ -409,10 +412,12 @@ def _people_layer(
 
 
 class VideoWriter:
-    """Stream RGB frames (and optionally one block of audio) into an in-memory H.264 video.
+    """Stream RGB frames (and optionally one block of audio) into an H.264 video.
 
-    Frames go to the encoder as they come, so memory stays at about one frame. Use as a context
-    manager; :meth:`getvalue` returns the finished bytes after the ``with`` block.
+    Frames go to the encoder as they come, so memory stays at about one frame; the file is built
+    in a private temporary folder with its index (``moov``) first ("fast start"), so browsers can
+    play it while it downloads. Use as a context manager; :meth:`getvalue` returns the finished
+    bytes after the ``with`` block.
     """
 
     def __init__(
@@ -427,9 +432,14 @@ class VideoWriter:
         preset: str = "superfast",
     ) -> None:
         _check_even(width, height)
+        frame_count(1, fps)  # validates fps
         self.width, self.height, self.fps = width, height, fps
-        self._buffer = io.BytesIO()
-        self._container = av.open(self._buffer, mode="w", format=container.lower())
+        self._folder = tempfile.TemporaryDirectory(prefix="orca-nb-video-")
+        self._path = Path(self._folder.name) / f"out.{container.lower()}"
+        self._data: bytes | None = None
+        self._container = av.open(
+            str(self._path), mode="w", format=container.lower(), options={"movflags": "+faststart"}
+        )
         self._video = self._container.add_stream(VIDEO_CODEC, rate=fps)
         self._video.width, self._video.height = width, height
         self._video.pix_fmt = "yuv420p"
@@ -453,8 +463,15 @@ class VideoWriter:
         if exc[0] is None:
             self.close()
         else:
-            self._container.close()
+            self.abort()
+
+    def abort(self) -> None:
+        """Drop the unfinished video and its temporary folder."""
+        if not self._closed:
             self._closed = True
+            with contextlib.suppress(av.FFmpegError):
+                self._container.close()
+        self._folder.cleanup()
 
     @property
     def frames_written(self) -> int:
@@ -492,15 +509,22 @@ class VideoWriter:
         _encode_audio(self._container, self._audio, samples)
 
     def close(self) -> None:
-        """Flush the encoders and finish the container (idempotent)."""
+        """Flush the encoders, finish the container and keep its bytes (idempotent)."""
         if self._closed:
             return
-        for packet in self._video.encode(None):
-            self._container.mux(packet)
-        self._container.close()
-        self._closed = True
+        try:
+            for packet in self._video.encode(None):
+                self._container.mux(packet)
+            self._container.close()
+            self._closed = True
+            if self._frames:  # with no frame written, no file was ever started
+                self._data = self._path.read_bytes()
+        finally:
+            self.abort()
 
     def getvalue(self) -> bytes:
         """The finished video bytes (closes the writer if still open)."""
         self.close()
-        return self._buffer.getvalue()
+        if self._data is None:
+            raise ValueError("the video has no bytes: it was aborted or got no frames")
+        return self._data

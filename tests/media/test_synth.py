@@ -150,3 +150,22 @@ def test_audio_rejects_bad_arguments() -> None:
         synth.audio_bytes(0)
     with pytest.raises(ValueError, match="20-8000 Hz"):
         synth.audio_bytes(1, freq=5)
+
+
+def test_videos_start_with_their_index_so_browsers_stream_them() -> None:
+    data = synth.video_bytes(320, 240, seconds=1, audio=True)
+    assert 0 < data.find(b"moov") < data.find(b"mdat")
+
+
+def test_an_empty_or_aborted_writer_has_no_bytes_and_leaves_no_files() -> None:
+    writer = synth.VideoWriter(64, 48)
+    folder = writer._path.parent
+    with pytest.raises(ValueError, match="no bytes"):
+        writer.getvalue()
+    assert not folder.exists()
+    failing = synth.VideoWriter(64, 48)
+    failing.write(np.zeros((48, 64, 3), np.uint8))
+    failing.__exit__(RuntimeError, RuntimeError("boom"), None)  # as a with block that raised
+    assert not failing._path.parent.exists()
+    with pytest.raises(ValueError, match="aborted"):
+        failing.getvalue()
