@@ -38,7 +38,7 @@ def verify_page(
     """The consent + face-scan form of a pending session, or its outcome when finished."""
     sid = escape(str(session["id"]))
     if session["status"] != "pending":
-        return outcome_page(session)
+        return outcome_page(session, notice=error)
     choices = "".join(
         f"<label class='person' data-person='{escape(p)}'>"
         f"<img src='/sandbox/h5/people/{escape(p)}.png' alt='{escape(p)}'>"
@@ -65,7 +65,7 @@ def verify_page(
     return _page("Real-human verification (sandbox)", body)
 
 
-def outcome_page(session: Mapping[str, Any]) -> str:
+def outcome_page(session: Mapping[str, Any], *, notice: str | None = None) -> str:
     """The built-in completion page (used when the session has no ``return_url``)."""
     status = str(session["status"])
     rows = [("Status", status), ("Session", str(session["id"]))]
@@ -82,9 +82,10 @@ def outcome_page(session: Mapping[str, Any]) -> str:
         "failed": "Verification rejected",
         "expired": "This verification link has expired",
     }.get(status, "Verification pending")
+    alert = f"<p class='error' role='alert'>{escape(notice)}</p>" if notice else ""
     return _page(
         headline,
-        f"<h1 id='headline'>{escape(headline)}</h1><table>{table}</table>"
+        f"<h1 id='headline'>{escape(headline)}</h1>{alert}<table>{table}</table>"
         "<p>You can close this page and return to your notebook.</p>",
     )
 
