@@ -115,7 +115,11 @@ CASES: list[tuple[str, str, Call]] = [
     ("videos.create model", "model", lambda c: c.videos.create(model="sora", prompt="x")),
     ("videos.create ratio", "ratio", lambda c: c.videos.create(prompt="x", ratio="2:1")),
     ("videos.create duration", "duration", lambda c: c.videos.create(prompt="x", duration=16)),
-    ("videos.create duration type", "duration", lambda c: c.videos.create(prompt="x", duration=5.5)),
+    (
+        "videos.create duration type",
+        "duration",
+        lambda c: c.videos.create(prompt="x", duration=5.5),
+    ),
     (
         "videos.create resolution",
         "resolution",
@@ -168,16 +172,19 @@ CASES: list[tuple[str, str, Call]] = [
 ]
 
 
+async def drive(result: Any) -> Any:
+    """Await a call's result, or drain it when it is an iterator (``iter`` methods)."""
+    if hasattr(result, "__aiter__") or hasattr(result, "__next__"):
+        return await collect(result)
+    return await run(result)
+
+
 @pytest.mark.parametrize(("label", "param", "call"), CASES, ids=[c[0] for c in CASES])
 async def test_bad_input_raises_before_any_request(
     client: Client, fake: FakeAPI, label: str, param: str, call: Call
 ) -> None:
     with pytest.raises(ValidationError) as info:
-        result = call(client)
-        if hasattr(result, "__aiter__") or hasattr(result, "__next__"):
-            await collect(result)
-        else:
-            await run(result)
+        await drive(call(client))
     assert info.value.param == param
     assert str(info.value).startswith(f"{param}: ")
     assert isinstance(info.value, ValueError)
