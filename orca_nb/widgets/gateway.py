@@ -203,7 +203,7 @@ class Gateway:
 
     async def create_video(self, body: dict[str, Any]) -> TaskRow:
         """Submit a Seedance request body exactly as built by ``compose.build_request``."""
-        return task_from(await self._call(self.client.videos.create, body))
+        return task_from(await self._call(self.client.videos.create, request=body))
 
     async def get_video(self, task_id: str) -> TaskRow:
         """The task's status, progress and (when done) result link."""

@@ -152,10 +152,10 @@ class _RealHuman(_Resource):
 
 
 class _Videos(_Resource):
-    async def create(self, body: dict[str, Any]) -> VideoTask:
+    async def create(self, *, request: dict[str, Any]) -> VideoTask:
         await self._enter("videos.create")
         tid = _id("task")
-        task = VideoTask(id=tid, status="queued", progress=0, model=body.get("model"))
+        task = VideoTask(id=tid, status="queued", progress=0, model=request.get("model"))
         self.s.tasks[tid] = task
         return task
 

@@ -1,0 +1,132 @@
+"""Live notebook widgets for the asset library and the Seedance studio (ipyvuetify).
+
+Every entry point takes an optional client (``orca_nb.client.AsyncOrca``; default: a new one,
+which without a key uses the embedded sandbox) and shares one :class:`LiveStore` per client:
+
+* :func:`studio` - the whole app: studio, assets, groups, upload, verify tabs and the quota;
+* :func:`groups_panel`, :func:`assets_panel`, :func:`picker`, :func:`upload_form`,
+  :func:`verify_person`, :func:`quota_meter` - single panels;
+* :func:`groups_df`, :func:`assets_df` - DataFrames with a fixed schema (see ``frames``).
+
+State (``orca_nb.widgets.state``) and the store hold everything; views only show it. Background
+refresh runs on the kernel's asyncio loop and stops when the last panel is closed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from orca_nb.widgets.frames import (
+    ASSET_COLUMNS,
+    GROUP_COLUMNS,
+    aassets_df,
+    agroups_df,
+    assets_df,
+    groups_df,
+)
+from orca_nb.widgets.store import LiveStore, StoreChange, StoreStatus
+from orca_nb.widgets.tasks import settle
+
+if TYPE_CHECKING:
+    from orca_nb.widgets.views.app import StudioApp
+    from orca_nb.widgets.views.compose import PickerView
+    from orca_nb.widgets.views.forms import QuotaView, UploadView, VerifyView
+    from orca_nb.widgets.views.library import AssetsPanel, GroupsPanel
+
+__all__ = [
+    "ASSET_COLUMNS",
+    "GROUP_COLUMNS",
+    "LiveStore",
+    "StoreChange",
+    "StoreStatus",
+    "aassets_df",
+    "agroups_df",
+    "assets_df",
+    "assets_panel",
+    "groups_df",
+    "groups_panel",
+    "live_store",
+    "picker",
+    "quota_meter",
+    "settle",
+    "studio",
+    "upload_form",
+    "verify_person",
+]
+
+
+def live_store(client: Any = None, **options: Any) -> LiveStore:
+    """The shared store of ``client`` (None: a default ``AsyncOrca``, kept for the session).
+
+    ``options`` (first call only): ``fast_interval``, ``slow_interval``, ``max_backoff``,
+    ``concurrency``, ``page_size``, ``asset_cap``.
+    """
+    global _DEFAULT_CLIENT
+    if client is None:
+        if _DEFAULT_CLIENT is None:
+            from orca_nb.client import AsyncOrca
+
+            _DEFAULT_CLIENT = AsyncOrca()
+        client = _DEFAULT_CLIENT
+    if isinstance(client, LiveStore):
+        return client
+    return LiveStore.for_client(client, **options)
+
+
+_DEFAULT_CLIENT: Any = None
+
+
+def studio(client: Any = None, **options: Any) -> StudioApp:
+    """The whole studio: prompt + picker + parameters + Submit, library panels, upload,
+    verification and the quota meter, over one live store."""
+    from orca_nb.widgets.views.app import StudioApp
+
+    return StudioApp(live_store(client, **options))
+
+
+def groups_panel(client: Any = None, **options: Any) -> GroupsPanel:
+    """Groups with counts by status; create, rename, delete (confirmed). ``.frame()``."""
+    from orca_nb.widgets.views.library import GroupsPanel
+
+    return GroupsPanel(live_store(client, **options))
+
+
+def assets_panel(
+    client: Any = None,
+    *,
+    group_id: str | None = None,
+    page_size: int | None = None,
+    **options: Any,
+) -> AssetsPanel:
+    """Assets of one group (or all): thumbnails, status, filters, search, pages. ``.frame()``."""
+    from orca_nb.widgets.views.library import AssetsPanel
+
+    return AssetsPanel(live_store(client, **options), group_id=group_id, page_size=page_size)
+
+
+def picker(client: Any = None, **options: Any) -> PickerView:
+    """Asset picker: Active assets and URLs, tokens, live ``content[]`` (``.state``)."""
+    from orca_nb.widgets.views.compose import PickerView
+
+    return PickerView(live_store(client, **options))
+
+
+def upload_form(client: Any = None, *, group_id: str | None = None, **options: Any) -> UploadView:
+    """Upload by URL (or sandbox sample) with pre-flight and live status."""
+    from orca_nb.widgets.views.forms import UploadView
+
+    return UploadView(live_store(client, **options), group_id=group_id)
+
+
+def verify_person(client: Any = None, **options: Any) -> VerifyView:
+    """Real-human verification: link + QR + consent note; the link is dropped when done."""
+    from orca_nb.widgets.views.forms import VerifyView
+
+    return VerifyView(live_store(client, **options))
+
+
+def quota_meter(client: Any = None, **options: Any) -> QuotaView:
+    """Assets used of the cap across both kinds of group; warns near the cap."""
+    from orca_nb.widgets.views.forms import QuotaView
+
+    return QuotaView(live_store(client, **options))

@@ -1,0 +1,1 @@
+"""ipyvuetify views over the state objects (templates in ``templates/``, text only, no v-html)."""

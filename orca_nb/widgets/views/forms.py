@@ -1,0 +1,195 @@
+"""Upload form, verify-a-person and quota meter views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import traitlets
+from ipywidgets import widget_serialization
+
+from orca_nb import wire
+from orca_nb.widgets.state.quota import QuotaState
+from orca_nb.widgets.state.upload import UploadState, sample_names, sandbox_root
+from orca_nb.widgets.state.verify import CONSENT_NOTE, VerifyState, qr_data_uri
+from orca_nb.widgets.store import LiveStore, StoreChange
+from orca_nb.widgets.views.base import Panel, template
+
+KIND_LABEL = {"AIGC": "virtual", "LivenessFace": "real person"}
+
+
+class UploadView(Panel):
+    """URL or sample -> detected type -> pre-flight violations -> upload -> live status."""
+
+    template_file = template("upload.vue")
+    source = traitlets.Unicode("", allow_none=True).tag(sync=True)
+    name = traitlets.Unicode("", allow_none=True).tag(sync=True)
+    group_id = traitlets.Unicode("", allow_none=True).tag(sync=True)
+    asset_type = traitlets.Unicode("", allow_none=True).tag(sync=True)
+    detected = traitlets.Unicode("").tag(sync=True)
+    violations: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    checked = traitlets.Bool(False).tag(sync=True)
+    checking = traitlets.Bool(False).tag(sync=True)
+    uploading = traitlets.Bool(False).tag(sync=True)
+    status = traitlets.Unicode("").tag(sync=True)
+    status_advice = traitlets.Unicode("").tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    advice = traitlets.Unicode("").tag(sync=True)
+    samples: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    group_choices: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    type_choices: traitlets.List[Any] = traitlets.List().tag(sync=True)
+
+    def __init__(
+        self,
+        store: LiveStore,
+        state: UploadState | None = None,
+        *,
+        group_id: str | None = None,
+        **kw: Any,
+    ) -> None:
+        self.state = state or UploadState(store, group_id=group_id)
+        self._rendering = False
+        super().__init__(
+            store,
+            samples=sample_names() if sandbox_root(store.client) else [],
+            type_choices=[{"title": "Auto-detect", "value": ""}]
+            + [{"title": t, "value": t} for t in wire.ASSET_TYPES],
+            **kw,
+        )
+        self.listen(self.state.on_change(self.render))
+        self.render()
+
+    def render(self) -> None:
+        """Re-read the upload state."""
+        s = self.state
+        status, status_advice = s.status_line()
+        self._rendering = True
+        try:
+            with self.hold_sync():
+                self.source, self.name = s.source, s.name
+                self.group_id, self.asset_type = s.group_id or "", s.asset_type or ""
+                self.detected = s.detected or ""
+                self.violations = list(s.violations)
+                self.checked, self.checking, self.uploading = s.checked, s.checking, s.uploading
+                self.status, self.status_advice = status, status_advice
+                self.error, self.advice = s.error, s.advice
+                self.group_choices = [
+                    {
+                        "title": f"{g.name or g.id} ({KIND_LABEL.get(g.kind, g.kind)})",
+                        "value": g.id,
+                    }
+                    for g in sorted(self.store.groups.values(), key=lambda g: g.name.lower())
+                ]
+        finally:
+            self._rendering = False
+
+    def on_store(self, change: StoreChange) -> None:
+        """Groups or the uploaded asset changed."""
+        self.state.on_store(change)
+        if change.table == "groups":
+            self.render()
+
+    @traitlets.observe("source")
+    def _source(self, change: dict[str, Any]) -> None:
+        if not self._rendering:
+            self.state.set_source(change["new"] or "")
+
+    @traitlets.observe("name", "group_id", "asset_type")
+    def _fields(self, change: dict[str, Any]) -> None:
+        if not self._rendering:
+            self.state.set_fields(**{change["name"]: change["new"]})
+
+    def vue_check(self, _data: Any = None) -> None:
+        """Check button: media pre-flight."""
+        self.run(self.state.check())
+
+    def vue_upload(self, _data: Any = None) -> None:
+        """Upload button (after pre-flight)."""
+        self.run(self.state.upload())
+
+    def vue_upload_anyway(self, _data: Any = None) -> None:
+        """Upload despite the listed violations (the server will decide)."""
+        self.run(self.state.upload(force=True))
+
+
+class VerifyView(Panel):
+    """Start a real-human session, show its link + QR with the consent note until it settles."""
+
+    template_file = template("verify.vue")
+    consent = traitlets.Unicode(CONSENT_NOTE).tag(sync=True)
+    status = traitlets.Unicode("").tag(sync=True)
+    link = traitlets.Unicode("").tag(sync=True)
+    qr = traitlets.Unicode("").tag(sync=True)
+    group_id = traitlets.Unicode("").tag(sync=True)
+    done = traitlets.Bool(False).tag(sync=True)
+    starting = traitlets.Bool(False).tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    advice = traitlets.Unicode("").tag(sync=True)
+    uploader = traitlets.Instance(UploadView, allow_none=True).tag(
+        sync=True, **widget_serialization
+    )
+
+    def __init__(self, store: LiveStore, state: VerifyState | None = None, **kw: Any) -> None:
+        self.state = state or VerifyState(store)
+        super().__init__(store, **kw)
+        self.listen(self.state.on_change(self.render))
+        self.render()
+
+    def render(self) -> None:
+        """Re-read the session; the link and QR are cleared as soon as it is not pending."""
+        s = self.state
+        link = s.link if s.link.startswith(("https://", "http://")) else ""
+        with self.hold_sync():
+            self.status, self.group_id = s.status, s.group_id
+            self.done = s.status not in ("", "pending")
+            if link != self.link:
+                self.link, self.qr = link, (qr_data_uri(link) if link else "")
+            self.starting, self.error, self.advice = s.starting, s.error, s.advice
+        if s.status == "success" and s.group_id and self.uploader is None:
+            self.uploader = UploadView(self.store, group_id=s.group_id)
+
+    def on_store(self, change: StoreChange) -> None:
+        """The session moved."""
+        self.state.on_store(change)
+
+    def vue_start(self, _data: Any = None) -> None:
+        """Start verification button."""
+        if self.uploader is not None:
+            self.uploader.close()
+            self.uploader = None
+        self.run(self.state.start())
+
+    def close(self) -> None:
+        """Close (and forget the link)."""
+        self.link = self.qr = ""
+        if self.uploader is not None:
+            self.uploader.close()
+        super().close()
+
+
+class QuotaView(Panel):
+    """Assets used of the cap, across both kinds of group; orange near the cap, red at it."""
+
+    template_file = template("quota.vue")
+    message = traitlets.Unicode("").tag(sync=True)
+    percent = traitlets.Float(0.0).tag(sync=True)
+    level = traitlets.Unicode("ok").tag(sync=True)
+    aigc = traitlets.Int(0).tag(sync=True)
+    real = traitlets.Int(0).tag(sync=True)
+
+    def __init__(self, store: LiveStore, **kw: Any) -> None:
+        self.state = QuotaState(store)
+        super().__init__(store, **kw)
+        self.render()
+
+    def render(self) -> None:
+        """Re-read the figures."""
+        q = self.state.quota()
+        with self.hold_sync():
+            self.message, self.level = q.message, q.level
+            self.percent = round(min(1.0, q.fraction) * 100, 1)
+            self.aigc, self.real = q.by_kind.get("AIGC", 0), q.by_kind.get("LivenessFace", 0)
+
+    def on_store(self, change: StoreChange) -> None:
+        """Assets or groups changed."""
+        if change.table in ("assets", "groups"):
+            self.render()

@@ -1,0 +1,236 @@
+"""Views built and driven without a browser: events in, state and traits out."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import Any
+
+from ipywidgets import Widget
+from ipywidgets.widgets.widget import _instances
+
+from orca_nb.widgets.store import LiveStore
+from orca_nb.widgets.tasks import settle
+from orca_nb.widgets.views.app import StudioApp
+from orca_nb.widgets.views.compose import PickerView, StudioView
+from orca_nb.widgets.views.forms import QuotaView, VerifyView
+from orca_nb.widgets.views.library import AssetsPanel, GroupsPanel
+from tests.widgets.conftest import CommLog
+from tests.widgets.fakes import FakeOrca
+
+TEMPLATES = Path(__file__).parents[2] / "orca_nb" / "widgets" / "views" / "templates"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+async def _store(n_groups: int = 2, per_group: int = 30) -> tuple[FakeOrca, LiveStore]:
+    client = FakeOrca()
+    for g in range(n_groups):
+        gid = client.add_group(f"group {g}")
+        for i in range(per_group):
+            client.add_asset(gid, f"asset {g}-{i}")
+    store = LiveStore(client, fast_interval=30, slow_interval=60)
+    await store.refresh()
+    return client, store
+
+
+def test_templates_never_interpret_text_as_html() -> None:
+    files = sorted(TEMPLATES.glob("*.vue"))
+    assert len(files) >= 9
+    for f in files:
+        text = f.read_text()
+        assert "v-html" not in text, f.name
+        assert "innerHTML" not in text, f.name
+        assert not re.search(r"\{\{\{", text), f.name
+
+
+async def test_user_text_stays_text() -> None:
+    client, store = await _store(0, 0)
+    gid = client.add_group(XSS)
+    client.add_asset(gid, XSS)
+    await store.refresh()
+    groups = GroupsPanel(store)
+    assets = AssetsPanel(store, thumbnails=False)
+    assert groups.rows[0].name == XSS  # raw text, rendered by {{ }} interpolation
+    assert assets.cards[0].name == XSS
+    assert assets.cards[0].group_name == XSS
+    groups.close()
+    assets.close()
+
+
+async def test_assets_panel_ships_one_page_and_pages() -> None:
+    _, store = await _store(2, 30)
+    panel = AssetsPanel(store, page_size=24, thumbnails=False)
+    assert panel.total == 60
+    assert panel.pages == 3
+    assert len(panel.cards) == 24
+    first = {c.asset_id for c in panel.cards}
+    panel.page = 3
+    assert len(panel.cards) == 12
+    assert not first & {c.asset_id for c in panel.cards}
+    panel.search = "asset 1-1"
+    assert panel.page == 1
+    assert {c.name for c in panel.cards} == {"asset 1-1"} | {f"asset 1-1{i}" for i in range(10)}
+    assert len(panel.frame()) == 11
+    panel.close()
+    assert not store.running
+
+
+async def test_failed_asset_shows_code_and_advice() -> None:
+    client, store = await _store(1, 0)
+    gid = next(iter(client.state.groups))
+    aid = client.add_asset(gid, "bad", status="Processing")
+    await store.refresh()
+    panel = AssetsPanel(store, thumbnails=False)
+    from orca_nb.client.models import AssetError
+
+    client.set_asset(aid, status="Failed", error=AssetError(code="FaceMismatch", message="x"))
+    await store.refresh(full=False)
+    card = panel.cards[0]
+    assert card.status == "Failed"
+    assert card.error_code == "FaceMismatch"
+    assert "verified person" in card.advice
+    panel.close()
+
+
+async def test_one_asset_change_sends_little(comm_log: CommLog) -> None:
+    client, store = await _store(40, 50)
+    panels = [GroupsPanel(store), AssetsPanel(store, thumbnails=False), QuotaView(store)]
+    aid = next(c.asset_id for c in panels[1].cards)
+    comm_log.clear()
+    client.set_asset(aid, status="Processing")
+    await store.refresh()
+    assert 0 < comm_log.total < 5_000, comm_log.messages
+    for p in panels:
+        p.close()
+
+
+async def test_groups_panel_create_and_confirmed_delete() -> None:
+    client, store = await _store(1, 3)
+    panel = GroupsPanel(store)
+    panel.new_name = "heroes"
+    panel.vue_create()
+    await settle()
+    assert "heroes" in {r.name for r in panel.rows}
+    assert panel.new_name == ""
+    row = next(r for r in panel.rows if r.name == "group 0")
+    row.vue_ask_delete()
+    assert panel.confirm_open
+    assert "3 asset(s)" in panel.confirm_label
+    panel.vue_confirm_delete()
+    await settle()
+    assert not panel.confirm_open
+    assert "group 0" not in {r.name for r in panel.rows}
+    assert len(client.state.groups) == 1
+    panel.close()
+
+
+async def test_picker_view_inserts_tokens_at_the_cursor() -> None:
+    _, store = await _store(1, 3)
+    view = PickerView(store)
+    assert len(view.choices) == 3
+    view.vue_add_asset(view.choices[0]["id"])
+    view.vue_add_asset(view.choices[0]["id"])
+    assert [i["token"] for i in view.items] == ["[Image 1]", "[Image 2]"]
+    view.prompt = "hugs"  # typed in the browser
+    view.vue_insert_token({"token": "[Image 2]", "cursor": 0})
+    assert view.prompt == "[Image 2] hugs"
+    view.vue_move({"from": 1, "to": 0})
+    assert view.prompt == "[Image 1] hugs"
+    assert '"asset://' in view.content_json
+    view.prompt = "[Image 5] hugs"
+    assert any(m["level"] == "error" for m in view.messages) or view._issues is None
+    view.close()
+
+
+async def test_studio_view_double_click_one_task() -> None:
+    client, store = await _store(1, 2)
+    client.state.latency = 0.01
+    view = StudioView(store)
+    view.picker.vue_add_asset(view.picker.choices[0]["id"])
+    view.picker.prompt = "[Image 1] waves"
+    view.vue_submit()
+    view.vue_submit()
+    await settle()
+    assert client.state.calls.count("videos.create") == 1
+    assert len(view.runs) == 1
+    assert '"[Image 1] waves"' in view.runs[0]["request_json"]
+    assert view.task_status.startswith("Task ")
+    view.close()
+
+
+async def test_verify_view_drops_link_when_done() -> None:
+    client, store = await _store(0, 0)
+    view = VerifyView(store)
+    view.vue_start()
+    await settle()
+    assert view.link.startswith("https://")
+    assert view.qr.startswith("data:image/svg+xml")
+    sid = view.state.session_id or ""
+    gid = client.add_group("person", kind="LivenessFace")
+    client.state.sessions[sid] = client.state.sessions[sid].model_copy(
+        update={"status": "success", "group_id": gid}
+    )
+    await store.refresh(full=False)
+    assert view.link == ""
+    assert view.qr == ""
+    assert view.status == "success"
+    assert view.uploader is not None
+    assert view.uploader.group_id == gid
+    view.close()
+
+
+def _all_trait_values(root: Widget) -> list[Any]:
+    seen: set[int] = set()
+    out: list[Any] = []
+
+    def walk(w: Widget) -> None:
+        if id(w) in seen:
+            return
+        seen.add(id(w))
+        for name in w.keys:
+            value = getattr(w, name)
+            out.append(value)
+            for child in value if isinstance(value, list | tuple) else [value]:
+                if isinstance(child, Widget):
+                    walk(child)
+
+    walk(root)
+    return out
+
+
+async def test_no_api_key_in_any_trait(sandbox_server: Any, sandbox_key: str) -> None:
+    from orca_nb.client import AsyncOrca
+
+    client = AsyncOrca(sandbox_key, base_url=sandbox_server.base_url)
+    store = LiveStore(client, fast_interval=30, slow_interval=60)
+    await store.refresh()
+    app = StudioApp(store)
+    values = _all_trait_values(app)
+    assert len(values) > 100
+    for value in values:
+        assert "sk-orca-" not in repr(value)
+    for w in list(_instances.values()):
+        state = w.get_state()
+        assert "sk-orca-" not in repr(state)
+    app.close()
+    assert not store.running
+    await store.aclose()
+    await client.close()
+
+
+async def test_closing_panels_stops_polling() -> None:
+    client, store = await _store(1, 1)
+    gid = next(iter(client.state.groups))
+    client.add_asset(gid, "busy", status="Processing")
+    store.fast_interval = 0.005
+    a, b = GroupsPanel(store), AssetsPanel(store, thumbnails=False)
+    await asyncio.sleep(0.05)
+    a.close()
+    assert store.running
+    b.close()
+    assert not store.running
+    await asyncio.sleep(0.01)
+    n = len(client.state.calls)
+    await asyncio.sleep(0.05)
+    assert len(client.state.calls) == n
