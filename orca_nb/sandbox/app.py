@@ -534,6 +534,6 @@ def _slow(send: Send, seconds: float) -> Send:
             last = index == len(chunks) - 1
             await send({"type": "http.response.body", "body": chunk, "more_body": more or not last})
             if not last:
-                await asyncio.sleep(seconds / len(chunks))
+                await asyncio.sleep(seconds / (len(chunks) - 1))
 
     return slow_send

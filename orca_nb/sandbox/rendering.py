@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 def render_task(backend: Backend, task_id: str) -> None:
     """Render ``task_id`` and store the result (``render_state`` done or failed)."""
     from orca_nb.sandbox.backend import nearest_ratio
-    from orca_nb.sandbox.render import RenderSpec, render_video
 
     with backend.store.tx() as db:
         row = db.execute("SELECT * FROM tasks WHERE id = ?", (task_id,)).fetchone()
@@ -44,6 +43,8 @@ def render_task(backend: Backend, task_id: str) -> None:
                 data = bytes(found["data"]) if found else None
             media.append((ref["kind"], ref["role"], data))
     try:
+        from orca_nb.sandbox.render import RenderSpec, render_video
+
         resolved = [
             (kind, role, data if data is not None else _url_bytes(backend, ref["url"]))
             for (kind, role, data), ref in zip(media, params["refs"], strict=True)

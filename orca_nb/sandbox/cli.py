@@ -1,0 +1,84 @@
+"""``orca-nb sandbox``: serve the sandbox on a fixed loopback port for curl and other clients."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import Any
+
+from orca_nb import wire
+from orca_nb.sandbox.config import PROCESSING_MODES, SandboxConfig
+from orca_nb.sandbox.embedded import default_db_path
+from orca_nb.sandbox.server import SandboxServer
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``sandbox`` on the ``orca-nb`` command line (sets ``func(args) -> int``)."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "sandbox",
+        help="serve the local OrcaRouter sandbox",
+        description="Serve the orca_nb sandbox (a local OrcaRouter emulator) on loopback.",
+    )
+    parser.add_argument("--port", type=int, default=8765, help="TCP port (0: any free port)")
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default loopback)")
+    parser.add_argument(
+        "--db",
+        default=None,
+        help="SQLite file for the state (default: the user data dir; ':memory:' keeps none)",
+    )
+    parser.add_argument("--processing", choices=PROCESSING_MODES, default="timed")
+    parser.add_argument("--processing-seconds", type=float, default=2.0)
+    parser.add_argument("--task-seconds", type=float, default=6.0)
+    parser.add_argument("--task-shape", choices=wire.TASK_SHAPES, default="ark")
+    parser.add_argument("--asset-cap", type=int, default=wire.DEFAULT_ASSET_CAP)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random source")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> SandboxConfig:
+    """The sandbox settings the command line asks for."""
+    return SandboxConfig(
+        db_path=args.db or default_db_path(),
+        processing=args.processing,
+        processing_seconds=args.processing_seconds,
+        task_seconds=args.task_seconds,
+        task_shape=args.task_shape,
+        asset_cap=args.asset_cap,
+        seed=args.seed,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until interrupted (Ctrl-C or SIGTERM)."""
+    try:
+        config = config_from_args(args)
+    except ValueError as exc:
+        print(f"orca-nb sandbox: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        with SandboxServer(config, port=args.port, host=args.host) as server:
+            print(
+                f"orca_nb sandbox serving {server.base_url} (state: {config.db_path}); "
+                f"demo key {wire.DEFAULT_SANDBOX_KEY}. Ctrl-C stops it.",
+                flush=True,
+            )
+            while not stop.wait(0.5) and server.running:
+                pass
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        print(f"orca-nb sandbox: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return 0
