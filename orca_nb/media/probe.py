@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import warnings
 from dataclasses import dataclass
 from fractions import Fraction
@@ -22,7 +23,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Final
 
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from orca_nb import wire
 from orca_nb.media.errors import MediaUnreadableError
@@ -58,6 +59,7 @@ _AV_DEMUXERS: Final[dict[str, str]] = {
 # wav's stream facts are all in its header; the default probe would read ~5 MB of samples.
 _AV_OPTIONS: Final[dict[str, dict[str, str]]] = {"wav": {"probesize": "32768"}}
 _JPEG_DRAFT_SCALE: Final = 8
+_ADDRESS: Final = re.compile(r" (?:at|object at) 0x[0-9a-fA-F]+")  # keeps messages deterministic
 _SUPPORTED: Final = ", ".join(f for req in wire.REQUIREMENTS.values() for f in req.formats)
 
 
@@ -110,13 +112,50 @@ def probe_bytes(data: bytes, *, name: str = "", decode: bool = True) -> MediaInf
             f"no known format); upload one of: {_SUPPORTED}",
             code=wire.ASSET_ERROR_FORMAT,
         )
+    if decode and not _whole(data, fmt):
+        raise MediaUnreadableError(
+            f"{label} looks like {fmt} but ends early (its structure promises more bytes); it is "
+            "truncated - export or download it again"
+        )
     if fmt in _PIL_FORMATS:
         return _probe_image(data, fmt, label, decode)
     return _probe_av(data, fmt, label, decode)
 
 
+_ISO_FORMATS: Final = frozenset({"mp4", "mov", "m4a", "3gp", "heic", "heif", "avif"})
+_UNSET_SIZES: Final = frozenset({0, 0xFFFFFFFF})  # streaming writers leave RIFF sizes open
+
+
+def _whole(data: bytes, fmt: str) -> bool:
+    """False when the container's own sizes say bytes are missing at the end.
+
+    Decoding the first frame cannot see that: a "fast start" mp4 cut in half still has its
+    index and first frames. ISO files must end exactly where their last top-level box does;
+    RIFF (wav, webp, avi) files must hold the size their header announces.
+    """
+    if fmt in _ISO_FORMATS:
+        offset = 0
+        while offset + 8 <= len(data):
+            size = int.from_bytes(data[offset : offset + 4], "big")
+            if size == 1 and offset + 16 <= len(data):
+                size = int.from_bytes(data[offset + 8 : offset + 16], "big")
+            elif size == 0:  # the last box runs to the end of the file
+                return True
+            if size < 8:
+                return False
+            offset += size
+        return offset == len(data)
+    if data[:4] == b"RIFF":
+        declared = int.from_bytes(data[4:8], "little")
+        return declared in _UNSET_SIZES or declared + 8 <= len(data)
+    return True
+
+
 def _broken(label: str, fmt: str, exc: BaseException | None = None) -> MediaUnreadableError:
-    detail = f" ({type(exc).__name__}: {exc})" if exc is not None and str(exc) else ""
+    text = _ADDRESS.sub("", str(exc)) if exc is not None else ""
+    if isinstance(exc, UnidentifiedImageError):
+        text = "the image header is not valid"
+    detail = f" ({text})" if text else ""
     return MediaUnreadableError(
         f"{label} looks like {fmt} but cannot be read{detail}; it is truncated or corrupt - "
         "export or download it again"
