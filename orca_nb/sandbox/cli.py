@@ -82,3 +82,16 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``orca-nb sandbox`` alone: ``python -m orca_nb.sandbox.cli --port 8765``."""
+    parser = argparse.ArgumentParser(prog="orca-nb")
+    sub = parser.add_subparsers(dest="command")
+    add_parser(sub)
+    args = parser.parse_args(["sandbox", *(sys.argv[1:] if argv is None else argv)])
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
