@@ -310,3 +310,23 @@ async def test_broken_ledger_never_breaks_a_request(
     assert (await run(client.videos.get(task.id))).id == task.id
     assert "ledger before_submit failed" in caplog.text
     assert "disk full" in caplog.text
+
+
+async def test_video_create_takes_compose_output(client: Client, fake: FakeAPI) -> None:
+    from orca_nb.compose import Ref, Selection, build_request
+
+    selection = Selection(
+        [
+            Ref("asset-20260318071009-xy98z", "image", status="Active"),
+            Ref("https://cdn.example.com/theme.mp3", "audio", seconds=5.0),
+        ]
+    )
+    await run(client.videos.create(prompt="[Image 1] dances to [Audio 1]", content=selection))
+    sent = fake.calls[-1].body["metadata"]["content"]
+    assert sent == selection.content()
+    assert sent[0]["image_url"]["url"] == "asset://asset-20260318071009-xy98z"
+    body = build_request(
+        wire.SEEDANCE_2, "[Image 1] dances to [Audio 1]", selection, ratio="9:16", duration=5
+    )
+    await run(client.videos.create(request=body))
+    assert fake.calls[-1].body == body
