@@ -75,3 +75,27 @@ def av_bytes(
             for packet in astream.encode(None):
                 out.mux(packet)
     return buffer.getvalue()
+
+
+def with_cover_art(mp3: bytes, jpeg: bytes, size: tuple[int, int]) -> bytes:
+    """``mp3`` remuxed with ``jpeg`` as an attached cover picture (a video stream, disposition
+    ``attached_pic``), the way music files usually carry artwork."""
+    import av.stream
+
+    buffer = io.BytesIO()
+    with av.open(io.BytesIO(mp3)) as source, av.open(buffer, mode="w", format="mp3") as out:
+        audio: Any = out.add_stream_from_template(source.streams.audio[0])
+        cover: Any = out.add_stream("mjpeg")
+        cover.width, cover.height = size
+        cover.pix_fmt = "yuvj420p"
+        cover.disposition = av.stream.Disposition.attached_pic
+        for packet in source.demux(source.streams.audio[0]):
+            if packet.dts is None:
+                continue
+            packet.stream = audio
+            out.mux(packet)
+        picture = av.Packet(jpeg)
+        picture.stream = cover
+        picture.pts = picture.dts = 0
+        out.mux(picture)
+    return buffer.getvalue()

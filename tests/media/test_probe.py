@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from orca_nb import wire
 from orca_nb.media import MediaInfo, MediaUnreadableError, probe_bytes, probe_file, synth
-from tests.media.helpers import av_bytes
+from tests.media.helpers import av_bytes, with_cover_art
 
 
 @cache
@@ -71,6 +71,13 @@ def test_audio(fmt: str) -> None:
 def test_formats_the_api_rejects_are_still_read(data: bytes, kind: str, fmt: str) -> None:
     info = probe_bytes(data)
     assert (info.kind, info.format) == (kind, fmt)
+
+
+def test_cover_art_does_not_make_an_mp3_a_video() -> None:
+    data = with_cover_art(sound("mp3"), image("jpeg", 320, 320), (320, 320))
+    info = probe_bytes(data)
+    assert (info.kind, info.format, info.width) == ("Audio", "mp3", None)
+    assert info.seconds == pytest.approx(3.0, abs=0.05)
 
 
 def test_fps_and_duration_of_a_low_fps_clip() -> None:
