@@ -53,7 +53,7 @@ class AssetLike(Protocol):
     @property
     def id(self) -> str: ...
     @property
-    def asset_type(self) -> str: ...
+    def asset_type(self) -> str | None: ...
     @property
     def status(self) -> str | None: ...
     @property
@@ -145,6 +145,11 @@ class Ref:
         cls, asset: AssetLike, *, role: str | None = None, seconds: float | None = None
     ) -> Ref:
         """A reference to an asset as the client returns it (``Id``, ``AssetType``, ...)."""
+        if not asset.asset_type:
+            raise ValueError(
+                f"asset {asset.id!r} does not say its AssetType; fetch it again or build "
+                "Ref(asset_id, kind) yourself"
+            )
         return cls(
             asset.id,
             parse_kind(asset.asset_type),

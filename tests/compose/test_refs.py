@@ -94,3 +94,22 @@ def test_from_asset_copies_the_asset_facts() -> None:
     asset = FakeAsset(IMG1, "Image", "Processing", None, "group-20260318033332-ab12c")
     ref = Ref.from_asset(asset, seconds=None)
     assert ref == Ref(IMG1, "image", status="Processing", group_id="group-20260318033332-ab12c")
+
+
+def test_from_asset_accepts_the_client_model() -> None:
+    from orca_nb.client.models import Asset
+
+    asset = Asset.model_validate(
+        {"Id": IMG1, "AssetType": "Video", "Status": "Active", "Name": "walk", "GroupId": "g-1"}
+    )
+    ref = Ref.from_asset(asset, seconds=4.0)
+    assert (ref.kind, ref.status, ref.name, ref.seconds, ref.url) == (
+        "video",
+        "Active",
+        "walk",
+        4.0,
+        "asset://" + IMG1,
+    )
+    untyped = Asset.model_validate({"Id": IMG1, "Status": "Active"})
+    with pytest.raises(ValueError, match="does not say its AssetType"):
+        Ref.from_asset(untyped)
