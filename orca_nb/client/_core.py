@@ -140,7 +140,9 @@ def build_request(
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
     query = {k: v for k, v in (params or {}).items() if v is not None}
-    request = httpx.Request(method, url, params=query, json=json, headers=headers)
+    # Only pass params when there are some: httpx replaces a URL's own query (a signed
+    # download link's signature) with the params given, even an empty dict.
+    request = httpx.Request(method, url, params=query or None, json=json, headers=headers)
     request.extensions["timeout"] = ctx.timeout.as_dict()
     return request
 

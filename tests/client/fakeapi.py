@@ -28,6 +28,7 @@ from orca_nb import wire
 
 BASE_URL = "https://api.fake.test/v1"
 FAKE_KEY = "sk-orca-test-0123456789abcdefSECRET"
+SIGNED = "X-Tos-Expires=86400&X-Tos-Signature=ab%2Bc%2Fd"  # a signed link's query
 Fault = str | tuple[Any, ...]
 
 
@@ -96,6 +97,8 @@ class FakeAPI:
             _, code, headers, payload = fault
             return httpx.Response(code, headers=headers, json=payload)
         if path.startswith("/media/"):
+            if request.url.params.get("X-Tos-Signature") != "ab+c/d":
+                return httpx.Response(403, json=envelope("bad signature", "AccessDenied", "x"))
             return httpx.Response(200, content=b"\x00\x00\x00\x18ftypmp42" + b"v" * 100_000)
         auth = request.headers.get("authorization", "")
         if auth != f"Bearer {self.key}":
@@ -335,7 +338,7 @@ def ark_task(tid: str, status: str) -> dict[str, Any]:
         "created_at": 1783475210,
         "updated_at": 1783475364,
         "content": {
-            "video_url": f"https://cdn.fake.test/media/{tid}.mp4",
+            "video_url": f"https://cdn.fake.test/media/{tid}.mp4?{SIGNED}",
             "last_frame_url": f"https://cdn.fake.test/media/{tid}.png",
         }
         if done

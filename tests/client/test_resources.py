@@ -18,7 +18,7 @@ from orca_nb.client import (
     WaitTimeoutError,
 )
 from tests.client.conftest import Sleeps, collect, make_client, run
-from tests.client.fakeapi import FakeAPI
+from tests.client.fakeapi import SIGNED, FakeAPI
 
 Client = Orca | AsyncOrca
 IMG = "https://cdn.example.com/zhang/full_body.jpg"
@@ -208,7 +208,7 @@ async def test_video_create_wait_download(
     assert done.shape == shape
     assert [s for s, _ in seen] == ["queued", "queued", "running", "running", "succeeded"]
     assert all(0 <= p <= 100 for _, p in seen)
-    assert done.video_url == "https://cdn.fake.test/media/task_0001.mp4"
+    assert done.video_url == f"https://cdn.fake.test/media/task_0001.mp4?{SIGNED}"
     if shape != "openai":
         assert done.usage is not None
         assert done.usage.completion_tokens == 108_900
