@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import threading
 import warnings
 from dataclasses import dataclass
 from fractions import Fraction
@@ -60,6 +61,7 @@ _AV_DEMUXERS: Final[dict[str, str]] = {
 }
 # wav's stream facts are all in its header; the default probe would read ~5 MB of samples.
 _AV_OPTIONS: Final[dict[str, dict[str, str]]] = {"wav": {"probesize": "32768"}}
+_WARNINGS_LOCK: Final = threading.Lock()
 _JPEG_DRAFT_SCALE: Final = 8
 # Decoding a 12 MP HEIC takes ~350 ms; these are trusted once their boxes are all present.
 _STRUCTURE_ONLY: Final = frozenset({"heic", "heif", "avif"})
@@ -170,8 +172,9 @@ def _probe_image(data: bytes, fmt: str, label: str, decode: bool) -> MediaInfo:
     if _PIL_FORMATS[fmt] == "HEIF":
         register_heif_opener()
     try:
-        with warnings.catch_warnings():
-            # same answer whatever the caller's warning filters (tests turn warnings into errors)
+        # Same answer whatever the caller's warning filters (tests turn warnings into errors).
+        # catch_warnings swaps process-wide state, so our own threads take turns.
+        with _WARNINGS_LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[fmt]]) as image:
                 width, height = image.size

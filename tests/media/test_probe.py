@@ -212,3 +212,15 @@ def test_damaged_media_only_ever_raises_unreadable(
 def test_random_bytes_only_ever_raise_unreadable(data: bytes) -> None:
     with contextlib.suppress(MediaUnreadableError):
         probe_bytes(data)
+
+
+def test_concurrent_probes_agree_and_leave_warning_filters_alone() -> None:
+    import warnings
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = list(warnings.filters)
+    inputs = [image("jpeg"), image("png"), image("webp"), video(), sound("wav")] * 4
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(probe_bytes, inputs))
+    assert results == [probe_bytes(data) for data in inputs]
+    assert warnings.filters == before
