@@ -83,7 +83,7 @@ def with_cover_art(mp3: bytes, jpeg: bytes, size: tuple[int, int]) -> bytes:
     import av.stream
 
     buffer = io.BytesIO()
-    with av.open(io.BytesIO(mp3)) as source, av.open(buffer, mode="w", format="mp3") as out:
+    with av.open(io.BytesIO(mp3), mode="r") as source, av.open(buffer, "w", format="mp3") as out:
         audio: Any = out.add_stream_from_template(source.streams.audio[0])
         cover: Any = out.add_stream("mjpeg")
         cover.width, cover.height = size
