@@ -232,7 +232,29 @@ async def _sample(request: Request) -> Response:
 async def _file(request: Request) -> Response:
     backend = _backend(request)
     data, media_type = await run_in_threadpool(backend.open_file, request.url.path, _query(request))
-    return Response(data, media_type=media_type)
+    return byte_range_response(data, media_type, request.headers.get("range"))
+
+
+def byte_range_response(data: bytes, media_type: str, range_header: str | None) -> Response:
+    """The whole file, or one ``Range: bytes=a-b`` slice of it (browsers seek videos so)."""
+    headers = {"Accept-Ranges": "bytes"}
+    size = len(data)
+    if range_header and range_header.startswith("bytes=") and "," not in range_header:
+        first, _, last = range_header[len("bytes=") :].strip().partition("-")
+        try:
+            if first:
+                start, end = int(first), int(last) if last else size - 1
+            else:
+                start, end = max(0, size - int(last)), size - 1
+        except ValueError:
+            start, end = 0, -1
+        end = min(end, size - 1)
+        if 0 <= start <= end:
+            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+            return Response(data[start : end + 1], 206, headers, media_type=media_type)
+        headers["Content-Range"] = f"bytes */{size}"
+        return Response(b"", 416, headers)
+    return Response(data, media_type=media_type, headers=headers)
 
 
 @lru_cache(maxsize=32)

@@ -47,7 +47,7 @@ def static_server(files: Mapping[str, bytes]) -> Iterator[str]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            data = files.get(self.path)
+            data = files.get(self.path.split("?", 1)[0])
             if data is None:
                 self.send_error(404)
                 return

@@ -302,3 +302,18 @@ def test_samples_are_public(root: httpx.Client) -> None:
     assert response.headers["content-type"] == "image/jpeg"
     assert response.content == sample_bytes("ada_portrait.jpg")
     assert_envelope(root.get("/sandbox/samples/nope.jpg"), 404)
+
+
+def test_downloads_answer_byte_ranges(api: httpx.Client, sandbox_server: SandboxServer) -> None:
+    gid = make_group(api)
+    url = get_asset(api, upload(api, gid, sample_url(sandbox_server, "prop_1x1.png"), "Image"))[
+        "URL"
+    ]
+    data = sample_bytes("prop_1x1.png")
+    part = httpx.get(url, headers={"Range": "bytes=10-19"})
+    assert part.status_code == 206
+    assert part.content == data[10:20]
+    assert part.headers["content-range"] == f"bytes 10-19/{len(data)}"
+    tail = httpx.get(url, headers={"Range": "bytes=-5"})
+    assert tail.content == data[-5:]
+    assert httpx.get(url, headers={"Range": f"bytes={len(data)}-"}).status_code == 416

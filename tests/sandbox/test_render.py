@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import replace
 
 import av
@@ -184,3 +185,21 @@ def test_unusable_input_fails_with_a_message_naming_it(spec: RenderSpec, message
     with pytest.raises(ValueError, match=message):
         render_video(spec)
     assert issubclass(RenderError, ValueError)
+
+
+def test_frame_helper_thread_passes_errors_on_and_stops_when_abandoned() -> None:
+    import threading
+
+    def broken() -> Iterator[Image.Image]:
+        yield Image.new("RGB", (2, 2))
+        raise OSError("disk gone")
+
+    frames = render._prefetch(broken(), depth=2)
+    assert next(frames).size == (2, 2)
+    with pytest.raises(OSError, match="disk gone"):
+        next(frames)
+
+    endless = render._prefetch(iter(lambda: Image.new("RGB", (2, 2)), None), depth=2)
+    next(endless)
+    endless.close()  # the consumer gives up early: the producer must not linger
+    assert not [t for t in threading.enumerate() if t.name == "orca-render-frames"]
