@@ -81,6 +81,7 @@ class Gateway:
         self._http = http
         self._limit: asyncio.Semaphore | None = None
         self.requests = 0  # requests sent through this gateway (for tests and benchmarks)
+        self._totals: dict[str, int] = {}  # last total of each list (to request pages at once)
 
     # ------------------------------------------------------------------ plumbing
     async def _call(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
@@ -90,15 +91,31 @@ class Gateway:
             self.requests += 1
             return await fn(*args, **kwargs)
 
-    async def list_all(self, fetch: PageFetch[T]) -> list[T]:
-        """Every item of a paged list: page 1 first (for the total), then the rest at once."""
-        first, total = await fetch(1)
+    async def list_all(self, fetch: PageFetch[T], key: str = "") -> list[T]:
+        """Every item of a paged list, in the fewest rounds.
+
+        The first time, page 1 comes first (for the total), then the rest at once. Later, the
+        pages the last total implies are all requested at once, and only pages beyond them (if
+        the list grew) need a second round.
+        """
+        hint = self._totals.get(key) if key else None
+        if hint is None:
+            first, total = await fetch(1)
+            got: dict[int, list[T]] = {1: first}
+        else:
+            guess = max(1, math.ceil(hint / self.page_size))
+            results = await gather_all(*(fetch(n) for n in range(1, guess + 1)))
+            total = results[0][1]
+            got = {n: items for n, (items, _) in enumerate(results, start=1)}
         pages = max(1, math.ceil(total / self.page_size))
-        rest = await gather_all(*(fetch(n) for n in range(2, pages + 1)))
-        out = list(first)
-        for items, _ in rest:
-            out.extend(items)
-        return out
+        missing = [n for n in range(2, pages + 1) if n not in got]
+        for n, (items, _) in zip(
+            missing, await gather_all(*(fetch(n) for n in missing)), strict=True
+        ):
+            got[n] = items
+        if key:
+            self._totals[key] = total
+        return [item for n in range(1, pages + 1) for item in got.get(n, [])]
 
     # ------------------------------------------------------------------ groups
     def groups_page(self, kind: str) -> PageFetch[GroupRow]:
@@ -118,7 +135,9 @@ class Gateway:
 
     async def all_groups(self) -> list[GroupRow]:
         """Every group of both kinds."""
-        parts = await gather_all(*(self.list_all(self.groups_page(k)) for k in GROUP_KINDS))
+        parts = await gather_all(
+            *(self.list_all(self.groups_page(k), f"groups:{k}") for k in GROUP_KINDS)
+        )
         return [g for part in parts for g in part]
 
     async def create_group(self, name: str, description: str = "") -> str:
@@ -169,7 +188,10 @@ class Gateway:
     async def all_assets(self, *, statuses: Sequence[str] | None = None) -> list[AssetRow]:
         """Every asset of both group kinds (optionally only some statuses)."""
         parts = await gather_all(
-            *(self.list_all(self.assets_page(k, statuses=statuses)) for k in GROUP_KINDS)
+            *(
+                self.list_all(self.assets_page(k, statuses=statuses), f"assets:{k}:{statuses}")
+                for k in GROUP_KINDS
+            )
         )
         return [a for part in parts for a in part]
 

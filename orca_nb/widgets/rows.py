@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from orca_nb.client.models import Asset
+
 
 def _get(obj: Any, *names: str, default: Any = None) -> Any:
     """First present attribute or key among ``names`` (snake_case model or PascalCase dict)."""
@@ -101,6 +103,20 @@ def group_from(obj: Any) -> GroupRow:
 
 def asset_from(obj: Any) -> AssetRow:
     """An :class:`AssetRow` from a client ``Asset`` model or a wire dict."""
+    if isinstance(obj, Asset):  # the common case, kept fast: thousands of rows per refresh
+        err = obj.error
+        return AssetRow(
+            obj.id,
+            obj.name or "",
+            obj.group_id or "",
+            obj.asset_type or "",
+            obj.status,
+            (err.code or "") if err is not None else "",
+            (err.message or "") if err is not None else "",
+            _text(obj.create_time),
+            _text(obj.update_time),
+            obj.url or "",
+        )
     error = _get(obj, "error", "Error")
     return AssetRow(
         id=_text(_get(obj, "id", "Id")),

@@ -184,3 +184,18 @@ def test_for_client_shares_one_store() -> None:
 def test_bad_intervals_are_refused() -> None:
     with pytest.raises(ValueError, match="fast_interval"):
         LiveStore(FakeOrca(), fast_interval=5, slow_interval=1)
+
+
+async def test_later_refreshes_follow_a_grown_or_shrunk_list() -> None:
+    client = _library(1, 150)
+    store = LiveStore(client)
+    await store.refresh()
+    gid = next(iter(client.state.groups))
+    for i in range(120):
+        client.add_asset(gid, f"more {i}")
+    await store.refresh()  # pages guessed from 150, the total says 270: one more round
+    assert len(store.assets) == 270
+    for aid in list(client.state.assets)[:200]:
+        del client.state.assets[aid]
+    await store.refresh()
+    assert len(store.assets) == 70

@@ -83,6 +83,7 @@ class LibraryState(Observable):
         self.query = AssetQuery(page_size=page_size)
         self.confirm: Confirm | None = None
         self.busy = False
+        self._filtered: tuple[tuple[int, AssetQuery], list[AssetRow]] | None = None
 
     # ------------------------------------------------------------------ groups
     def group_summaries(self) -> list[GroupSummary]:
@@ -116,6 +117,14 @@ class LibraryState(Observable):
 
     def filtered(self) -> list[AssetRow]:
         """Assets matching the query, newest first (the whole filtered list, kernel side)."""
+        key = (id(self.store.assets), self.query)  # the store swaps its dict on every change
+        if self._filtered is not None and self._filtered[0] == key:
+            return self._filtered[1]
+        rows = self._filter()
+        self._filtered = (key, rows)
+        return rows
+
+    def _filter(self) -> list[AssetRow]:
         q = self.query
         needle = q.search.strip().lower()
         rows = [
