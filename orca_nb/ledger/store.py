@@ -28,6 +28,8 @@ from orca_nb.ledger.schema import STATUS_REJECTED, STATUS_SUBMITTING
 
 #: Statuses after which a submission never changes again.
 TERMINAL_STATUSES: frozenset[str] = wire.TERMINAL_TASK_STATUSES | {STATUS_REJECTED}
+#: Milliseconds in a day: ``submitted_at // DAY_MS`` is the UTC day number.
+DAY_MS = 86_400_000
 _STATUS_ORDER = {
     s: i for i, s in enumerate((STATUS_SUBMITTING, *wire.TASK_STATUSES, STATUS_REJECTED))
 }
@@ -75,8 +77,8 @@ class Ledger:
             (
                 "INSERT INTO submissions (id, task_id, submitter, base_url, model, prompt, params,"
                 " mode, ratio, resolution, duration, generate_audio, n_items, status, progress,"
-                " submitted_at, updated_at)"
-                " VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                " submitted_at, updated_at, day)"
+                " VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
                 (
                     submission_id,
                     submitter,
@@ -93,30 +95,44 @@ class Ledger:
                     STATUS_SUBMITTING,
                     now,
                     now,
+                    now // DAY_MS,
                 ),
             ),
             _event(submission_id, STATUS_SUBMITTING, 0, now),
         ]
-        statements += [
-            (
-                "INSERT INTO submission_items (submission_id, position, ordinal, asset_type, role,"
-                " source, asset_id, group_id, submitted_at, model)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        seen_sources: set[str] = set()
+        seen_groups: set[str] = set()
+        for item in request.items:
+            key = item.asset_id or item.source
+            group = groups.get(item.asset_id or "")
+            first_source = key not in seen_sources
+            first_group = group is not None and group not in seen_groups
+            seen_sources.add(key)
+            if group is not None:
+                seen_groups.add(group)
+            statements.append(
                 (
-                    submission_id,
-                    item.position,
-                    item.ordinal,
-                    item.asset_type,
-                    item.role,
-                    item.source,
-                    item.asset_id,
-                    groups.get(item.asset_id or ""),
-                    now,
-                    request.model,
-                ),
+                    "INSERT INTO submission_items (submission_id, position, ordinal, asset_type,"
+                    " role, source, asset_id, asset_key, group_id, first_of_source,"
+                    " first_of_group, submitted_at, model)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        submission_id,
+                        item.position,
+                        item.ordinal,
+                        item.asset_type,
+                        item.role,
+                        item.source,
+                        item.asset_id,
+                        key,
+                        group,
+                        int(first_source),
+                        int(first_group),
+                        now,
+                        request.model,
+                    ),
+                )
             )
-            for item in request.items
-        ]
         self.database.write(statements)
         return submission_id
 
@@ -195,13 +211,7 @@ class Ledger:
                 )
             )
             if a.group_id:
-                statements.append(
-                    (
-                        "UPDATE submission_items SET group_id = ?"
-                        " WHERE asset_id = ? AND group_id IS NULL",
-                        (a.group_id, a.asset_id),
-                    )
-                )
+                statements += _backfill_group(a.asset_id, a.group_id)
         for g in group_rows:
             statements.append(
                 (
@@ -390,6 +400,13 @@ class Ledger:
         if terminal:
             statements.append(
                 (
+                    "UPDATE submissions SET latency_ms = finished_at - submitted_at,"
+                    " queue_ms = started_at - submitted_at WHERE id = ?",
+                    (submission_id,),
+                )
+            )
+            statements.append(
+                (
                     "UPDATE submission_items SET outcome = ?,"
                     " tokens = (SELECT total_tokens FROM submissions WHERE id = ?)"
                     " WHERE submission_id = ?",
@@ -414,6 +431,29 @@ def open_ledger(
 
 def _with_status(state: TaskState, status: str) -> TaskState:
     return replace(state, status=status)
+
+
+def _backfill_group(asset_id: str, group_id: str) -> list[tuple[str, Sequence[Any]]]:
+    """Give earlier items of an asset its group, then redo their submissions' group marks.
+
+    Rows touched get ``first_of_group = -1`` first so only those submissions are recomputed.
+    """
+    return [
+        (
+            "UPDATE submission_items SET group_id = ?, first_of_group = -1"
+            " WHERE asset_key = ? AND group_id IS NULL",
+            (group_id, asset_id),
+        ),
+        (
+            "UPDATE submission_items SET first_of_group = CASE WHEN position = ("
+            " SELECT MIN(j.position) FROM submission_items j"
+            " WHERE j.submission_id = submission_items.submission_id"
+            " AND j.group_id = submission_items.group_id) THEN 1 ELSE 0 END"
+            " WHERE submission_id IN (SELECT k.submission_id FROM submission_items k"
+            " WHERE k.asset_key = ? AND k.first_of_group = -1)",
+            (asset_id,),
+        ),
+    ]
 
 
 def _event(submission_id: str, status: str, progress: int | None, at: int) -> tuple[str, Any]:

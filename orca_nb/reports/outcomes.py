@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 
 from orca_nb import wire
-from orca_nb.ledger.store import TERMINAL_STATUSES
+from orca_nb.ledger.store import DAY_MS, TERMINAL_STATUSES
 from orca_nb.reports.filters import LedgerLike, Names, Selection, TimeLike, frame, using
-from orca_nb.reports.schemas import conform
+from orca_nb.reports.schemas import SCHEMAS, conform
 
-DAY_MS = 86_400_000
 _UNSUCCESSFUL = ", ".join(f"'{s}'" for s in sorted(TERMINAL_STATUSES - {"succeeded"}))
 
 
@@ -56,62 +55,62 @@ def latency(
     model: Names = None,
     now: datetime | None = None,
 ) -> pd.DataFrame:
-    """Generation latency percentiles of succeeded videos by model, resolution and duration.
+    """Generation latency of succeeded videos by model, resolution and duration.
 
     Latency is submission to finish; queue is submission to start, run is start to finish.
-    Percentiles interpolate linearly (numpy's default). Schema: ``SCHEMAS["latency"]``.
+    Percentiles interpolate linearly between the two nearest values (numpy's default); the
+    database hands over just those two values per percentile, read from the
+    ``submissions_latency`` index. Schema: ``SCHEMAS["latency"]``.
     """
     where, params = Selection.of(since, until, group, model, now=now).submissions_where()
-    succeeded = f"s.status = 'succeeded' AND s.finished_at IS NOT NULL AND {where}"
+    done = f"s.status = 'succeeded' AND s.latency_ms IS NOT NULL AND {where}"
+    rows: list[dict[str, object]] = []
     with using(ledger) as opened:
-        _, found = opened.database.query(
-            "SELECT DISTINCT s.model, s.resolution, s.duration FROM submissions s"
-            f" WHERE {succeeded}",
+        _, keys = opened.database.query(
+            "SELECT s.model, s.resolution, s.duration, COUNT(*), AVG(s.latency_ms),"
+            " MAX(s.latency_ms), AVG(s.queue_ms), AVG(s.latency_ms - s.queue_ms)"
+            f" FROM submissions s WHERE {done} GROUP BY s.model, s.resolution, s.duration",
             params,
         )
-        keys = sorted(found, key=lambda k: (str(k[0]), str(k[1] or ""), int(k[2] or -1)))
-        # Only integers travel back: each row's key number and three durations in ms.
-        case = " ".join(
-            "WHEN s.model = ? AND COALESCE(s.resolution, '') = ?"
-            " AND COALESCE(s.duration, -1) = ? THEN ?"
-            for _ in keys
-        )
-        case_params: list[object] = []
-        for number, (model_name, resolution, duration) in enumerate(keys):
-            case_params += [model_name, resolution or "", -1 if duration is None else duration]
-            case_params.append(number)
-        rows: list[tuple[object, ...]] = []
-        if keys:
-            _, rows = opened.database.query(
-                f"SELECT CASE {case} END AS k, s.finished_at - s.submitted_at AS total,"
-                " s.started_at - s.submitted_at AS queue, s.finished_at - s.started_at AS run"
-                f" FROM submissions s WHERE {succeeded}",
-                [*case_params, *params],
+        for model_name, resolution, duration, count, mean, slowest, queue, run in keys:
+            conditions = [
+                "s.model = ?",
+                _is("s.resolution", resolution),
+                _is("s.duration", duration),
+            ]
+            key_params = [model_name] + [v for v in (resolution, duration) if v is not None]
+            sql = (
+                f"SELECT s.latency_ms FROM submissions s WHERE {done} AND "
+                + " AND ".join(conditions)
+                + " ORDER BY s.latency_ms LIMIT 2 OFFSET ?"
             )
-    out = pd.DataFrame(keys, columns=["model", "resolution", "duration"], dtype=object)
-    values = np.array(rows, dtype="float64").reshape(-1, 4) if rows else np.empty((0, 4))
-    stats: dict[str, list[float]] = {
-        c: [] for c in ("videos", "p50", "p90", "p95", "p99", "mean", "max", "queue_p50", "run_p50")
-    }
-    order = np.argsort(values[:, 0], kind="stable")
-    values = values[order]
-    bounds = np.searchsorted(values[:, 0], np.arange(len(keys) + 1), side="left")
-    for k in range(len(keys)):
-        chunk = values[bounds[k] : bounds[k + 1]]
-        total = chunk[:, 1] / 1000.0
-        queue = chunk[:, 2][~np.isnan(chunk[:, 2])] / 1000.0
-        run = chunk[:, 3][~np.isnan(chunk[:, 3])] / 1000.0
-        p50, p90, p95, p99 = np.percentile(total, [50, 90, 95, 99])
-        stats["videos"].append(len(total))
-        for name, value in zip(("p50", "p90", "p95", "p99"), (p50, p90, p95, p99), strict=True):
-            stats[name].append(float(value))
-        stats["mean"].append(float(total.mean()))
-        stats["max"].append(float(total.max()))
-        stats["queue_p50"].append(float(np.median(queue)) if len(queue) else np.nan)
-        stats["run_p50"].append(float(np.median(run)) if len(run) else np.nan)
-    for name, column in stats.items():
-        out[name] = pd.Series(column, dtype="float64")
-    return conform(out, "latency")
+            row: dict[str, object] = {
+                "model": model_name, "resolution": resolution, "duration": duration,
+                "videos": int(count), "mean": _seconds(mean), "max": _seconds(slowest),
+                "queue_mean": _seconds(queue), "run_mean": _seconds(run),
+            }  # fmt: skip
+            for name, share in _PERCENTILES:
+                position = share * (int(count) - 1)
+                low = int(position)
+                _, pair = opened.database.query(sql, [*params, *key_params, low])
+                values = [float(v[0]) for v in pair]
+                upper = values[1] if len(values) > 1 else values[0]
+                row[name] = (values[0] + (position - low) * (upper - values[0])) / 1000.0
+            rows.append(row)
+    table = pd.DataFrame(rows, columns=[c for c, _, _ in SCHEMAS["latency"]])
+    table = table.sort_values(["model", "resolution", "duration"], kind="stable")
+    return conform(table, "latency")
+
+
+_PERCENTILES = (("p50", 0.50), ("p90", 0.90), ("p95", 0.95), ("p99", 0.99))
+
+
+def _is(column: str, value: object) -> str:
+    return f"{column} IS NULL" if value is None else f"{column} = ?"
+
+
+def _seconds(ms: object) -> float:
+    return float(ms) / 1000.0 if ms is not None else float("nan")  # type: ignore[arg-type]
 
 
 def tokens_per_day(
@@ -129,11 +128,11 @@ def tokens_per_day(
     """
     where, params = Selection.of(since, until, group, model, now=now).submissions_where()
     sql = f"""
-        SELECT s.submitted_at / {DAY_MS} AS day_number, s.submitter, COUNT(*) AS videos,
+        SELECT s.day AS day_number, s.submitter, COUNT(*) AS videos,
                SUM(CASE WHEN s.status = 'succeeded' THEN 1 ELSE 0 END) AS succeeded,
                CAST(SUM(COALESCE(s.total_tokens, 0)) AS BIGINT) AS tokens
         FROM submissions s WHERE {where}
-        GROUP BY s.submitted_at / {DAY_MS}, s.submitter
+        GROUP BY s.day, s.submitter
     """
     with using(ledger) as opened:
         rows = frame(opened, sql, params)
@@ -161,10 +160,10 @@ def quota_use(
     selection = Selection.of(since, until, group, model, now=now)
     where, params = selection.submissions_where()
     sql = f"""
-        SELECT s.submitted_at / {DAY_MS} AS day_number, COUNT(*) AS videos,
+        SELECT s.day AS day_number, COUNT(*) AS videos,
                SUM(CASE WHEN s.status = 'succeeded' THEN 1 ELSE 0 END) AS succeeded,
                CAST(SUM(COALESCE(s.total_tokens, 0)) AS BIGINT) AS tokens
-        FROM submissions s WHERE {where} GROUP BY s.submitted_at / {DAY_MS}
+        FROM submissions s WHERE {where} GROUP BY s.day
     """
     with using(ledger) as opened:
         daily = frame(opened, sql, params)
@@ -185,7 +184,7 @@ def quota_use(
     if last is None:
         last = max(active_days) if active_days else None
     if first is None or last is None or last < first:
-        return conform({c: [] for c, _, _ in _empty("quota_use")}, "quota_use")
+        return conform({c: [] for c, _, _ in SCHEMAS["quota_use"]}, "quota_use")
     days = pd.DataFrame({"day_number": np.arange(first, last + 1, dtype="int64")})
     daily["day_number"] = daily["day_number"].astype("int64")
     table = days.merge(daily, on="day_number", how="left")
@@ -236,9 +235,3 @@ def submissions(
     with using(ledger) as opened:
         rows = frame(opened, sql, params)
     return conform(rows, "submissions")
-
-
-def _empty(report: str) -> tuple[tuple[str, str, str], ...]:
-    from orca_nb.reports.schemas import SCHEMAS
-
-    return SCHEMAS[report]

@@ -50,9 +50,10 @@ SCHEMAS: Final[dict[str, tuple[Column, ...]]] = {
         ("group_id", STR, "group of the referenced assets (NaN for URL items)"),
         ("group_name", STR, "group name from the latest snapshot"),
         ("references", INT, "content items"),
-        ("videos", INT, "distinct submissions"),
         ("assets", INT, "distinct sources (asset ids or URLs)"),
-        *_OUTCOME,
+        ("succeeded", INT, "references whose video succeeded"),
+        ("failed", INT, "references whose video ended any other way"),
+        ("success_rate", FLOAT, "succeeded / (succeeded + failed), per reference"),
     ),
     "asset_hygiene": (
         ("asset_id", STR, "asset id"),
@@ -88,8 +89,8 @@ SCHEMAS: Final[dict[str, tuple[Column, ...]]] = {
         ("p99", FLOAT, "99th percentile"),
         ("mean", FLOAT, "mean seconds from submission to finish"),
         ("max", FLOAT, "slowest, seconds"),
-        ("queue_p50", FLOAT, "median seconds from submission to start (NaN if starts unknown)"),
-        ("run_p50", FLOAT, "median seconds from start to finish (NaN if starts unknown)"),
+        ("queue_mean", FLOAT, "mean seconds from submission to start (NaN if starts unknown)"),
+        ("run_mean", FLOAT, "mean seconds from start to finish (NaN if starts unknown)"),
     ),
     "tokens_per_day": (
         ("day", TIME, "UTC day the videos were submitted"),

@@ -1,4 +1,8 @@
-"""Asset-centred reports: which assets and groups feed which videos, and which are dead weight."""
+"""Asset-centred reports: which assets and groups feed which videos, and which are dead weight.
+
+All four read one aggregate of ``submission_items`` per (asset key, role), computed by SQL over
+the ``items_usage`` covering index; pandas only folds those few thousand rows further.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +15,69 @@ from orca_nb.ledger import Ledger
 from orca_nb.reports.filters import LedgerLike, Names, Selection, TimeLike, frame, using
 from orca_nb.reports.schemas import conform
 
-# One row per (source, submission): a video counts once per asset however often it repeats it.
-_PER_VIDEO = """
-SELECT {key} AS key, i.submission_id, COUNT(*) AS refs, MAX(i.outcome) AS outcome,
-       MAX(i.tokens) AS tokens, MAX(i.submitted_at) AS submitted_at{extra}
-FROM submission_items i WHERE {where} GROUP BY {key}, i.submission_id
+# Grouping by outcome and the first-of flags (instead of summing CASE expressions) lets SQLite
+# stream the ``items_usage`` index in order with a handful of cheap aggregates per row.
+_BASE = """
+SELECT i.asset_key, i.role, i.outcome, i.first_of_source, i.first_of_group,
+       MAX(i.asset_type) AS asset_type, MAX(i.group_id) AS group_id, COUNT(*) AS refs,
+       CAST(SUM(COALESCE(i.tokens, 0)) AS BIGINT) AS tokens,
+       MIN(i.submitted_at) AS first_used, MAX(i.submitted_at) AS last_used
+FROM submission_items i WHERE {where}
+GROUP BY i.asset_key, i.role, i.outcome, i.first_of_source, i.first_of_group
 """
-_ROLLUP = """
-SELECT u.key, CAST(SUM(u.refs) AS BIGINT) AS refs, COUNT(*) AS videos,
-       SUM(CASE WHEN u.outcome = 'succeeded' THEN 1 ELSE 0 END) AS succeeded,
-       SUM(CASE WHEN u.outcome <> 'succeeded' THEN 1 ELSE 0 END) AS failed,
-       CAST(SUM(COALESCE(u.tokens, 0)) AS BIGINT) AS tokens,
-       MIN(u.submitted_at) AS first_used, MAX(u.submitted_at) AS last_used{extra_out}
-FROM ({inner}) u GROUP BY u.key
-"""
+
+
+def usage_by_key(ledger: Ledger, selection: Selection) -> pd.DataFrame:
+    """The shared aggregate: one row per (asset key, role) with reference and video counts.
+
+    ``refs``/``ref_succeeded``/``ref_failed`` count references; ``videos``/``succeeded``/
+    ``failed``/``tokens`` count each video once per asset; ``group_*`` once per group.
+    """
+    where, params = selection.items_where()
+    raw = frame(ledger, _BASE.format(where=where), params)
+    refs = raw["refs"].astype("int64")
+    tokens = raw["tokens"].astype("int64")
+    ok = (raw["outcome"] == "succeeded").to_numpy()
+    ko = (raw["outcome"].notna() & (raw["outcome"] != "succeeded")).to_numpy()
+    src = (raw["first_of_source"].astype("int64") == 1).to_numpy()
+    grp = (raw["first_of_group"].astype("int64") == 1).to_numpy()
+    zero = 0
+    parts = pd.DataFrame(
+        {
+            "asset_key": raw["asset_key"],
+            "role": raw["role"].fillna(""),
+            "asset_type": raw["asset_type"],
+            "group_id": raw["group_id"],
+            "refs": refs,
+            "ref_succeeded": refs.where(ok, zero),
+            "ref_failed": refs.where(ko, zero),
+            "videos": refs.where(src, zero),
+            "succeeded": refs.where(src & ok, zero),
+            "failed": refs.where(src & ko, zero),
+            "tokens": tokens.where(src, zero),
+            "group_videos": refs.where(grp, zero),
+            "group_succeeded": refs.where(grp & ok, zero),
+            "group_failed": refs.where(grp & ko, zero),
+            "group_tokens": tokens.where(grp, zero),
+            "first_used": raw["first_used"].astype("int64"),
+            "last_used": raw["last_used"].astype("int64"),
+        }
+    )
+    sums = {name: "sum" for name in parts.columns[4:-2]}
+    base = (
+        parts.groupby(["asset_key", "role"], sort=False)
+        .agg(
+            asset_type=("asset_type", "max"),
+            group_id=("group_id", "max"),
+            first_used=("first_used", "min"),
+            last_used=("last_used", "max"),
+            **{name: (name, how) for name, how in sums.items()},
+        )
+        .reset_index()
+    )
+    base["role"] = base["role"].replace("", np.nan)
+    base["asset_id"] = base["asset_key"].where(~base["asset_key"].astype(str).str.contains("://"))
+    return base
 
 
 def _rate(succeeded: pd.Series, failed: pd.Series) -> pd.Series:
@@ -44,6 +97,10 @@ def _snapshots(ledger: Ledger) -> tuple[pd.DataFrame, pd.DataFrame]:
     return assets, groups
 
 
+def _group_names(groups: pd.DataFrame) -> pd.DataFrame:
+    return groups[["group_id", "name"]].rename(columns={"name": "group_name"})
+
+
 def asset_usage(
     ledger: LedgerLike = None,
     *,
@@ -58,35 +115,32 @@ def asset_usage(
     One row per source, most referenced first. Schema: ``SCHEMAS["asset_usage"]``.
     """
     selection = Selection.of(since, until, group, model, now=now)
-    where, params = selection.items_where()
-    inner = _PER_VIDEO.format(
-        key="COALESCE(i.asset_id, i.source)",
-        where=where,
-        extra=", MAX(i.asset_id) AS asset_id, MAX(i.asset_type) AS asset_type,"
-        " MAX(i.group_id) AS group_id",
-    )
-    sql = _ROLLUP.format(
-        inner=inner,
-        extra_out=", MAX(u.asset_id) AS asset_id, MAX(u.asset_type) AS asset_type,"
-        " MAX(u.group_id) AS group_id",
-    )
     with using(ledger) as opened:
-        used = frame(opened, sql, params)
+        base = usage_by_key(opened, selection)
         assets, groups = _snapshots(opened)
-    used = used.rename(columns={"key": "source", "refs": "references"})
-    snap = assets.rename(columns={"asset_type": "snap_type", "group_id": "snap_group"})
-    merged = used.merge(
-        snap[["asset_id", "name", "status", "snap_type", "snap_group", "deleted_at"]],
-        on="asset_id",
-        how="left",
+    used = (
+        base.groupby("asset_key", sort=False)
+        .agg(
+            asset_id=("asset_id", "first"),
+            asset_type=("asset_type", "first"),
+            group_id=("group_id", "max"),
+            references=("refs", "sum"),
+            videos=("videos", "sum"),
+            succeeded=("succeeded", "sum"),
+            failed=("failed", "sum"),
+            tokens=("tokens", "sum"),
+            first_used=("first_used", "min"),
+            last_used=("last_used", "max"),
+        )
+        .reset_index()
+        .rename(columns={"asset_key": "source"})
     )
+    snap = assets.rename(columns={"asset_type": "snap_type", "group_id": "snap_group"})
+    columns = ["asset_id", "name", "status", "snap_type", "snap_group", "deleted_at"]
+    merged = used.merge(snap[columns], on="asset_id", how="left")
     merged["asset_type"] = merged["asset_type"].fillna(merged["snap_type"])
     merged["group_id"] = merged["group_id"].fillna(merged["snap_group"])
-    merged = merged.merge(
-        groups[["group_id", "name"]].rename(columns={"name": "group_name"}),
-        on="group_id",
-        how="left",
-    )
+    merged = merged.merge(_group_names(groups), on="group_id", how="left")
     merged["deleted"] = merged["deleted_at"].notna()
     merged["success_rate"] = _rate(merged["succeeded"], merged["failed"])
     merged = merged.sort_values(["references", "source"], ascending=[False, True], kind="stable")
@@ -104,26 +158,23 @@ def usage_breakdown(
 ) -> pd.DataFrame:
     """References by asset type, role and group. Schema: ``SCHEMAS["usage_breakdown"]``."""
     selection = Selection.of(since, until, group, model, now=now)
-    where, params = selection.items_where()
-    sql = f"""
-        SELECT i.asset_type, i.role, i.group_id, COUNT(*) AS refs,
-               COUNT(DISTINCT i.submission_id) AS videos,
-               COUNT(DISTINCT COALESCE(i.asset_id, i.source)) AS assets,
-               COUNT(DISTINCT CASE WHEN i.outcome = 'succeeded' THEN i.submission_id END)
-                   AS succeeded,
-               COUNT(DISTINCT CASE WHEN i.outcome <> 'succeeded' THEN i.submission_id END)
-                   AS failed
-        FROM submission_items i WHERE {where}
-        GROUP BY i.asset_type, i.role, i.group_id
-    """
     with using(ledger) as opened:
-        rows = frame(opened, sql, params)
+        base = usage_by_key(opened, selection)
         _, groups = _snapshots(opened)
-    rows = rows.rename(columns={"refs": "references"}).merge(
-        groups[["group_id", "name"]].rename(columns={"name": "group_name"}),
-        on="group_id",
-        how="left",
+    rows = (
+        base.assign(role=base["role"].fillna(""), group_id=base["group_id"].fillna(""))
+        .groupby(["asset_type", "role", "group_id"], sort=False)
+        .agg(
+            references=("refs", "sum"),
+            assets=("asset_key", "nunique"),
+            succeeded=("ref_succeeded", "sum"),
+            failed=("ref_failed", "sum"),
+        )
+        .reset_index()
     )
+    rows["role"] = rows["role"].replace("", np.nan)
+    rows["group_id"] = rows["group_id"].replace("", np.nan)
+    rows = rows.merge(_group_names(groups), on="group_id", how="left")
     rows["success_rate"] = _rate(rows["succeeded"], rows["failed"])
     rows = rows.sort_values(
         ["asset_type", "references", "role"], ascending=[True, False, True], kind="stable"
@@ -148,18 +199,13 @@ def asset_hygiene(
     first. Schema: ``SCHEMAS["asset_hygiene"]``.
     """
     selection = Selection.of(since, until, None, model, now=now)
-    where, params = selection.items_where()
     groups_wanted = Selection.of(group=group).groups
     with using(ledger) as opened:
-        counts = frame(
-            opened,
-            "SELECT i.asset_id, COUNT(*) AS refs FROM submission_items i"
-            f" WHERE i.asset_id IS NOT NULL AND {where} GROUP BY i.asset_id",
-            params,
-        )
+        base = usage_by_key(opened, selection)
         assets, groups = _snapshots(opened)
+    counts = base.groupby("asset_id").agg(references=("refs", "sum")).reset_index()
     table = assets.merge(counts, on="asset_id", how="left")
-    table["references"] = table["refs"].fillna(0).astype("int64")
+    table["references"] = table["references"].fillna(0).astype("int64")
     if not include_deleted:
         table = table[table["deleted_at"].isna()]
     if groups_wanted:
@@ -168,11 +214,7 @@ def asset_hygiene(
     unused = (table["references"] == 0) & ~failed
     table = table[failed | unused].copy()
     table["issue"] = np.where(table["status"] == "Failed", "failed", "never_used")
-    table = table.merge(
-        groups[["group_id", "name"]].rename(columns={"name": "group_name"}),
-        on="group_id",
-        how="left",
-    )
+    table = table.merge(_group_names(groups), on="group_id", how="left")
     table = table.sort_values(["issue", "created_at", "asset_id"], kind="stable")
     return conform(table, "asset_hygiene")
 
@@ -191,32 +233,30 @@ def group_summary(
     Groups known from snapshots appear even when unused. Schema: ``SCHEMAS["group_summary"]``.
     """
     selection = Selection.of(since, until, group, model, now=now)
-    where, params = selection.items_where()
-    inner = _PER_VIDEO.format(
-        key="i.group_id", where=f"i.group_id IS NOT NULL AND {where}", extra=""
-    )
     with using(ledger) as opened:
-        used = frame(opened, _ROLLUP.format(inner=inner, extra_out=""), params)
-        distinct = frame(
-            opened,
-            "SELECT i.group_id AS key, COUNT(DISTINCT i.asset_id) AS assets_used"
-            f" FROM submission_items i WHERE i.group_id IS NOT NULL AND {where}"
-            " GROUP BY i.group_id",
-            params,
-        )
+        base = usage_by_key(opened, selection)
         assets, groups = _snapshots(opened)
-    used = used.merge(distinct, on="key", how="left").rename(
-        columns={"key": "group_id", "refs": "references"}
-    )
-    stock = (
-        assets.assign(live=assets["deleted_at"].isna())
-        .assign(
-            active=lambda a: a["live"] & (a["status"] == "Active"),
-            failed_asset=lambda a: a["live"] & (a["status"] == "Failed"),
-        )
-        .groupby("group_id", dropna=True)
+    used = (
+        base[base["group_id"].notna()]
+        .groupby("group_id")
         .agg(
-            assets=("live", "sum"),
+            assets_used=("asset_key", "nunique"),
+            references=("refs", "sum"),
+            videos=("group_videos", "sum"),
+            succeeded=("group_succeeded", "sum"),
+            failed=("group_failed", "sum"),
+            tokens=("group_tokens", "sum"),
+            first_used=("first_used", "min"),
+            last_used=("last_used", "max"),
+        )
+        .reset_index()
+    )
+    live = assets[assets["deleted_at"].isna()]
+    stock = (
+        live.assign(active=live["status"] == "Active", failed_asset=live["status"] == "Failed")
+        .groupby("group_id")
+        .agg(
+            assets=("asset_id", "count"),
             active_assets=("active", "sum"),
             failed_assets=("failed_asset", "sum"),
         )
@@ -231,17 +271,9 @@ def group_summary(
         table = table[table["group_id"].isin(selection.groups)]
     table = table.merge(known, on="group_id", how="left")
     table = table.merge(stock, on="group_id", how="left").merge(used, on="group_id", how="left")
-    for name in (
-        "assets",
-        "active_assets",
-        "failed_assets",
-        "assets_used",
-        "references",
-        "videos",
-        "succeeded",
-        "failed",
-        "tokens",
-    ):
+    counts = ("assets", "active_assets", "failed_assets", "assets_used", "references", "videos",
+              "succeeded", "failed", "tokens")  # fmt: skip
+    for name in counts:
         table[name] = table[name].fillna(0).astype("int64")
     table["deleted"] = table["deleted_at"].notna()
     table["success_rate"] = _rate(table["succeeded"], table["failed"])

@@ -97,14 +97,15 @@ def test_asset_usage_filters_by_time_group_and_model(ledger: Ledger) -> None:
 
 def test_usage_breakdown_by_type_role_and_group(ledger: Ledger) -> None:
     frame = usage_breakdown(ledger)
-    assert records(frame, "asset_type", "role", "group_id", "references", "videos", "assets",
+    # Counted per reference: S1 a1+a2 ok, S2 a1 ok, S3 a1 failed, S6 a2+a2 running.
+    assert records(frame, "asset_type", "role", "group_id", "references", "assets",
                    "succeeded", "failed") == [
-        ("Image", "reference_image", "group-a", 6, 4, 2, 2, 1),
-        ("Image", "first_frame", "group-a", 1, 1, 1, 0, 1),
-        ("Image", "reference_image", None, 1, 1, 1, 1, 0),
-        ("Video", "reference_video", "group-b", 1, 1, 1, 0, 1),
+        ("Image", "reference_image", "group-a", 6, 2, 3, 1),
+        ("Image", "first_frame", "group-a", 1, 1, 0, 1),
+        ("Image", "reference_image", None, 1, 1, 1, 0),
+        ("Video", "reference_video", "group-b", 1, 1, 0, 1),
     ]  # fmt: skip
-    assert frame["success_rate"].iloc[0] == pytest.approx(2 / 3)
+    assert frame["success_rate"].iloc[0] == pytest.approx(3 / 4)
 
 
 def test_asset_hygiene_lists_failed_and_never_used(ledger: Ledger) -> None:
@@ -150,8 +151,8 @@ def test_latency_percentiles(ledger: Ledger) -> None:
     frame = latency(ledger)
     # Succeeded: S1 60 s, S2 120 s, S5 90 s; queue 10/20/30 s; run 50/100/60 s.
     assert records(frame, "model", "resolution", "duration", "videos", "p50", "p90", "p95",
-                   "mean", "max", "queue_p50", "run_p50") == [
-        (wire.SEEDANCE_2, "720p", 5, 3, 90.0, 114.0, 117.0, 90.0, 120.0, 20.0, 60.0),
+                   "mean", "max", "queue_mean", "run_mean") == [
+        (wire.SEEDANCE_2, "720p", 5, 3, 90.0, 114.0, 117.0, 90.0, 120.0, 20.0, 70.0),
     ]  # fmt: skip
     assert frame["p99"].iloc[0] == pytest.approx(119.4)
     assert records(latency(ledger, since="2026-03-03"), "videos", "p50") == [(1, 90.0)]
@@ -216,3 +217,35 @@ def test_time_bounds() -> None:
         parse_time("last tuesday")
     with pytest.raises(ValueError, match="must be after"):
         asset_usage("sqlite:///:memory:", since="2026-03-02", until="2026-03-01")
+
+
+def test_groups_learned_after_submission_count_each_video_once(ledger_url: str) -> None:
+    from orca_nb.ledger import open_ledger
+
+    with open_ledger(ledger_url) as fresh:
+        body = {
+            "model": wire.SEEDANCE_2,
+            "prompt": "[Image 1] and [Image 2] meet, [Image 3] again",
+            "metadata": {
+                "content": [
+                    {"type": "image_url", "image_url": {"url": f"asset://{a}"},
+                     "role": "reference_image"}
+                    for a in ("asset-p", "asset-q", "asset-p")
+                ]
+            },
+        }  # fmt: skip
+        sid = fresh.before_submit(body, submitter="key-1", base_url="u")
+        fresh.after_submit(sid, {"id": "task-z", "status": "queued"})
+        fresh.on_task({"id": "task-z", "status": "succeeded", "usage": {"total_tokens": 7}})
+        assert group_summary(fresh).empty  # no snapshot yet: no group known
+        fresh.snapshot_assets(
+            [{"Id": "asset-p", "GroupId": "group-z"}, {"Id": "asset-q", "GroupId": "group-z"}]
+        )
+        groups = group_summary(fresh)
+        assert records(groups, "group_id", "assets_used", "references", "videos", "succeeded",
+                       "tokens") == [("group-z", 2, 3, 1, 1, 7)]  # fmt: skip
+        usage = asset_usage(fresh)
+        assert records(usage, "source", "group_id", "references", "videos", "tokens") == [
+            ("asset-p", "group-z", 2, 1, 7),
+            ("asset-q", "group-z", 1, 1, 7),
+        ]
