@@ -35,7 +35,9 @@ async def _until(check: Any, seconds: float = 10.0) -> None:
     raise AssertionError("condition not reached in time")
 
 
-async def test_upload_flow_thumbnail_and_failed_advice(store: LiveStore, sandbox_server: Any) -> None:
+async def test_upload_flow_thumbnail_and_failed_advice(
+    store: LiveStore, sandbox_server: Any
+) -> None:
     groups = GroupsPanel(store)
     assets = AssetsPanel(store)
     gid = await groups.library.create_group("cast", "people of the film")
