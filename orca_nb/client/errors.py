@@ -287,16 +287,13 @@ _GENERIC_ASSET_ADVICE = (
 
 
 def advice_for(code: str | None) -> str:
-    """Advice for an asset ``Error.Code``; falls back to the code's family, then a generic hint."""
+    """Advice for an asset ``Error.Code`` (any letter case), else for its family (the part
+    before the first dot), else a generic hint."""
     if code:
-        if code in ASSET_ADVICE:
-            return ASSET_ADVICE[code]
-        family = code.split(".")[0]
-        for known, text in ASSET_ADVICE.items():
-            if known.lower() == code.lower():
-                return text
-        if family in ASSET_ADVICE:
-            return ASSET_ADVICE[family]
+        by_lower = {known.lower(): text for known, text in ASSET_ADVICE.items()}
+        for candidate in (code, code.split(".")[0]):
+            if candidate.lower() in by_lower:
+                return by_lower[candidate.lower()]
     return _GENERIC_ASSET_ADVICE
 
 

@@ -181,6 +181,7 @@ async def test_faults_on_the_sandbox(sb: Client, sandbox_backend: Backend, sleep
     sandbox_backend.faults.add("GET /asset/groups", httpx.codes.TOO_MANY_REQUESTS, 503)
     await run(sb.groups.list())
     assert sleeps[0] == 1.0  # the sandbox's default Retry-After
+    sandbox_backend.configure(processing="manual")  # no render needed for this check
     sandbox_backend.faults.add("POST /video/generations", "drop_after")
     with pytest.raises(OutcomeUnknownError):
         await run(sb.videos.create(prompt="a lighthouse at dusk"))
