@@ -1,9 +1,10 @@
 """``Orca`` and ``AsyncOrca``: configuration plus a driver that performs the core's effects.
 
 Everything both clients decide is in :mod:`orca_nb.client._core` and
-:mod:`orca_nb.client.operations`; a driver only sends requests, streams downloads, sleeps and
-runs several operations at once (threads are not needed: the sync client polls a batch one GET
-after another each round, the async client gathers them).
+:mod:`orca_nb.client.operations`; a driver only sends requests, streams downloads, sleeps, calls
+back, and runs several operations at once (the async client gathers them on its loop; the sync
+client runs one polling round in a small thread pool, or one GET after another with
+``gather_threads=1``).
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import copy
 import importlib
+import inspect
 import logging
 import os
 import random
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
@@ -25,7 +28,18 @@ import httpx
 from orca_nb import wire
 from orca_nb.client import _validate as v
 from orca_nb.client import defaults
-from orca_nb.client._core import Config, Ctx, Download, Effect, Gather, Op, Send, Sleep, as_timeout
+from orca_nb.client._core import (
+    Config,
+    Ctx,
+    Download,
+    Effect,
+    Gather,
+    Notify,
+    Op,
+    Send,
+    Sleep,
+    as_timeout,
+)
 from orca_nb.client._redact import register_key
 from orca_nb.client._resources_async import AsyncAssets, AsyncGroups, AsyncRealHuman, AsyncVideos
 from orca_nb.client._resources_sync import Assets, Groups, RealHuman, Videos
@@ -179,7 +193,9 @@ class Orca(_BaseClient):
 
     ``Orca()`` with no key (argument or ``ORCAROUTER_API_KEY``) and no base URL starts and uses
     the embedded sandbox. Use as a context manager (or call :meth:`close`) to free connections.
-    ``http_client`` (not closed by this client), ``sleep`` and ``clock`` are injectable for tests.
+    ``http_client`` (not closed by this client), ``sleep`` and ``clock`` are injectable for tests;
+    ``seed`` fixes the retry jitter; ``gather_threads`` is how many GETs ``wait_many`` runs at
+    once in each polling round (1: one after another).
     """
 
     groups: Groups
@@ -199,6 +215,7 @@ class Orca(_BaseClient):
         sleep: Callable[[float], object] | None = None,
         clock: Callable[[], float] | None = None,
         seed: int | None = None,
+        gather_threads: int = defaults.SYNC_GATHER_THREADS,
     ) -> None:
         super().__init__(
             api_key,
@@ -217,6 +234,7 @@ class Orca(_BaseClient):
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(timeout=self._config.timeout)
         self._sleep = sleep or time.sleep
+        self._gather_threads = v.integer("gather_threads", gather_threads, low=1, high=32)
         self._make_resources()
 
     def _make_resources(self) -> None:
@@ -278,7 +296,14 @@ class Orca(_BaseClient):
             self._clock.advance(effect.seconds)
             return None
         if isinstance(effect, Gather):
-            return [self._capture(op) for op in effect.ops]
+            if len(effect.ops) < 2 or self._gather_threads < 2:
+                return [self._capture(op) for op in effect.ops]
+            workers = min(self._gather_threads, len(effect.ops))
+            with ThreadPoolExecutor(workers, thread_name_prefix="orca-nb") as pool:
+                return list(pool.map(self._capture, effect.ops))
+        if isinstance(effect, Notify):
+            effect.callback(effect.value)
+            return None
         raise TypeError(f"unknown effect {effect!r}")  # pragma: no cover
 
     # -- lifetime ----------------------------------------------------------------------------
@@ -403,6 +428,11 @@ class AsyncOrca(_BaseClient):
                 if isinstance(result, BaseException) and not isinstance(result, Exception):
                     raise result
             return results
+        if isinstance(effect, Notify):
+            outcome = effect.callback(effect.value)
+            if inspect.isawaitable(outcome):
+                await outcome
+            return None
         raise TypeError(f"unknown effect {effect!r}")  # pragma: no cover
 
     # -- lifetime ----------------------------------------------------------------------------

@@ -1,13 +1,13 @@
 """The client core: every decision, no I/O.
 
 Each operation is written once as a generator that *yields effects* (:class:`Send`,
-:class:`Download`, :class:`Sleep`, :class:`Gather`) and receives their results. ``Orca`` runs
-these generators with blocking httpx calls and ``time.sleep``; ``AsyncOrca`` runs the very same
-generators with ``await``. Request building, the auth header, URL joining, retries with backoff and
-jitter, ``Retry-After`` handling, error mapping, duplicate reconciliation and poll intervals all
-live here or in :mod:`orca_nb.client.operations`, so the two clients cannot drift apart: they
-share everything but a ~30-line driver. (Only the public method signatures exist twice, and the
-sync ones are generated from the async ones; see :mod:`orca_nb.client._unasync`.)
+:class:`Download`, :class:`Sleep`, :class:`Gather`, :class:`Notify`) and receives their results.
+``Orca`` runs these generators with blocking httpx calls and ``time.sleep``; ``AsyncOrca`` runs
+the very same generators with ``await``. Request building, the auth header, URL joining, retries
+with backoff and jitter, ``Retry-After`` handling, error mapping, duplicate reconciliation and poll
+intervals all live here or in :mod:`orca_nb.client.operations`, so the two clients cannot drift
+apart: they share everything but a ~40-line driver. (Only the public method signatures exist
+twice, and the sync ones are generated from the async ones; see :mod:`orca_nb.client._unasync`.)
 """
 
 from __future__ import annotations
@@ -73,7 +73,15 @@ class Gather:
     ops: tuple[Op[Any], ...]
 
 
-Effect: TypeAlias = Send | Download | Sleep | Gather
+@dataclass(frozen=True)
+class Notify:
+    """Call the user's ``callback(value)``; the async driver also awaits a coroutine result."""
+
+    callback: Callable[[Any], object]
+    value: Any
+
+
+Effect: TypeAlias = Send | Download | Sleep | Gather | Notify
 Op: TypeAlias = Generator[Effect, Any, T]
 
 

@@ -412,7 +412,8 @@ class AsyncVideos(_AsyncResource):
         on_progress: Callable[[VideoTask], object] | None = None,
     ) -> VideoTask:
         """Poll until the task is terminal (succeeded, failed, cancelled, expired) and return it;
-        ``on_progress(task)`` is called after every poll."""
+        ``on_progress(task)`` is called after every poll (AsyncOrca also awaits it when it
+        returns an awaitable)."""
         ctx = self._ctx(NOT_GIVEN, NOT_GIVEN)
         return await self._client._run(
             ops.wait_video(

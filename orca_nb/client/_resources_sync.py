@@ -413,7 +413,8 @@ class Videos(_SyncResource):
         on_progress: Callable[[VideoTask], object] | None = None,
     ) -> VideoTask:
         """Poll until the task is terminal (succeeded, failed, cancelled, expired) and return it;
-        ``on_progress(task)`` is called after every poll."""
+        ``on_progress(task)`` is called after every poll (Orca also calls it when it
+        returns an awaitable)."""
         ctx = self._ctx(NOT_GIVEN, NOT_GIVEN)
         return self._client._run(
             ops.wait_video(

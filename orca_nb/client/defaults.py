@@ -53,3 +53,5 @@ ITER_PAGE_SIZE: Final = 100
 #: Most pages reconciliation reads before giving up (bounds the loop).
 RECONCILE_MAX_PAGES: Final = 20
 DOWNLOAD_CHUNK_BYTES: Final = 1 << 16
+#: Worker threads the blocking client uses for one polling round of ``wait_many``.
+SYNC_GATHER_THREADS: Final = 4

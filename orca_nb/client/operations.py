@@ -65,6 +65,7 @@ from orca_nb.client._core import (
     Download,
     Found,
     Gather,
+    Notify,
     Op,
     Sleep,
     build_request,
@@ -646,7 +647,7 @@ def wait_video(
     while True:
         task = yield from get_video(ctx, tid)
         if on_progress is not None:
-            on_progress(task)
+            yield Notify(on_progress, task)
         if task.done:
             return task
         remaining = deadline - ctx.now()

@@ -15,6 +15,7 @@ from orca_nb.client import (
     BadRequestError,
     NotFoundError,
     Orca,
+    VideoTask,
     WaitTimeoutError,
 )
 from tests.client.conftest import Sleeps, collect, make_client, run
@@ -330,3 +331,31 @@ async def test_video_create_takes_compose_output(client: Client, fake: FakeAPI) 
     )
     await run(client.videos.create(request=body))
     assert fake.calls[-1].body == body
+
+
+async def test_on_progress_may_be_a_coroutine_for_the_async_client(
+    fake: FakeAPI, sleeps: Sleeps
+) -> None:
+    client = make_client("async", fake, sleeps)
+    seen: list[str] = []
+
+    async def report(task: VideoTask) -> None:
+        seen.append(task.status)
+
+    task = await run(client.videos.create(prompt="a cat"))
+    await run(client.videos.wait(task.id, on_progress=report))
+    assert seen[-1] == "succeeded"
+    assert len(seen) == 5
+
+
+@pytest.mark.parametrize("threads", [1, 4])
+async def test_sync_wait_many_with_and_without_threads(
+    fake: FakeAPI, sleeps: Sleeps, threads: int
+) -> None:
+    client = make_client("sync", fake, sleeps, gather_threads=threads)
+    gid = client.groups.create(name="batch").id
+    ids = [client.assets.upload(group_id=gid, url=IMG, asset_type="Image").id for _ in range(6)]
+    settled = client.assets.wait_many(ids)
+    assert [a.id for a in settled] == ids
+    assert {a.status for a in settled} == {"Active"}
+    assert len(sleeps) == fake.asset_polls
