@@ -178,7 +178,14 @@ async def test_faults_on_the_sandbox(sb: Client, sandbox_backend: Backend, sleep
     names = [g.name for g in await collect(sb.groups.iter(group_type="aigc"))]
     assert names.count("once") == 1
     assert (await run(sb.groups.get(gid))).name == "once"
+    # The sandbox drops before reading the request: to the client that is indistinguishable
+    # from a lost reply, so it reconciles, finds nothing, and sends again.
+    sandbox_backend.faults.add("POST /asset/groups", "drop_before")
+    await run(sb.groups.create(name="twice-tried"))
+    names = [g.name for g in await collect(sb.groups.iter(group_type="aigc"))]
+    assert names.count("twice-tried") == 1
     sandbox_backend.faults.add("GET /asset/groups", httpx.codes.TOO_MANY_REQUESTS, 503)
+    sleeps.clear()
     await run(sb.groups.list())
     assert sleeps[0] == 1.0  # the sandbox's default Retry-After
     sandbox_backend.configure(processing="manual")  # no render needed for this check
