@@ -234,3 +234,36 @@ async def test_closing_panels_stops_polling() -> None:
     n = len(client.state.calls)
     await asyncio.sleep(0.05)
     assert len(client.state.calls) == n
+
+
+async def test_panels_show_refresh_errors_with_advice_and_recover() -> None:
+    from tests.widgets.fakes import FakeStatusError
+
+    client, store = await _store(1, 1)
+    store.fast_interval, store.max_backoff = 0.01, 0.02
+    store.slow_interval = 0.01
+    client.state.fail_next = [FakeStatusError(429, "slow down")] * 8
+    panel = AssetsPanel(store, thumbnails=False)
+    seen: list[tuple[str, str]] = []
+    panel.observe(lambda c: seen.append((panel.store_error, panel.store_advice)), "store_error")
+    store.request_refresh()  # a full pass now: it fails 8 requests' worth, then succeeds
+    for _ in range(300):
+        if seen and not panel.store_error:
+            break
+        await asyncio.sleep(0.01)
+    assert ("slow down", seen[0][1]) == seen[0]
+    assert "retry" in seen[0][1]
+    assert panel.store_error == ""  # recovered after backing off
+    assert panel.store_status == "Live"
+    panel.close()
+
+
+async def test_pause_button_stops_and_resumes() -> None:
+    _, store = await _store(1, 1)
+    panel = GroupsPanel(store)
+    panel.vue_toggle_pause()
+    assert panel.paused
+    assert store.status.paused
+    panel.vue_toggle_pause()
+    assert not panel.paused
+    panel.close()

@@ -73,8 +73,8 @@ class Panel(VuetifyTemplate):
         s = self.store.status
         with self.hold_sync():
             self.store_status = status_text(s)
+            self.store_advice = s.advice  # before the error: observers of the error see both
             self.store_error = s.error
-            self.store_advice = s.advice
             self.paused = s.paused
 
     def run(self, coro: Any) -> None:
