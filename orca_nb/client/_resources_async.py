@@ -46,7 +46,11 @@ class AsyncPage(Page[T], Generic[T]):
         if self.source is None or not self.has_next_page:
             return None
         resource, list_op, ctx, params = self.source
-        return await resource._page(list_op, ctx, {**params, "page_number": self.page_number + 1})
+        # Count from the page *asked for*, so a server that ignores page_number cannot loop us.
+        asked = int(params["page_number"])
+        if asked * int(params["page_size"]) >= self.total_count:
+            return None
+        return await resource._page(list_op, ctx, {**params, "page_number": asked + 1})
 
     async def iter_pages(self) -> AsyncIterator[AsyncPage[T]]:
         """This page and every following one."""

@@ -47,7 +47,11 @@ class SyncPage(Page[T], Generic[T]):
         if self.source is None or not self.has_next_page:
             return None
         resource, list_op, ctx, params = self.source
-        return resource._page(list_op, ctx, {**params, "page_number": self.page_number + 1})
+        # Count from the page *asked for*, so a server that ignores page_number cannot loop us.
+        asked = int(params["page_number"])
+        if asked * int(params["page_size"]) >= self.total_count:
+            return None
+        return resource._page(list_op, ctx, {**params, "page_number": asked + 1})
 
     def iter_pages(self) -> Iterator[SyncPage[T]]:
         """This page and every following one."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import httpx
 import pytest
 
 from orca_nb import wire
@@ -359,3 +360,19 @@ async def test_sync_wait_many_with_and_without_threads(
     assert [a.id for a in settled] == ids
     assert {a.status for a in settled} == {"Active"}
     assert len(sleeps) == fake.asset_polls
+
+
+async def test_paging_stops_even_if_the_server_ignores_page_number(
+    client: Client, fake: FakeAPI
+) -> None:
+    for i in range(5):
+        await run(client.groups.create(name=f"g{i}"))
+    original = fake.list_groups
+
+    def stuck(params: httpx.QueryParams) -> httpx.Response:
+        return original(httpx.QueryParams({**dict(params), "page_number": "1"}))
+
+    fake.list_groups = stuck  # type: ignore[method-assign]
+    items = await collect(client.groups.iter(group_type="aigc", page_size=2))
+    assert len(items) == 6  # 3 requests of 2 (all page 1), then it stops
+    assert fake.count("GET", "groups") == 3 + 5  # plus the 5 pre-create snapshots
