@@ -84,9 +84,9 @@ def register_heif() -> None:
 
 @cache
 def _register_heif_once() -> None:
-    import pillow_heif
+    from orca_nb.media.probe import register_heif_opener
 
-    pillow_heif.register_heif_opener()
+    register_heif_opener()
 
 
 # --------------------------------------------------------------------------- pictures
