@@ -82,6 +82,7 @@ class Backend:
             self.store.set_meta("secret", secret)
         self.signer = Signer(bytes.fromhex(secret))
         self.task_shape_override: str | None = None
+        self._ready_accounts: set[str] = set()  # exist (and, for the demo key, are seeded)
         self._fail_next: list[tuple[str, str]] = []
         self._renders: dict[str, Future[None]] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orca-sandbox-render")
@@ -100,6 +101,7 @@ class Backend:
     def reset(self) -> None:
         """Forget every account, restore the initial settings, clock, random seed and faults."""
         self.store.clear()
+        self._ready_accounts.clear()
         self.config = self._initial
         self.rng.seed(self._initial.seed)
         self.faults.clear()
@@ -178,6 +180,8 @@ class Backend:
                 f"(e.g. {wire.DEFAULT_SANDBOX_KEY!r} in the sandbox)",
             )
         account = account_id(api_key)
+        if account in self._ready_accounts:
+            return account
         with self.store.tx() as db:
             db.execute(
                 "INSERT OR IGNORE INTO accounts (account, created) VALUES (?, ?)",
@@ -188,6 +192,7 @@ class Backend:
             ).fetchone()["seeded"]
         if api_key == wire.DEFAULT_SANDBOX_KEY and self.config.seed_demo and not seeded:
             self.seed_demo(api_key)
+        self._ready_accounts.add(account)
         return account
 
     def seed_demo(self, api_key: str) -> None:

@@ -317,3 +317,24 @@ def test_downloads_answer_byte_ranges(api: httpx.Client, sandbox_server: Sandbox
     tail = httpx.get(url, headers={"Range": "bytes=-5"})
     assert tail.content == data[-5:]
     assert httpx.get(url, headers={"Range": f"bytes={len(data)}-"}).status_code == 416
+
+
+def test_documented_list_and_get_shapes(api: httpx.Client, sandbox_server: SandboxServer) -> None:
+    gid = make_group(api)
+    aid = upload(
+        api, gid, sample_url(sandbox_server, "ada_portrait.jpg"), "Image", "full_body_front"
+    )
+    listed = api.get(wire.ASSETS_PATH, params={"group_type": "aigc"}).json()
+    assert set(listed) == {"TotalCount", "Items", "PageNumber", "PageSize"}
+    assert (listed["TotalCount"], listed["PageNumber"], listed["PageSize"]) == (1, 1, 10)
+    (item,) = listed["Items"]
+    assert set(item) >= ASSET_KEYS
+    assert item["Id"] == aid
+    assert item["Name"] == "full_body_front"
+    assert item["GroupId"] == gid
+    assert (item["AssetType"], item["Status"]) == ("Image", "Active")
+    assert item["URL"].startswith(sandbox_server.root_url + "/sandbox/files/")
+    got = get_asset(api, aid)
+    assert {k: v for k, v in got.items() if k != "URL"} == {
+        k: v for k, v in item.items() if k != "URL"
+    }
