@@ -32,6 +32,7 @@ Ark's ``{"ResponseMetadata": {"Error": {Code, Message}}}`` and new-api's ``{code
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -120,7 +121,8 @@ class APIError(OrcaError):
         server_message: str | None = None,
     ) -> None:
         if request is None and response is not None:
-            request = response.request
+            with contextlib.suppress(RuntimeError):  # a response built without a request
+                request = response.request
         self.request = redact_request(request) if request is not None else None
         # Copies: the originals hold the key (request headers, maybe an echo in the body).
         self.response = redact_response(response, self.request) if response is not None else None
