@@ -14,20 +14,24 @@ call                               guarantee
 ``groups.get/list/iter``,          Reads: retried freely.
 ``assets.get/list/iter/wait*``,
 ``real_human.get_session``,
-``videos.get/wait/download``
+``videos.get/wait``
+``videos.download``                Retried until the first byte is written; a path target is
+                                   written to ``<path>.part`` and renamed only when complete.
 ``groups.update``                  Retried freely (setting the same name twice is harmless).
 ``groups.delete``,                 Retried freely; a 404 after an attempt that may have
 ``assets.delete``                  landed counts as deleted.
 ``real_human.start_session``       Retried freely: an extra unused session is harmless (it
                                    expires unused).
 ``groups.create``                  **Never duplicates.** Before sending, the client notes
-                                   which AIGC groups already carry that exact name. If the
-                                   outcome is unknown (reply lost after the request was sent,
-                                   read timeout, 408/409/5xx other than 503), it lists the
-                                   groups again: one new exact-name group means the create
-                                   worked and its id is returned; none means it did not and
-                                   the create is retried; several raise
-                                   ``OutcomeUnknownError`` listing them.
+                                   which AIGC groups already carry that exact name (one extra
+                                   list request). If the outcome is unknown (connection lost
+                                   after the request may have been sent, read timeout, 408,
+                                   409, 500, 502, 504), it lists them again: one new
+                                   exact-name group means the create worked and its id is
+                                   returned; none means it did not, and the create is retried
+                                   (within ``max_retries``); several raise
+                                   ``OutcomeUnknownError`` listing them, as does a failing
+                                   check.
 ``assets.upload`` with ``name=``   **Never duplicates**, the same way: assets of that group
                                    with that exact name and type that were not there before.
 ``assets.upload`` without name     **Never duplicates**, but cannot reconcile (nothing
@@ -41,8 +45,9 @@ call                               guarantee
                                    created (connect errors, 429, 503) are retried.
 =================================  ==========================================================
 
-"Outcome unknown" never comes from a connect failure (the request was not sent), a 429 or a 503
-(refused before any work); those are retried even for creates.
+"Outcome unknown" never comes from a failure to connect (the request was not sent), a 429 or a
+503 (refused before any work); those are retried even for creates. A 400-499 other than 408, 409
+and 429 is never retried.
 """
 
 from __future__ import annotations
