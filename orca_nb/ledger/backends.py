@@ -132,7 +132,7 @@ class PostgresDatabase:
             raise RuntimeError(
                 "a postgresql:// ledger needs psycopg 3: pip install 'orca-nb[postgres]'"
             ) from exc
-        self.url = url
+        self.url = _redact(url)  # for display; the password stays inside the connection
         self._lock = threading.RLock()
         self._conn = psycopg.connect(url, autocommit=True, connect_timeout=int(connect_timeout))
 
@@ -177,7 +177,7 @@ class PostgresDatabase:
             self._conn.close()
 
     def __repr__(self) -> str:
-        return f"PostgresDatabase({_redact(self.url)!r})"
+        return f"PostgresDatabase({self.url!r})"
 
 
 def _pg(sql: str) -> str:
