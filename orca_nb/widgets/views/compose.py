@@ -208,7 +208,13 @@ class StudioView(Panel):
     async def _show_video(self, task_id: str) -> None:
         data = await self.state.result_video(task_id)
         # the bytes travel over the widget comm; the browser plays them from a blob URL
-        self.player = ipywidgets.Video(value=data, format="mp4", autoplay=True, loop=False)
+        self.player = ipywidgets.Video(
+            value=data,
+            format="mp4",
+            autoplay=True,
+            loop=False,
+            layout=ipywidgets.Layout(width="100%", max_width="640px"),
+        )
 
     def on_store(self, change: StoreChange) -> None:
         """Task moved: re-render status and progress."""
