@@ -120,6 +120,7 @@ class VerifyView(Panel):
     link = traitlets.Unicode("").tag(sync=True)
     qr = traitlets.Unicode("").tag(sync=True)
     group_id = traitlets.Unicode("").tag(sync=True)
+    group_name = traitlets.Unicode("").tag(sync=True)
     done = traitlets.Bool(False).tag(sync=True)
     starting = traitlets.Bool(False).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
@@ -140,6 +141,8 @@ class VerifyView(Panel):
         link = s.link if s.link.startswith(("https://", "http://")) else ""
         with self.hold_sync():
             self.status, self.group_id = s.status, s.group_id
+            group = self.store.groups.get(s.group_id)
+            self.group_name = group.name if group is not None else ""
             self.done = s.status not in ("", "pending")
             if link != self.link:
                 self.link, self.qr = link, (qr_data_uri(link) if link else "")
@@ -148,8 +151,10 @@ class VerifyView(Panel):
             self.uploader = UploadView(self.store, group_id=s.group_id)
 
     def on_store(self, change: StoreChange) -> None:
-        """The session moved."""
+        """The session moved (or the new group arrived)."""
         self.state.on_store(change)
+        if change.table == "groups" and self.group_id:
+            self.render()
 
     def vue_start(self, _data: Any = None) -> None:
         """Start verification button."""
