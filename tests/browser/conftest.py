@@ -18,6 +18,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, sync_playwright
 
+from orca_nb import wire
+from orca_nb.client import Orca
+from orca_nb.sandbox import SandboxConfig, SandboxServer
 from tests.browser.servers import REPO_ROOT, ServerProcess, isolated_env, start_lab, start_voila
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,7 +41,9 @@ _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 # Console noise expected offline (see shared stack-notes): CDN fonts, version-range warnings.
 _HARMLESS_CONSOLE = re.compile(
     r"font-?awesome|cdn\.jsdelivr|unpkg\.com|Failed to load resource|ERR_NAME_NOT_RESOLVED"
-    r"|ERR_INTERNET_DISCONNECTED|favicon",
+    r"|ERR_INTERNET_DISCONNECTED|favicon"
+    # Voilà 0.5 bundles older JupyterLab modules; one Lab extension fails to federate there.
+    r"|RUNTIME-012|shared module|@jupyter-notebook/lab-extension",
     re.IGNORECASE,
 )
 
@@ -71,9 +76,26 @@ def browser_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def server_env(browser_home: Path) -> dict[str, str]:
+def sandbox_db(browser_home: Path) -> Path:
+    """The SQLite file the kernels' embedded sandboxes share (and `sandbox_client` writes to)."""
+    return browser_home / "sandbox.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def server_env(browser_home: Path, sandbox_db: Path) -> dict[str, str]:
     """The environment every server and kernel gets (see `isolated_env`)."""
-    return isolated_env(browser_home / "jupyter", browser_home / "sandbox.db")
+    return isolated_env(browser_home / "jupyter", sandbox_db)
+
+
+@pytest.fixture(scope="session")
+def sandbox_client(sandbox_db: Path) -> Iterator[Orca]:
+    """A client on the demo account of the same sandbox database the kernels use, so what a test
+    creates here shows up in the next page it opens."""
+    with (
+        SandboxServer(SandboxConfig(db_path=str(sandbox_db))) as server,
+        Orca(api_key=wire.DEFAULT_SANDBOX_KEY, base_url=server.base_url) as client,
+    ):
+        yield client
 
 
 @pytest.fixture(scope="session")

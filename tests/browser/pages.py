@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -65,18 +66,28 @@ def run_all_in_lab(
     Raises TimeoutError naming the prompts still pending when the deadline passes.
     """
     page.goto(f"{server.base_url}/lab/tree/{notebook}?reset", timeout=timeout_s * 1000)
-    indicator = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-    indicator.first.wait_for(state="attached", timeout=timeout_s * 1000)
     page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=timeout_s * 1000)
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    # the kernel is connected and idle: the status bar says so (the toolbar shows idle earlier)
+    page.locator(".jp-StatusBar-Widget", has_text=re.compile(r"\|\s*Idle")).first.wait_for(
+        timeout=timeout_s * 1000
+    )
+    indicator = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
 
+    def run_all() -> None:
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+    run_all()
     deadline = time.monotonic() + timeout_s
+    retry_at = time.monotonic() + 30
     prompts = lab_prompts(page)
     while time.monotonic() < deadline:
         prompts = lab_prompts(page)
         if _all_ran(prompts) and indicator.count() > 0:
             break
+        if retry_at and time.monotonic() > retry_at and all(p == "[ ]:" for p in prompts):
+            run_all()  # the first request reached no kernel (it was still connecting); once more
+            retry_at = 0.0
         time.sleep(0.5)
     else:
         raise TimeoutError(f"Run All did not finish in {timeout_s}s; prompts: {prompts}")
