@@ -330,3 +330,32 @@ def test_defaults_and_tolerated_extras(api: httpx.Client, sandbox_server: Sandbo
     assert task["ratio"] == "1:1"  # adaptive from the square prop
     assert task["generate_audio"] is True
     assert task["service_tier"] in SERVICE_TIERS
+
+
+def test_server_answers_while_a_render_runs(
+    api: httpx.Client, sandbox_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from orca_nb.sandbox import render
+
+    started, release = threading.Event(), threading.Event()
+    real_render = render.render_video
+
+    def held_render(spec: render.RenderSpec) -> bytes:
+        started.set()
+        assert release.wait(30)
+        return real_render(spec)
+
+    monkeypatch.setattr(render, "render_video", held_render)
+    sandbox_backend.configure(processing="manual", task_steps=1)
+    tid = create(api, small_body([]))["id"]
+    try:
+        assert started.wait(30)
+        # the render is in progress on the worker thread: the API still answers
+        assert fetch_task(api, tid).json()["status"] == "queued"
+        assert api.post(wire.GROUPS_PATH, json={"Name": "meanwhile"}).status_code == 200
+    finally:
+        release.set()
+    sandbox_backend.step()
+    assert fetch_task(api, tid).json()["status"] == "succeeded"
