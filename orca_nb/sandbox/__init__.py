@@ -1,7 +1,18 @@
 """The embedded OrcaRouter sandbox: a local emulator of the Seedance asset library and video API.
 
 ``SandboxServer`` serves a ``Backend`` (state + rules, SQLite, injectable clock) over loopback
-HTTP; ``ensure_embedded()`` is the process-wide instance ``orca_nb.Orca()`` uses without a key.
+HTTP; ``ensure_embedded()`` is the process-wide instance ``orca_nb.Orca()`` uses without a key;
+``orca-nb sandbox --port 8765`` serves it alone.
+
+Where the reference is silent, the sandbox chooses (each is also marked where it is decided):
+any syntactically valid ``sk-orca-...`` key is its own account (keys are stored hashed); foreign
+and unknown ids are the same 404; the upload cap counts an account's existing assets (Failed
+ones too) and a delete frees a slot; an asset's ``URL`` is empty until it is Active; task ids are
+``task_`` + 32 letters/digits and the raw Ark shape uses that id; unknown ``byteplus/*`` and
+not-yet-routable models are 404 ``model_not_found``; bad ``asset://`` references are 400
+``InvalidParameter`` naming ``metadata.content[i].<type>.url``; ``callback_url`` is accepted
+but never called. Uploads only fetch the sandbox's own URLs and loopback servers (see
+:mod:`orca_nb.sandbox.processing`); everything else fails as ``InvalidParameter.DownloadFailed``.
 """
 
 from __future__ import annotations
