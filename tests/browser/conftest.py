@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,15 +58,20 @@ def pytest_runtest_makereport(
     return report
 
 
+def require_chromium(path: Path, environ: Mapping[str, str]) -> Path:
+    """`path` if it exists; otherwise skip the test, or fail it when ``CI`` is set."""
+    if not path.exists():
+        reason = f"{path} is missing: install Debian's chromium (apt-get install chromium)"
+        if environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Path:
     """The system Chromium; skip without it locally, fail without it in CI."""
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return CHROMIUM
+    return require_chromium(CHROMIUM, os.environ)
 
 
 @pytest.fixture(scope="session")
