@@ -141,7 +141,12 @@ def test_studio_serves_voila_on_loopback_and_stops_on_sigterm(tmp_path: Path) ->
     lines: queue.Queue[str] = queue.Queue()
     assert proc.stdout is not None
     stdout = proc.stdout
-    threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True).start()
+
+    def pump() -> None:
+        for line in stdout:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
     try:
         url = ""
         deadline = time.monotonic() + 90
