@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import json
 import math
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,12 +33,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import uvicorn
 from ipywidgets import Widget
 
 from orca_nb import wire
 from orca_nb.client import AsyncOrca
-from orca_nb.sandbox import Backend, SandboxConfig, SandboxServer, create_app
+from orca_nb.sandbox import Backend, SandboxConfig, SandboxServer
 from orca_nb.sandbox.processing import Verdict
 from orca_nb.widgets.gateway import GROUP_KINDS, Gateway
 from orca_nb.widgets.store import LiveStore
@@ -97,30 +95,14 @@ def serve(args: argparse.Namespace) -> None:
     )
     build_library(backend, args.groups, args.assets, args.real)
     backend.faults.add("*", latency=args.latency)
-    # Serve the sandbox app like a remote server would: TCP_NODELAY on the listening socket
-    # (accepted sockets inherit it). Without it every response waits ~40 ms for a delayed ACK.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(backend), log_level="warning", lifespan="off", ws="none", access_log=False
-        )
-    )
-    thread = threading.Thread(target=lambda: server.run(sockets=[sock]), daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    print(f"http://127.0.0.1:{sock.getsockname()[1]}/v1", flush=True)
+    server = SandboxServer(backend).start()
+    print(server.base_url, flush=True)
     for line in sys.stdin:
         if line.strip() == "quit":
             break
         _command(backend, line.strip())
         print("ok", flush=True)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    server.close()
     backend.close()
 
 
