@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import random
 import re
 import secrets
@@ -30,6 +29,16 @@ from orca_nb.sandbox.clock import Clock, ManualClock, SystemClock
 from orca_nb.sandbox.config import SandboxConfig
 from orca_nb.sandbox.errors import ApiError, bad_request, not_found
 from orca_nb.sandbox.faults import Faults
+from orca_nb.sandbox.fields import (
+    description_field,
+    group_type_param,
+    json_object,
+    moderation_field,
+    name_field,
+    paging_params,
+    sort_clause,
+    statuses_param,
+)
 from orca_nb.sandbox.processing import DownloadError, Verdict, evaluate, fetch, is_loopback_host
 from orca_nb.sandbox.signing import Signer
 from orca_nb.sandbox.store import Store
@@ -223,9 +232,9 @@ class Backend:
     # ------------------------------------------------------------------ groups
     def create_group(self, account: str, body: object) -> dict[str, Any]:
         """``POST /asset/groups``: a new AIGC group -> ``{"Id"}``."""
-        body = _object(body)
-        name = _name(body, required=True) or ""
-        description = _description(body)
+        body = json_object(body)
+        name = name_field(body, required=True) or ""
+        description = description_field(body)
         with self.store.tx() as db:
             gid = self.insert_group(db, account, name, description, "AIGC")
         return {"Id": gid}
@@ -262,9 +271,9 @@ class Backend:
 
     def list_groups(self, account: str, query: Mapping[str, str]) -> dict[str, Any]:
         """``GET /asset/groups`` with group_type (default real_human), name, paging, sorting."""
-        group_type = _group_type(query)
-        page_number, page_size = _paging(query)
-        order = _sort(query, wire.GROUP_SORT_BY)
+        group_type = group_type_param(query)
+        page_number, page_size = paging_params(query)
+        order = sort_clause(query, wire.GROUP_SORT_BY)
         where, args = "account = ? AND group_type = ?", [account, group_type]
         name = query.get("name")
         if name:
@@ -290,9 +299,9 @@ class Backend:
 
     def update_group(self, account: str, group_id: str, body: object) -> dict[str, Any]:
         """``PATCH /asset/groups/{id}`` with ``Name`` and/or ``Description`` -> ``{"Id"}``."""
-        body = _object(body)
-        name = _name(body, required=False)
-        description = _description(body) if "Description" in body else None
+        body = json_object(body)
+        name = name_field(body, required=False)
+        description = description_field(body) if "Description" in body else None
         with self.store.tx() as db:
             self._group(db, account, group_id)
             if name is not None:
@@ -339,7 +348,7 @@ class Backend:
     # ------------------------------------------------------------------ assets
     def upload_asset(self, account: str, body: object) -> dict[str, Any]:
         """``POST /asset/files`` -> ``{"Id"}``; the asset is processed per ``config.processing``."""
-        body = _object(body)
+        body = json_object(body)
         group_id = body.get("GroupId")
         if not isinstance(group_id, str) or not group_id:
             raise bad_request("GroupId is required (the id of a group you own)", "GroupId")
@@ -355,8 +364,8 @@ class Backend:
             raise bad_request(
                 f"AssetType must be one of {', '.join(wire.ASSET_TYPES)}", "AssetType"
             )
-        name = _name(body, required=False) or ""
-        moderation = _moderation(body)
+        name = name_field(body, required=False) or ""
+        moderation = moderation_field(body)
         with self.store.tx() as db:
             group = self._group_for_upload(db, account, group_id)
             self._check_cap(db, account)
@@ -477,11 +486,11 @@ class Backend:
 
     def list_assets(self, account: str, query: Mapping[str, str], root: str) -> dict[str, Any]:
         """``GET /asset/files``: group_type (default real_human) unless group_id is given."""
-        page_number, page_size = _paging(query)
-        order = _sort(query, wire.ASSET_SORT_BY)
+        page_number, page_size = paging_params(query)
+        order = sort_clause(query, wire.ASSET_SORT_BY)
         where, args = "a.account = ?", [account]
         group_id = query.get("group_id")
-        statuses = _statuses(query)
+        statuses = statuses_param(query)
         with self.store.tx() as db:
             self._progress(db)
             if group_id:
@@ -490,7 +499,7 @@ class Backend:
                 args.append(group_id)
             else:
                 where += " AND g.group_type = ?"
-                args.append(_group_type(query))
+                args.append(group_type_param(query))
             if statuses:
                 where += f" AND a.status IN ({','.join('?' * len(statuses))})"
                 args.extend(statuses)
@@ -586,7 +595,7 @@ class Backend:
     # ------------------------------------------------------------------ real-human sessions
     def start_session(self, account: str, body: object, root: str) -> dict[str, Any]:
         """``POST /asset/real-human/sessions`` -> ``{session_id, h5_link, status}``."""
-        body = {} if body is None else _object(body)
+        body = {} if body is None else json_object(body)
         return_url = body.get("return_url")
         if return_url is not None and (
             not isinstance(return_url, str)
@@ -853,118 +862,4 @@ class Backend:
         raise RuntimeError(f"could not find a free {kind} id")  # pragma: no cover
 
 
-# ---------------------------------------------------------------------- request-field rules
-def _object(body: object) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise bad_request("the request body must be a JSON object", None)
-    return body
-
-
-def _name(body: Mapping[str, Any], *, required: bool) -> str | None:
-    if "Name" not in body or body["Name"] is None:
-        if required:
-            raise bad_request("Name is required", "Name")
-        return None
-    name = body["Name"]
-    if not isinstance(name, str) or not name.strip():
-        raise bad_request("Name must be a non-empty string", "Name")
-    if len(name) > wire.NAME_MAX_CHARS:
-        raise bad_request(f"Name is {len(name)} characters; at most {wire.NAME_MAX_CHARS}", "Name")
-    return name
-
-
-def _description(body: Mapping[str, Any]) -> str:
-    value = body.get("Description")
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise bad_request("Description must be a string", "Description")
-    if len(value) > wire.DESCRIPTION_MAX_CHARS:
-        raise bad_request(
-            f"Description is {len(value)} characters; at most {wire.DESCRIPTION_MAX_CHARS}",
-            "Description",
-        )
-    return value
-
-
-def _moderation(body: Mapping[str, Any]) -> dict[str, Any]:
-    value = body.get("Moderation")
-    if value is None:
-        return {"Strategy": "Default"}
-    if not isinstance(value, dict):
-        raise bad_request('Moderation must be an object like {"Strategy": "Skip"}', "Moderation")
-    strategy = value.get("Strategy", "Default")
-    if strategy not in wire.MODERATION_STRATEGIES:
-        raise bad_request(
-            f"Moderation.Strategy must be one of {', '.join(wire.MODERATION_STRATEGIES)}",
-            "Moderation.Strategy",
-        )
-    return {**value, "Strategy": strategy}
-
-
-def _group_type(query: Mapping[str, str]) -> str:
-    value = query.get("group_type") or wire.DEFAULT_LIST_GROUP_TYPE
-    if value not in wire.GROUP_TYPE_QUERY_TO_WIRE:
-        raise bad_request(
-            f"group_type must be one of {', '.join(wire.GROUP_TYPE_QUERY_TO_WIRE)}", "group_type"
-        )
-    return wire.GROUP_TYPE_QUERY_TO_WIRE[value]
-
-
-def _positive_int(query: Mapping[str, str], key: str, default: int, maximum: int | None) -> int:
-    raw = query.get(key)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise bad_request(f"{key} must be a positive integer", key)
-    value = int(raw)
-    if maximum is not None and value > maximum:
-        raise bad_request(f"{key} must be at most {maximum}", key)
-    return value
-
-
-def _paging(query: Mapping[str, str]) -> tuple[int, int]:
-    page_number = _positive_int(query, "page_number", 1, 10**9)
-    page_size = _positive_int(query, "page_size", wire.DEFAULT_PAGE_SIZE, wire.MAX_PAGE_SIZE)
-    return page_number, page_size
-
-
-_SORT_COLUMNS = {"CreateTime": "created", "UpdateTime": "updated", "GroupId": "group_id"}
-
-
-def _sort(query: Mapping[str, str], allowed: tuple[str, ...]) -> str:
-    sort_by = query.get("sort_by") or wire.DEFAULT_SORT_BY
-    if sort_by not in allowed:
-        raise bad_request(f"sort_by must be one of {', '.join(allowed)}", "sort_by")
-    sort_order = query.get("sort_order") or wire.DEFAULT_SORT_ORDER
-    if sort_order not in wire.SORT_ORDERS:
-        raise bad_request(f"sort_order must be one of {', '.join(wire.SORT_ORDERS)}", "sort_order")
-    direction = "DESC" if sort_order == "Desc" else "ASC"
-    return f"{_SORT_COLUMNS[sort_by]} {direction}, seq {direction}"
-
-
-def _statuses(query: Mapping[str, str]) -> list[str]:
-    raw = query.get("statuses") or ""
-    values = [s.strip() for s in raw.split(",") if s.strip()]
-    for value in values:
-        if value not in wire.ASSET_STATUSES:
-            raise bad_request(
-                f"statuses must be a comma-separated subset of {','.join(wire.ASSET_STATUSES)}"
-                f" ({value!r} is not one)",
-                "statuses",
-            )
-    return values
-
-
-def nearest_ratio(width: int, height: int) -> str:
-    """The output ratio (of ``wire.RATIOS`` except adaptive) closest to ``width:height``."""
-    target = math.log(width / height)
-
-    def distance(ratio: str) -> float:
-        a, b = ratio.split(":")
-        return abs(math.log(int(a) / int(b)) - target)
-
-    return min((r for r in wire.RATIOS if r != "adaptive"), key=distance)
-
-
-__all__ = ["Backend", "H5Result", "VideoRequest", "account_id", "nearest_ratio"]
+__all__ = ["Backend", "H5Result", "VideoRequest", "account_id"]

@@ -11,6 +11,7 @@ import base64
 import io
 import json
 import logging
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -25,8 +26,6 @@ log = logging.getLogger(__name__)
 
 def render_task(backend: Backend, task_id: str) -> None:
     """Render ``task_id`` and store the result (``render_state`` done or failed)."""
-    from orca_nb.sandbox.backend import nearest_ratio
-
     with backend.store.tx() as db:
         row = db.execute("SELECT * FROM tasks WHERE id = ?", (task_id,)).fetchone()
         if row is None or row["render_state"] != "pending":
@@ -159,3 +158,14 @@ def _last_frame_png(video: bytes) -> bytes:
     out = io.BytesIO()
     (last or Image.new("RGB", (16, 16))).save(out, format="PNG")
     return out.getvalue()
+
+
+def nearest_ratio(width: int, height: int) -> str:
+    """The output ratio (of ``wire.RATIOS`` except adaptive) closest to ``width:height``."""
+    target = math.log(width / height)
+
+    def distance(ratio: str) -> float:
+        a, b = ratio.split(":")
+        return abs(math.log(int(a) / int(b)) - target)
+
+    return min((r for r in wire.RATIOS if r != "adaptive"), key=distance)

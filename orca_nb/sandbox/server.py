@@ -9,9 +9,10 @@ from types import TracebackType
 
 import uvicorn
 
-from orca_nb.sandbox.app import API_PREFIX, create_app
+from orca_nb.sandbox.app import create_app
 from orca_nb.sandbox.backend import Backend
 from orca_nb.sandbox.config import SandboxConfig
+from orca_nb.sandbox.parsing import API_PREFIX
 
 START_TIMEOUT_SECONDS = 15.0
 
