@@ -268,3 +268,23 @@ async def test_pause_button_stops_and_resumes() -> None:
     panel.vue_toggle_pause()
     assert not panel.paused
     panel.close()
+
+
+async def test_asset_delete_needs_confirmation() -> None:
+    client, store = await _store(1, 3)
+    panel = AssetsPanel(store, thumbnails=False)
+    card = panel.cards[0]
+    target = card.asset_id
+    card.vue_ask_delete()
+    assert panel.confirm_open
+    panel.confirm_open = False  # the dialog was dismissed: nothing is deleted
+    await settle()
+    assert target in client.state.assets
+    assert panel.library.confirm is None
+    panel.cards[0].vue_ask_delete()
+    panel.vue_confirm_delete()
+    await settle()
+    assert target not in client.state.assets
+    assert target not in {c.asset_id for c in panel.cards}
+    assert panel.total == 2
+    panel.close()
