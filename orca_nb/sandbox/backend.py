@@ -24,7 +24,7 @@ from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
 
 from orca_nb import wire
-from orca_nb.sandbox import ids, views
+from orca_nb.sandbox import ids, lifecycle, views
 from orca_nb.sandbox.clock import Clock, ManualClock, SystemClock
 from orca_nb.sandbox.config import SandboxConfig
 from orca_nb.sandbox.errors import ApiError, bad_request, not_found
@@ -149,7 +149,7 @@ class Backend:
             with self.store.tx() as db:
                 now = self.now()
                 for row in db.execute("SELECT * FROM assets WHERE status = 'Processing'"):
-                    self._settle_asset(db, row, now)
+                    lifecycle.settle_asset(db, row, now)
                 db.execute(
                     "UPDATE tasks SET steps = steps + 1 WHERE status IN ('queued','running')"
                 )
@@ -387,7 +387,7 @@ class Backend:
                 created=created,
             )
             if self.config.processing == "instant":
-                self._settle_asset(
+                lifecycle.settle_asset(
                     db,
                     db.execute("SELECT * FROM assets WHERE id = ?", (aid,)).fetchone(),
                     self.now(),
@@ -469,20 +469,6 @@ class Backend:
             ),
         )  # fmt: skip
         return aid
-
-    def _settle_asset(self, db: sqlite3.Connection, row: sqlite3.Row, now: float) -> None:
-        status = "Active" if row["verdict_code"] is None else "Failed"
-        db.execute(
-            "UPDATE assets SET status = ?, error_code = ?, error_message = ?, updated = ?"
-            " WHERE id = ?",
-            (
-                status,
-                row["verdict_code"],
-                row["verdict_message"],
-                max(now, row["created"]),
-                row["id"],
-            ),
-        )
 
     def list_assets(self, account: str, query: Mapping[str, str], root: str) -> dict[str, Any]:
         """``GET /asset/files``: group_type (default real_human) unless group_id is given."""
@@ -793,66 +779,8 @@ class Backend:
     # ------------------------------------------------------------------ progression
     def _progress(self, db: sqlite3.Connection, *, force_manual: bool = False) -> None:
         """Apply every transition that is due now (timed) or by step count (manual)."""
-        now = self.now()
         mode = "manual" if force_manual else self.config.processing
-        if mode == "timed":
-            due = now - self.config.processing_seconds
-            for row in db.execute(
-                "SELECT * FROM assets WHERE status = 'Processing' AND created <= ?", (due,)
-            ).fetchall():
-                self._settle_asset(db, row, row["created"] + self.config.processing_seconds)
-        elif mode == "instant":
-            for row in db.execute("SELECT * FROM assets WHERE status = 'Processing'").fetchall():
-                self._settle_asset(db, row, now)
-        for row in db.execute(
-            "SELECT * FROM tasks WHERE status IN ('queued','running')"
-        ).fetchall():
-            self._progress_task(db, row, now, mode)
-
-    def _progress_task(
-        self, db: sqlite3.Connection, row: sqlite3.Row, now: float, mode: str
-    ) -> None:
-        cfg = self.config
-        started: float | None = row["started"]
-        if mode == "timed":
-            start_at = row["created"] + cfg.task_queue_seconds
-            if now < start_at:
-                return
-            started = start_at
-            fraction = (now - start_at) / cfg.task_seconds if cfg.task_seconds else 1.0
-        elif mode == "manual":
-            if row["steps"] <= 0:
-                return
-            started = started or now
-            fraction = row["steps"] / cfg.task_steps
-        else:
-            started = started or now
-            fraction = 1.0
-        if fraction >= 1.0 and row["render_state"] != "pending":
-            self._finish_task(db, row, started, now)
-            return
-        progress = max(1, min(99, int(fraction * 100)))
-        db.execute(
-            "UPDATE tasks SET status='running', progress=?, started=?, updated=? WHERE id=?",
-            (progress, started, now, row["id"]),
-        )
-
-    def _finish_task(
-        self, db: sqlite3.Connection, row: sqlite3.Row, started: float, now: float
-    ) -> None:
-        if row["render_state"] == "done":
-            db.execute(
-                "UPDATE tasks SET status='succeeded', progress=100, started=?, finished=?,"
-                " updated=? WHERE id=?",
-                (started, now, now, row["id"]),
-            )
-        else:
-            db.execute(
-                "UPDATE tasks SET status='failed', progress=100, started=?, finished=?, updated=?,"
-                " error_code=COALESCE(error_code, 'InternalServiceError'), error_message=?"
-                " WHERE id=?",
-                (started, now, now, row["render_error"] or "rendering failed", row["id"]),
-            )
+        lifecycle.advance(db, self.config, self.now(), mode)
 
     def _new_id(self, db: sqlite3.Connection, kind: str, table: str, now: float) -> str:
         for _ in range(100):

@@ -1,0 +1,91 @@
+"""Lifecycles of the sandbox's asynchronous objects, as transitions over the stored rows.
+
+* Asset: ``Processing -> Active | Failed``. The verdict is decided at upload time (fetch, probe,
+  rules) and stored; the transition only reveals it.
+* Video task: ``queued -> running -> succeeded | failed``. The MP4 renders on a worker thread
+  from creation on; a task cannot succeed before its render is done (it stays ``running``, 99 %).
+
+Progression modes (``SandboxConfig.processing``):
+
+* ``instant``: everything settles at the first look.
+* ``manual``: an asset settles on one ``Backend.step()``; a task needs ``task_steps`` steps
+  (progress ``100 * steps / task_steps``).
+* ``timed``: an asset settles ``processing_seconds`` after its upload; a task is queued for
+  ``task_queue_seconds``, then runs for ``task_seconds`` (progress proportional), on the
+  backend's clock. Timestamps are those of the transitions, not of the reads.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from orca_nb.sandbox.config import SandboxConfig
+
+RENDER_FAILED = "InternalServiceError"
+
+
+def advance(db: sqlite3.Connection, config: SandboxConfig, now: float, mode: str) -> None:
+    """Apply every transition due at ``now`` under ``mode``."""
+    processing = db.execute("SELECT * FROM assets WHERE status = 'Processing'").fetchall()
+    for row in processing:
+        if mode == "instant":
+            settle_asset(db, row, now)
+        elif mode == "timed" and row["created"] + config.processing_seconds <= now:
+            settle_asset(db, row, row["created"] + config.processing_seconds)
+    unfinished = db.execute("SELECT * FROM tasks WHERE status IN ('queued','running')").fetchall()
+    for row in unfinished:
+        _advance_task(db, row, config, now, mode)
+
+
+def settle_asset(db: sqlite3.Connection, row: sqlite3.Row, at: float) -> None:
+    """Processing -> the stored verdict (Active, or Failed with its Error), updated ``at``."""
+    status = "Active" if row["verdict_code"] is None else "Failed"
+    db.execute(
+        "UPDATE assets SET status = ?, error_code = ?, error_message = ?, updated = ? WHERE id = ?",
+        (status, row["verdict_code"], row["verdict_message"], max(at, row["created"]), row["id"]),
+    )
+
+
+def _advance_task(
+    db: sqlite3.Connection, row: sqlite3.Row, config: SandboxConfig, now: float, mode: str
+) -> None:
+    started: float | None = row["started"]
+    done_at = now
+    if mode == "timed":
+        started = row["created"] + config.task_queue_seconds
+        if now < started:
+            return
+        running = config.task_seconds
+        fraction = (now - started) / running if running else 1.0
+        done_at = started + running
+    elif mode == "manual":
+        if row["steps"] <= 0:
+            return
+        started = started or now
+        fraction = row["steps"] / config.task_steps
+    else:
+        started = started or now
+        fraction = 1.0
+    if fraction >= 1.0 and row["render_state"] != "pending":
+        _finish(db, row, started, max(done_at, started))
+        return
+    progress = max(1, min(99, int(fraction * 100)))
+    db.execute(
+        "UPDATE tasks SET status='running', progress=?, started=?, updated=? WHERE id=?",
+        (progress, started, now, row["id"]),
+    )
+
+
+def _finish(db: sqlite3.Connection, row: sqlite3.Row, started: float, at: float) -> None:
+    if row["render_state"] == "done":
+        db.execute(
+            "UPDATE tasks SET status='succeeded', progress=100, started=?, finished=?, updated=?"
+            " WHERE id=?",
+            (started, at, at, row["id"]),
+        )
+        return
+    db.execute(
+        "UPDATE tasks SET status='failed', progress=100, started=?, finished=?, updated=?,"
+        " error_code=COALESCE(error_code, ?), error_message=? WHERE id=?",
+        (started, at, at, RENDER_FAILED, row["render_error"] or "rendering failed", row["id"]),
+    )
