@@ -159,6 +159,7 @@ class Web:
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
 
     def shot(self, step: str) -> Path:
         """Save a full-page screenshot of this step under ``test-output/browser/``."""
@@ -166,6 +167,12 @@ class Web:
         path = OUTPUT_DIR / f"{self.test_name}-{step}.png"
         self.page.screenshot(path=str(path), full_page=True)
         return path
+
+    def requests_beside(self, server_url: str) -> list[str]:
+        """Requests the page sent to loopback addresses other than `server_url`: media URLs only
+        the kernel's machine can reach (they would break with a remote kernel, e.g. Binder)."""
+        loopback = ("http://127.0.0.1", "http://localhost", "http://[::1]")
+        return [u for u in self.requests if u.startswith(loopback) and not u.startswith(server_url)]
 
     def serious_console_errors(self) -> list[str]:
         """Console errors minus the known offline noise."""
@@ -192,6 +199,7 @@ def web(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Web]:
     page.on("console", on_console)
     page.on("pageerror", lambda exc: watched.page_errors.append(str(exc)))
     page.on("dialog", on_dialog)
+    page.on("request", lambda req: watched.requests.append(req.url))
     try:
         yield watched
     finally:

@@ -53,6 +53,7 @@ def test_studio_renders_without_widget_errors(web: Web, voila_server: ServerProc
     assert voila_problems(page) == []
     assert web.page_errors == []
     assert web.serious_console_errors() == []
+    assert web.requests_beside(voila_server.base_url) == []
 
 
 def test_person_picks_two_images_inserts_tokens_submits_and_watches_the_video(
@@ -99,6 +100,8 @@ def test_person_picks_two_images_inserts_tokens_submits_and_watches_the_video(
     assert page.locator(".v-expansion-panel-title").count() == 1  # one run in the history
     assert voila_problems(page) == []
     assert web.page_errors == []
+    # thumbnails and the video came through the kernel, not from the sandbox's own port
+    assert web.requests_beside(voila_server.base_url) == []
 
 
 def test_hostile_group_name_shows_as_text_and_no_dialog_opens(
