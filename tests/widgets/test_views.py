@@ -288,3 +288,14 @@ async def test_asset_delete_needs_confirmation() -> None:
     assert target not in {c.asset_id for c in panel.cards}
     assert panel.total == 2
     panel.close()
+
+
+async def test_groups_panel_windows_many_groups() -> None:
+    _, store = await _store(120, 0)
+    panel = GroupsPanel(store)
+    assert len(panel.rows) == 50
+    assert panel.hidden == 70
+    panel.vue_show_more()
+    assert len(panel.rows) == 100
+    assert panel.hidden == 20
+    panel.close()

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 STATUS_COLORS = {"Active": "green", "Processing": "orange", "Failed": "red"}
 THUMB_CONCURRENCY = 4
+GROUP_WINDOW = 50  # group rows sent to the browser until "show more"
 
 
 class GroupRowView(VuetifyTemplate):
@@ -130,19 +131,23 @@ class GroupsPanel(LibraryPanel):
 
     template_file = template("groups_panel.vue")
     rows: traitlets.List[Any] = traitlets.List().tag(sync=True, **widget_serialization)
+    hidden = traitlets.Int(0).tag(sync=True)  # groups not shown yet (see "show more")
     new_name = traitlets.Unicode("").tag(sync=True)
     new_description = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, store: LiveStore, library: LibraryState | None = None, **kw: Any) -> None:
         self._views: dict[str, GroupRowView] = {}
+        self.limit = GROUP_WINDOW
         self.selected_group: str | None = None
         self._on_select: list[Callable[[str | None], None]] = []
         super().__init__(store, library, **kw)
 
     def render(self) -> None:
-        """Rows for every group (groups are few; each row is its own small widget)."""
+        """Rows for the newest ``limit`` groups (each row is its own small widget)."""
         super().render()
-        summaries = self.library.group_summaries()
+        every = self.library.group_summaries()
+        summaries = every[: self.limit]
+        self.hidden = len(every) - len(summaries)
         views = []
         for s in summaries:
             view = self._views.get(s.group.id)
@@ -154,6 +159,11 @@ class GroupsPanel(LibraryPanel):
             self._views.pop(gid).close()
         if views != self.rows:
             self.rows = views
+
+    def vue_show_more(self, _data: Any = None) -> None:
+        """Show more button: another window of groups."""
+        self.limit += GROUP_WINDOW
+        self.render()
 
     def select(self, group_id: str | None) -> None:
         """Select a group (again: unselect) and tell the linked panels."""
