@@ -90,7 +90,6 @@ class Backend:
             secret = secrets.token_hex(32)
             self.store.set_meta("secret", secret)
         self.signer = Signer(bytes.fromhex(secret))
-        self.task_shape_override: str | None = None
         self._ready_accounts: set[str] = set()  # exist (and, for the demo key, are seeded)
         self._fail_next: list[tuple[str, str]] = []
         self._renders: dict[str, Future[None]] = {}
@@ -114,7 +113,6 @@ class Backend:
         self.config = self._initial
         self.rng.seed(self._initial.seed)
         self.faults.clear()
-        self.task_shape_override = None
         self._fail_next.clear()
         if isinstance(self.clock, ManualClock):
             self.clock.reset()
@@ -725,7 +723,7 @@ class Backend:
     ) -> tuple[int, dict[str, Any]]:
         """``GET /video/generations/{id}`` in ``shape`` (default: the configured one) ->
         (HTTP status, body). Unknown tasks: 404 envelope, or new-api's 400 ``task_not_exist``."""
-        shape = shape or self.task_shape_override or self.config.task_shape
+        shape = shape or self.config.task_shape
         if shape not in wire.TASK_SHAPES:
             raise bad_request(f"task shape must be one of {', '.join(wire.TASK_SHAPES)}", "shape")
         with self.store.tx() as db:
