@@ -166,3 +166,20 @@ def test_killed_server_keeps_every_acknowledged_write(tmp_path: Path) -> None:
         assert total in (len(acknowledged), len(acknowledged) + 1)  # one may be unacknowledged
     finally:
         backend.close()
+
+
+def test_demo_seed_happens_once_across_restarts(tmp_path: Path) -> None:
+    db = tmp_path / "demo.sqlite3"
+    counts = []
+    for _ in range(2):
+        with (
+            SandboxServer(config(db)) as server,
+            client_for(server, wire.DEFAULT_SANDBOX_KEY) as api,
+        ):
+            counts.append(
+                (
+                    api.get(wire.GROUPS_PATH).json()["TotalCount"],
+                    api.get(wire.GROUPS_PATH, params={"group_type": "aigc"}).json()["TotalCount"],
+                )
+            )
+    assert counts == [(1, 2), (1, 2)]
