@@ -288,8 +288,10 @@ def _through_sandbox(
         seed=rng.randrange(2**31),
         seed_demo=False,
     )
-    with SandboxServer(config) as server:
-        client = Orca(WORKLOAD_KEY, base_url=server.base_url, ledger=ledger, max_retries=0)
+    with (
+        SandboxServer(config) as server,
+        Orca(WORKLOAD_KEY, base_url=server.base_url, ledger=ledger, max_retries=0) as client,
+    ):
         samples = server.root_url + "/sandbox/samples/"
         from orca_nb.sandbox.samples import SAMPLES
 
