@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from orca_nb.ledger.location import LEDGER_ENV, connect, default_ledger_url
 from orca_nb.ledger.reattach import reattach
+from orca_nb.ledger.snapshots import SyncResult, sync_snapshots
 from orca_nb.ledger.store import TERMINAL_STATUSES, Ledger, Unfinished, open_ledger
 
 __all__ = [
     "LEDGER_ENV",
     "TERMINAL_STATUSES",
     "Ledger",
+    "SyncResult",
     "Unfinished",
     "connect",
     "default_ledger_url",
     "open_ledger",
     "reattach",
+    "sync_snapshots",
 ]

@@ -15,7 +15,7 @@ from orca_nb import wire
 from orca_nb.client import Orca
 from orca_nb.client.errors import PaymentRequiredError
 from orca_nb.client.hooks import key_label
-from orca_nb.ledger import Ledger, open_ledger, reattach
+from orca_nb.ledger import Ledger, open_ledger, reattach, sync_snapshots
 from orca_nb.sandbox import Backend, Fault, SandboxServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -140,3 +140,30 @@ def test_reattach_without_waiting_and_with_a_forgotten_task(
         assert statuses[task.id] == "queued"
         assert statuses["task_unknown_to_server"].startswith("error: ")
         assert {u.task_id for u in ledger.unfinished()} == {task.id, "task_unknown_to_server"}
+
+
+def test_sync_snapshots_records_the_library_and_deletions(
+    sandbox_server: SandboxServer, sandbox_key: str, tmp_path: Path
+) -> None:
+    with (
+        open_ledger(tmp_path / "ledger.sqlite3") as ledger,
+        Orca(sandbox_key, base_url=sandbox_server.base_url) as client,
+    ):
+        group = client.groups.create(name="Props")
+        samples = sandbox_server.root_url + "/sandbox/samples/"
+        kept = client.assets.upload(group_id=group.id, url=samples + "prop_1x1.png",
+                                    asset_type="Image", name="prop").id  # fmt: skip
+        gone = client.assets.upload(group_id=group.id, url=samples + "tiny_200.png",
+                                    asset_type="Image", name="tiny").id  # fmt: skip
+        first = sync_snapshots(client, ledger)
+        assert (first.assets, first.deleted) == (2, 0)
+        client.assets.delete(gone)
+        second = sync_snapshots(client, ledger)
+        assert (second.assets, second.deleted) == (1, 1)
+        _, rows = ledger.database.query(
+            "SELECT asset_id, name, status, deleted_at IS NOT NULL FROM assets ORDER BY name"
+        )
+        assert [tuple(r) for r in rows] == [(kept, "prop", "Active", False),
+                                            (gone, "tiny", "Failed", True)]  # fmt: skip
+        _, groups = ledger.database.query("SELECT name, group_type FROM asset_groups")
+        assert [tuple(r) for r in groups] == [("Props", "AIGC")]
