@@ -23,6 +23,8 @@ def reattach(
     ledger: Ledger,
     *,
     wait: bool = True,
+    submitter: str | None = None,
+    base_url: str | None = None,
     timeout: float = 600.0,
     interval: float = 2.0,
     sleep: Callable[[float], None] = time.sleep,
@@ -30,11 +32,14 @@ def reattach(
 ) -> dict[str, str]:
     """Fetch every unfinished task in ``ledger`` with ``client.videos.get`` and record it.
 
-    With ``wait`` it keeps polling (every ``interval`` s, through ``sleep``) until all are
-    terminal or ``timeout`` s pass. Returns ``{task_id: last status}``; tasks the server no
-    longer knows are reported with the error's class name and stay unfinished in the ledger.
+    ``submitter`` (``hooks.key_label(key)``) and ``base_url`` narrow a shared ledger to the
+    tasks this client can fetch. With ``wait`` it keeps polling (every ``interval`` s, through
+    ``sleep``) until all are terminal or ``timeout`` s pass. Returns ``{task_id: last
+    status}``; tasks the server no longer knows are reported as ``"error: <ErrorClass>"`` and
+    stay unfinished in the ledger.
     """
-    pending: dict[str, Unfinished] = {u.task_id: u for u in ledger.unfinished()}
+    found = ledger.unfinished(submitter=submitter, base_url=base_url)
+    pending: dict[str, Unfinished] = {u.task_id: u for u in found}
     statuses = {task_id: u.status for task_id, u in pending.items()}
     deadline = clock() + timeout
     while pending:

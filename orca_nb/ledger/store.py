@@ -260,12 +260,24 @@ class Ledger:
             self.database.write(statements)
 
     # ------------------------------------------------------------------ reading
-    def unfinished(self) -> list[Unfinished]:
-        """Accepted submissions whose task is not terminal yet, oldest first."""
+    def unfinished(
+        self, *, submitter: str | None = None, base_url: str | None = None
+    ) -> list[Unfinished]:
+        """Accepted submissions whose task is not terminal yet, oldest first.
+
+        In a shared ledger, ``submitter`` (a key label) and ``base_url`` keep the tasks one
+        client can actually fetch.
+        """
+        conditions = ["task_id IS NOT NULL", f"status NOT IN ({_TERMINAL_SQL})"]
+        params: list[str] = []
+        for column, value in (("submitter", submitter), ("base_url", base_url)):
+            if value is not None:
+                conditions.append(f"{column} = ?")
+                params.append(value)
         _, rows = self.database.query(
             "SELECT id, task_id, status, model, submitter, base_url, submitted_at"
-            f" FROM submissions WHERE task_id IS NOT NULL AND status NOT IN ({_TERMINAL_SQL})"
-            " ORDER BY submitted_at, id"
+            f" FROM submissions WHERE {' AND '.join(conditions)} ORDER BY submitted_at, id",
+            params,
         )
         return [Unfinished(r[0], r[1], r[2], r[3], r[4], r[5], _datetime(int(r[6]))) for r in rows]
 

@@ -136,6 +136,9 @@ def test_reattach_without_waiting_and_with_a_forgotten_task(
             {"model": wire.SEEDANCE_2, "prompt": "elsewhere"}, submitter="key-x", base_url="u"
         )
         ledger.after_submit(sid, {"id": "task_unknown_to_server", "status": "queued"})
+        mine = reattach(client, ledger, wait=False, submitter=key_label(sandbox_key))
+        assert mine == {task.id: "queued"}
+        assert reattach(client, ledger, wait=False, base_url="https://elsewhere/v1") == {}
         statuses = reattach(client, ledger, wait=False)
         assert statuses[task.id] == "queued"
         assert statuses["task_unknown_to_server"].startswith("error: ")
