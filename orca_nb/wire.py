@@ -21,7 +21,7 @@ KEY_PREFIX: Final = "sk-orca-"  # DOC: every key is ``sk-orca-...``
 SANDBOX_KEY_PREFIX: Final = "sk-orca-sandbox-"  # sandbox accounts; never valid upstream
 DEFAULT_SANDBOX_KEY: Final = "sk-orca-sandbox-demo"  # the embedded sandbox's demo account
 
-# --------------------------------------------------------------------------- paths (relative to /v1)
+# --------------------------------------------------------------------------- paths, under /v1
 GROUPS_PATH: Final = "/asset/groups"  # DOC (POST create, GET list)
 GROUP_PATH: Final = "/asset/groups/{group_id}"  # GUESS: GET, PATCH (PUT also served), DELETE
 ASSETS_PATH: Final = "/asset/files"  # DOC (POST upload, GET list)
@@ -149,7 +149,13 @@ REQUIREMENTS: Final[dict[str, MediaRequirements]] = {
 SEEDANCE_2: Final = "byteplus/dreamina-seedance-2-0-260128"  # DOC: the only routable model
 RATIOS: Final = ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive")
 RESOLUTIONS: Final = ("480p", "720p", "1080p")
-ROLES: Final = ("reference_image", "reference_video", "reference_audio", "first_frame", "last_frame")
+ROLES: Final = (
+    "reference_image",
+    "reference_video",
+    "reference_audio",
+    "first_frame",
+    "last_frame",
+)
 CONTENT_TYPES: Final = ("text", "image_url", "video_url", "audio_url")
 ASSET_URL_SCHEME: Final = "asset://"
 MAX_REF_IMAGES: Final = 9
@@ -187,9 +193,15 @@ MODELS: Final[dict[str, ModelSpec]] = {
         ModelSpec("byteplus/seedance-2.0-fast", False, 4, 15, ("480p", "720p"), "full", True, True),
         ModelSpec("byteplus/seedance-1-5-pro", False, 4, 12, RESOLUTIONS, "image", True, True),
         ModelSpec("byteplus/seedance-1-0-pro", False, 2, 12, RESOLUTIONS, "image", True, False),
-        ModelSpec("byteplus/seedance-1-0-pro-fast", False, 2, 12, RESOLUTIONS, "image", False, False),
-        ModelSpec("byteplus/seedance-1-0-lite-i2v", False, 2, 12, RESOLUTIONS, "image", True, False),
-        ModelSpec("byteplus/seedance-1-0-lite-t2v", False, 2, 12, RESOLUTIONS, "image", False, False),
+        ModelSpec(
+            "byteplus/seedance-1-0-pro-fast", False, 2, 12, RESOLUTIONS, "image", False, False
+        ),
+        ModelSpec(
+            "byteplus/seedance-1-0-lite-i2v", False, 2, 12, RESOLUTIONS, "image", True, False
+        ),
+        ModelSpec(
+            "byteplus/seedance-1-0-lite-t2v", False, 2, 12, RESOLUTIONS, "image", False, False
+        ),
     )
 }
 
