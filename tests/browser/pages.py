@@ -6,7 +6,7 @@ import json
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from playwright.sync_api import Page
 
@@ -58,19 +58,28 @@ def _all_ran(prompts: list[str]) -> bool:
 
 
 def run_all_in_lab(
-    page: Page, server: ServerProcess, root: Path, notebook: str, timeout_s: float = 240.0
+    page: Page,
+    server: ServerProcess,
+    root: Path,
+    notebook: str,
+    timeout_s: float = 240.0,
+    *,
+    app: Literal["lab", "notebook"] = "lab",
 ) -> dict[str, Any]:
-    """Open `notebook` in JupyterLab, choose Run > Run All Cells, wait until every code cell has
-    an execution count and the kernel is idle, save, and return the saved notebook JSON.
+    """Open `notebook` in JupyterLab (or Notebook 7 with ``app="notebook"``), choose
+    Run > Run All Cells, wait until every code cell has an execution count and the kernel is idle,
+    save, and return the saved notebook JSON.
 
     Raises TimeoutError naming the prompts still pending when the deadline passes.
     """
-    page.goto(f"{server.base_url}/lab/tree/{notebook}?reset", timeout=timeout_s * 1000)
+    path = f"/lab/tree/{notebook}?reset" if app == "lab" else f"/notebooks/{notebook}"
+    page.goto(server.base_url + path, timeout=timeout_s * 1000)
     page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=timeout_s * 1000)
-    # the kernel is connected and idle: the status bar says so (the toolbar shows idle earlier)
-    page.locator(".jp-StatusBar-Widget", has_text=re.compile(r"\|\s*Idle")).first.wait_for(
-        timeout=timeout_s * 1000
-    )
+    page.locator(".jp-KernelName", has_text="Python 3").first.wait_for(timeout=timeout_s * 1000)
+    if app == "lab":  # connected and idle: Lab's status bar says so (the toolbar says so earlier)
+        page.locator(".jp-StatusBar-Widget", has_text=re.compile(r"\|\s*Idle")).first.wait_for(
+            timeout=timeout_s * 1000
+        )
     indicator = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
 
     def run_all() -> None:
