@@ -31,6 +31,12 @@ CREATE TABLE IF NOT EXISTS assets (
     created REAL NOT NULL, updated REAL NOT NULL, steps INTEGER NOT NULL DEFAULT 0,
     seq INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS assets_account ON assets (account, group_id);
+-- list pages in every sort order straight from an index (no sort of the whole library), and
+-- the lifecycle's look for Processing assets without a table scan
+CREATE INDEX IF NOT EXISTS assets_by_created ON assets (account, created, seq, group_id, status);
+CREATE INDEX IF NOT EXISTS assets_by_updated ON assets (account, updated, seq, group_id, status);
+CREATE INDEX IF NOT EXISTS assets_by_group ON assets (account, group_id, seq, status);
+CREATE INDEX IF NOT EXISTS assets_status ON assets (status);
 CREATE TABLE IF NOT EXISTS blobs (
     id TEXT PRIMARY KEY, media_type TEXT NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
