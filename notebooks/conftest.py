@@ -9,6 +9,7 @@ environment comes back after the last notebook, so other tests in the same run a
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,9 @@ _ROOT = str(_HERE.parent)
 _SAVED: dict[str, str | None] = {}
 _SETTINGS = {
     "ORCA_NB_SANDBOX_DB": ":memory:",
+    "ORCA_NB_LEDGER": os.path.join(
+        tempfile.gettempdir(), f"orca_nb-nbval-ledger-{os.getpid()}.sqlite3"
+    ),
     "ORCAROUTER_API_KEY": None,
     "ORCAROUTER_BASE_URL": None,
     "PYTHONPATH": os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH", "")) if p),
