@@ -92,6 +92,18 @@ ASSET_ERROR_DURATION: Final = "InvalidParameter.Duration"  # GUESS
 ASSET_ERROR_FPS: Final = "InvalidParameter.FrameRate"  # GUESS
 ASSET_ERROR_SIZE: Final = "InvalidParameter.FileSize"  # GUESS
 ASSET_ERROR_CORRUPT: Final = "InvalidParameter.CorruptFile"  # GUESS
+# Video-task failure codes (task ``error.code`` when status is failed). Ark names its moderation
+# refusals ``{Input,Output}{Text,Image,Video,Audio}SensitiveContentDetected[.Detail]``.
+TASK_ERROR_INTERNAL: Final = "InternalServiceError"  # ARK; the sandbox's render failure
+TASK_ERROR_SENSITIVE_CONTENT: Final = (
+    "InputTextSensitiveContentDetected",
+    "InputImageSensitiveContentDetected",
+    "InputVideoSensitiveContentDetected",
+    "InputAudioSensitiveContentDetected",
+    "OutputVideoSensitiveContentDetected",
+)  # ARK
+TASK_ERROR_TIMEOUT: Final = "TaskTimeout"  # GUESS: the render ran past the upstream limit
+TASK_ERROR_EXPIRED: Final = "TaskExpired"  # GUESS: queued past ``execution_expires_after``
 
 
 # --------------------------------------------------------------------------- media requirements

@@ -35,7 +35,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -43,7 +43,7 @@ from orca_nb import wire
 from orca_nb.client._redact import redact_request, redact_response, redact_text, redact_value
 
 __all__ = [
-    "ASSET_ADVICE",
+    "ADVICE",
     "APIConnectionError",
     "APIError",
     "APIStatusError",
@@ -245,7 +245,20 @@ class ServerError(APIStatusError):
 
 # --------------------------------------------------------------------------- asset advice
 #: What to do about each asset ``Error.Code`` (the one table of advice text).
-ASSET_ADVICE: Mapping[str, str] = {
+_IMAGE, _VIDEO, _AUDIO = (wire.REQUIREMENTS[k] for k in ("Image", "Video", "Audio"))
+
+
+def _mb(n: int) -> str:
+    return f"{round(n / wire.MB)} MB"
+
+
+_MODERATION_ADVICE = (
+    "The content check refused the prompt or a reference (or the generated video): reword the "
+    "prompt and replace the flagged image, video or audio, then submit again."
+)
+
+ADVICE: Mapping[str, str] = {
+    # asset ``Error.Code`` (Status: Failed)
     wire.ASSET_ERROR_FACE_MISMATCH: (
         "The face does not match this real-human group's verified person: upload a photo or "
         "video of the verified person, or use a virtual (AIGC) group for anyone else."
@@ -261,42 +274,71 @@ ASSET_ADVICE: Mapping[str, str] = {
         "signature, reachable from the internet) and upload again."
     ),
     wire.ASSET_ERROR_FORMAT: (
-        "Unsupported format: images must be jpeg/png/webp/bmp/tiff/gif/heic, videos mp4/mov, "
-        "audio wav/mp3. Convert the file and upload again."
+        f"Unsupported format: images must be {'/'.join(_IMAGE.formats)}, videos "
+        f"{'/'.join(_VIDEO.formats)}, audio {'/'.join(_AUDIO.formats)}. Convert the file and "
+        "upload again."
     ),
     wire.ASSET_ERROR_ASPECT_RATIO: (
-        "Width/height ratio outside 0.4-2.5: crop or pad the media to a less extreme shape."
+        f"Width/height ratio outside {_IMAGE.min_ratio}-{_IMAGE.max_ratio}: crop or pad the "
+        "media to a less extreme shape."
     ),
-    wire.ASSET_ERROR_DIMENSIONS: "Each side must be 300-6000 px: resize the media.",
+    wire.ASSET_ERROR_DIMENSIONS: (
+        f"Each side must be {_IMAGE.min_side}-{_IMAGE.max_side} px: resize the media."
+    ),
     wire.ASSET_ERROR_PIXELS: (
-        "Video frame area outside 409,600-2,086,876 px (W x H): re-encode at 480p, 720p or 1080p."
+        f"Video frame area outside {_VIDEO.min_pixels:,}-{_VIDEO.max_pixels:,} px (W x H): "
+        f"re-encode at {', '.join(wire.RESOLUTIONS)}."
     ),
-    wire.ASSET_ERROR_DURATION: "Duration must be 2-15 s: trim or extend the clip.",
-    wire.ASSET_ERROR_FPS: "Video frame rate must be 24-60 fps: re-encode the video.",
+    wire.ASSET_ERROR_DURATION: (
+        f"Duration must be {_VIDEO.min_seconds:g}-{_VIDEO.max_seconds:g} s: trim or extend the "
+        "clip."
+    ),
+    wire.ASSET_ERROR_FPS: (
+        f"Video frame rate must be {_VIDEO.min_fps:g}-{_VIDEO.max_fps:g} fps: re-encode the video."
+    ),
     wire.ASSET_ERROR_SIZE: (
-        "File too large (images < 30 MB, videos <= 50 MB, audio <= 15 MB): compress it."
+        f"File too large (images < {_mb(_IMAGE.max_bytes + 1)}, videos <= "
+        f"{_mb(_VIDEO.max_bytes)}, audio <= {_mb(_AUDIO.max_bytes)}): compress it."
     ),
     wire.ASSET_ERROR_CORRUPT: "The file could not be decoded: re-export it and upload again.",
     wire.CODE_INVALID_PARAMETER: (
         "The server rejected the file: run orca_nb.media.preflight on it to see which "
         "requirement it breaks."
     ),
+    # video task ``error.code`` (status: failed)
+    wire.TASK_ERROR_INTERNAL: (
+        "The video service failed while rendering (not your request's fault): submit the same "
+        "request again; if it keeps failing, try later."
+    ),
+    **dict.fromkeys(wire.TASK_ERROR_SENSITIVE_CONTENT, _MODERATION_ADVICE),
+    wire.TASK_ERROR_TIMEOUT: (
+        "Rendering took too long: submit again, or ask for a shorter duration or lower resolution."
+    ),
+    wire.TASK_ERROR_EXPIRED: (
+        "The task waited in the queue past its expiry and was dropped: submit it again (a "
+        "larger execution_expires_after gives it longer)."
+    ),
 }
+"""What to do next, per asset ``Error.Code`` and video task ``error.code`` (one table)."""
 
-_GENERIC_ASSET_ADVICE = (
-    "Check the file against the requirements (orca_nb.media.preflight) and upload a corrected copy."
-)
+_GENERIC_ADVICE = {
+    "asset": (
+        "Check the file against the requirements (orca_nb.media.preflight) and upload a "
+        "corrected copy."
+    ),
+    "task": "The video task failed: check the message, then submit again.",
+}
+_BY_LOWER = {known.lower(): text for known, text in ADVICE.items()}
 
 
-def advice_for(code: str | None) -> str:
-    """Advice for an asset ``Error.Code`` (any letter case), else for its family (the part
-    before the first dot), else a generic hint."""
+def advice_for(code: str | None, *, subject: Literal["asset", "task"] = "asset") -> str:
+    """Advice for an asset or video-task error code (any letter case), else for its family (the
+    part before the first dot), else a generic hint for that ``subject``."""
     if code:
-        by_lower = {known.lower(): text for known, text in ASSET_ADVICE.items()}
         for candidate in (code, code.split(".")[0]):
-            if candidate.lower() in by_lower:
-                return by_lower[candidate.lower()]
-    return _GENERIC_ASSET_ADVICE
+            if candidate.lower() in _BY_LOWER:
+                return _BY_LOWER[candidate.lower()]
+    return _GENERIC_ADVICE[subject]
 
 
 # --------------------------------------------------------------------------- reply -> error

@@ -130,7 +130,7 @@ async def _fail_next(request: Request, backend: Backend) -> Any:
         raise bad_request("n must be an integer from 0 to 1000", "n")
     backend.fail_next_tasks(
         n,
-        str(body.get("code", "InternalServiceError")),
+        str(body.get("code", wire.TASK_ERROR_INTERNAL)),
         str(body.get("message", "The sandbox was told to fail this task.")),
     )
     return {"ok": True}

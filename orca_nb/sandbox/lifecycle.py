@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from orca_nb import wire
 from orca_nb.sandbox.config import SandboxConfig
-
-RENDER_FAILED = "InternalServiceError"
 
 
 def advance(db: sqlite3.Connection, config: SandboxConfig, now: float, mode: str) -> None:
@@ -87,5 +86,12 @@ def _finish(db: sqlite3.Connection, row: sqlite3.Row, started: float, at: float)
     db.execute(
         "UPDATE tasks SET status='failed', progress=100, started=?, finished=?, updated=?,"
         " error_code=COALESCE(error_code, ?), error_message=? WHERE id=?",
-        (started, at, at, RENDER_FAILED, row["render_error"] or "rendering failed", row["id"]),
+        (
+            started,
+            at,
+            at,
+            wire.TASK_ERROR_INTERNAL,
+            row["render_error"] or "rendering failed",
+            row["id"],
+        ),
     )

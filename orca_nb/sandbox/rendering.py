@@ -74,7 +74,7 @@ def render_task(backend: Backend, task_id: str) -> None:
         return
     except Exception as exc:  # a render bug must fail the task, not hang it
         log.exception("sandbox render of %s failed", task_id)
-        _store_failure(backend, task_id, "InternalServiceError", f"rendering failed: {exc}")
+        _store_failure(backend, task_id, wire.TASK_ERROR_INTERNAL, f"rendering failed: {exc}")
         return
     params.update(
         ratio_used=ratio,

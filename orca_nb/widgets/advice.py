@@ -1,11 +1,12 @@
-"""What to do next, for asset error codes and failed requests.
+"""What to do next, for asset and video-task error codes and failed requests.
 
-Asset codes use the client's table (``orca_nb.client.errors.advice_for``); client errors carry
+Error codes use the client's table (``orca_nb.client.errors.advice_for``); client errors carry
 their own ``advice``; only errors from outside the client fall back to the status lines here.
 """
 
 from __future__ import annotations
 
+from orca_nb import wire
 from orca_nb.client.errors import advice_for
 
 _STATUS_ADVICE: dict[int, str] = {
@@ -26,6 +27,16 @@ _STATUS_ADVICE: dict[int, str] = {
 def asset_advice(code: str) -> str:
     """Advice for an asset ``Error.Code`` (the client's table; empty for no code)."""
     return advice_for(code) if code else ""
+
+
+def task_advice(code: str, status: str) -> str:
+    """Advice for a video task that ended ``failed`` or ``expired`` (empty for any other status);
+    an expired task without a code gets the expiry advice."""
+    if status == "expired" and not code:
+        code = wire.TASK_ERROR_EXPIRED
+    elif status not in ("failed", "expired"):
+        return ""
+    return advice_for(code or None, subject="task")
 
 
 def error_status(exc: BaseException) -> int | None:

@@ -107,4 +107,33 @@ def test_every_asset_error_code_in_wire_has_advice() -> None:
     codes = [v for k, v in vars(wire).items() if k.startswith("ASSET_ERROR_")]
     assert len(codes) >= 10
     for code in codes:
-        assert code in e.ASSET_ADVICE
+        assert code in e.ADVICE
+
+
+@pytest.mark.parametrize(
+    ("code", "fragment"),
+    [
+        (wire.TASK_ERROR_INTERNAL, "submit the same request again"),
+        ("InputImageSensitiveContentDetected", "content check"),
+        ("inputimagesensitivecontentdetected.PrivacyInformation", "content check"),
+        ("OutputVideoSensitiveContentDetected", "content check"),
+        (wire.TASK_ERROR_TIMEOUT, "shorter duration"),
+        (wire.TASK_ERROR_EXPIRED, "execution_expires_after"),
+        ("SomethingNewUpstream", "video task failed"),
+        (None, "video task failed"),
+    ],
+)
+def test_task_advice(code: str | None, fragment: str) -> None:
+    assert fragment in e.advice_for(code, subject="task")
+
+
+def test_every_task_error_code_in_wire_has_advice() -> None:
+    codes = [wire.TASK_ERROR_INTERNAL, wire.TASK_ERROR_TIMEOUT, wire.TASK_ERROR_EXPIRED]
+    for code in [*codes, *wire.TASK_ERROR_SENSITIVE_CONTENT]:
+        assert code in e.ADVICE
+
+
+def test_asset_advice_states_the_wire_limits() -> None:
+    video = wire.REQUIREMENTS["Video"]
+    assert f"{video.min_fps:g}-{video.max_fps:g} fps" in e.advice_for(wire.ASSET_ERROR_FPS)
+    assert "heif" in e.advice_for(wire.ASSET_ERROR_FORMAT)

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from orca_nb import wire
 from orca_nb.client import AsyncOrca
+from orca_nb.client.errors import advice_for
 from orca_nb.widgets.state.upload import UploadState
 from orca_nb.widgets.store import LiveStore
 from orca_nb.widgets.tasks import settle
@@ -87,4 +89,23 @@ async def test_studio_submits_and_plays_the_result(store: LiveStore) -> None:
     assert view.player.format == "mp4"
     assert bytes(view.player.value[4:8]) == b"ftyp"  # real MP4 bytes, not a URL
     assert "succeeded" in view.task_status
+    view.close()
+
+
+async def test_failed_task_shows_code_message_and_advice(
+    store: LiveStore, sandbox_server: Any
+) -> None:
+    sandbox_server.backend.fail_next_tasks(1)  # the sandbox's render failure code
+    view = StudioView(store)
+    view.picker.prompt = "a lighthouse at dusk"
+    view.duration = 4
+    view.resolution = "480p"
+    view.vue_submit()
+    await settle()
+    await _until(lambda: "failed" in view.task_status)
+    assert wire.TASK_ERROR_INTERNAL in view.task_status
+    assert "told to fail" in view.task_status  # the server's message
+    assert view.task_advice == advice_for(wire.TASK_ERROR_INTERNAL)
+    assert "submit the same request again" in view.task_advice
+    assert not view.task_running
     view.close()

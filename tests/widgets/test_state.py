@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from orca_nb import wire
+from orca_nb.widgets.advice import task_advice
 from orca_nb.widgets.rows import AssetRow
 from orca_nb.widgets.state.library import LibraryState
 from orca_nb.widgets.state.picker import PickerState
@@ -221,3 +222,19 @@ async def test_verify_shows_link_until_done_then_removes_it() -> None:
     assert store.sessions[sid].h5_link == ""
     assert v.group_id == gid
     assert gid in store.groups
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "fragment"),
+    [
+        ("InputImageSensitiveContentDetected", "failed", "content check"),
+        ("", "failed", "video task failed"),
+        ("", "expired", "execution_expires_after"),
+        ("InternalServiceError", "running", ""),
+        ("", "succeeded", ""),
+    ],
+)
+def test_task_advice_only_for_failed_or_expired(code: str, status: str, fragment: str) -> None:
+    advice = task_advice(code, status)
+    assert fragment in advice
+    assert bool(advice) == bool(fragment)

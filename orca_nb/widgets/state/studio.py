@@ -13,7 +13,7 @@ from typing import Any
 
 from orca_nb import wire
 from orca_nb.compose import Issue, Selection, build_request, errors, validate
-from orca_nb.widgets.advice import describe_error
+from orca_nb.widgets.advice import describe_error, task_advice
 from orca_nb.widgets.rows import TaskRow
 from orca_nb.widgets.state.base import Observable
 from orca_nb.widgets.state.picker import PickerState
@@ -144,6 +144,18 @@ class StudioState(Observable):
     def task(self) -> TaskRow | None:
         """The current task as the store last saw it."""
         return self.store.tasks.get(self.current) if self.current else None
+
+    def task_line(self) -> tuple[str, str]:
+        """``(status text, advice)`` for the current task; a failed or expired task's text names
+        its error code and message, and the advice says what to do ("" while none is due)."""
+        task = self.task()
+        if task is None:
+            return "", ""
+        text = f"Task {task.id}: {task.status}"
+        detail = " ".join(part for part in (task.error_code, task.error_message) if part)
+        if task.status in ("failed", "expired") and detail:
+            text += f" — {detail}"
+        return text, task_advice(task.error_code, task.status)
 
     def on_store(self, change: StoreChange) -> None:
         """Store listener: notify views when the current task moves."""

@@ -136,6 +136,7 @@ class StudioView(Panel):
     submitting = traitlets.Bool(False).tag(sync=True)
     blocked = traitlets.Bool(False).tag(sync=True)
     task_status = traitlets.Unicode("").tag(sync=True)
+    task_advice = traitlets.Unicode("").tag(sync=True)
     task_running = traitlets.Bool(False).tag(sync=True)
     progress = traitlets.Int(0).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
@@ -179,13 +180,10 @@ class StudioView(Panel):
                 self.submitting = s.submitting
                 self.blocked = any(i.level == "error" for i in s.issues())
                 self.error, self.advice = s.error, s.advice
+                self.task_status, self.task_advice = s.task_line()
                 if task is None:
-                    self.task_status, self.task_running, self.progress = "", False, 0
+                    self.task_running, self.progress = False, 0
                 else:
-                    text = f"Task {task.id}: {task.status}"
-                    if task.status == "failed":
-                        text += f" — {task.error_code} {task.error_message}".rstrip()
-                    self.task_status = text
                     self.task_running = task.status not in wire.TERMINAL_TASK_STATUSES
                     self.progress = task.progress
                 statuses = {r.task_id: self.store.tasks.get(r.task_id) for r in s.runs}
