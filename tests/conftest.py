@@ -1,8 +1,14 @@
 """Shared sandbox fixtures (owned by the sandbox): a real loopback server on an in-memory
-backend with a manual clock and instant processing, reset before every test."""
+backend with a manual clock and instant processing, reset before every test.
+
+Also: every test run records into a throwaway usage ledger (``$ORCA_NB_LEDGER`` points at a
+temp SQLite file for the whole session, inherited by servers and kernels tests start), never
+the user's real one.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +16,26 @@ import pytest
 from orca_nb.sandbox import Backend, ManualClock, SandboxConfig, SandboxServer
 
 SANDBOX_TEST_KEY = "sk-orca-sandbox-test"
+LEDGER_ENV = "ORCA_NB_LEDGER"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _throwaway_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Point the default usage ledger at a temp file for the session (restored afterwards).
+
+    Session-scoped so it is in place before session fixtures start servers and kernels; a test
+    wanting its own ledger sets ``ORCA_NB_LEDGER`` with ``monkeypatch.setenv``.
+    """
+    url = f"sqlite://{tmp_path_factory.mktemp('ledger') / 'ledger.sqlite3'}"
+    saved = os.environ.get(LEDGER_ENV)
+    os.environ[LEDGER_ENV] = url
+    try:
+        yield url
+    finally:
+        if saved is None:
+            os.environ.pop(LEDGER_ENV, None)
+        else:
+            os.environ[LEDGER_ENV] = saved
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,7 @@ from orca_nb.client._core import (
 from orca_nb.client._redact import register_key
 from orca_nb.client._resources_async import AsyncAssets, AsyncGroups, AsyncRealHuman, AsyncVideos
 from orca_nb.client._resources_sync import Assets, Groups, RealHuman, Videos
+from orca_nb.client.default_ledger import DefaultLedger
 from orca_nb.client.defaults import NOT_GIVEN, NotGiven, TimeoutTypes
 from orca_nb.client.errors import ValidationError
 from orca_nb.client.hooks import VideoLedger, key_label
@@ -118,15 +119,21 @@ class _BaseClient:
         base_url: str | None,
         timeout: TimeoutTypes | NotGiven,
         max_retries: int,
-        ledger: VideoLedger | None,
+        ledger: VideoLedger | NotGiven | None,
         injected_sleep: bool,
         clock: Callable[[], float] | None,
         seed: int | None,
     ) -> None:
         key, base, sandbox = _resolve(api_key, base_url)
         v.integer("max_retries", max_retries, low=0, high=100)
-        if ledger is not None and not isinstance(ledger, VideoLedger):
-            raise ValidationError("ledger", "must implement orca_nb.client.hooks.VideoLedger")
+        if ledger is NOT_GIVEN:
+            ledger = DefaultLedger()  # opened on first use, see orca_nb.client.default_ledger
+        elif ledger is not None and not isinstance(ledger, VideoLedger):
+            raise ValidationError(
+                "ledger",
+                "must implement orca_nb.client.hooks.VideoLedger (e.g. orca_nb.ledger."
+                "open_ledger(...)), or be None to record nothing",
+            )
         self._clock = _Clock(virtual=injected_sleep and clock is None)
         self._config = Config(
             api_key=key,
@@ -153,6 +160,13 @@ class _BaseClient:
     def key_label(self) -> str:
         """A non-reversible label of the key (safe to show and store)."""
         return key_label(self._config.api_key)
+
+    @property
+    def ledger(self) -> VideoLedger | None:
+        """Where video submissions are recorded: the ``ledger=`` given, or the default ledger
+        (opened now if not yet; ``None`` when off or it could not be opened)."""
+        ledger = self._config.ledger
+        return ledger.resolve() if isinstance(ledger, DefaultLedger) else ledger
 
     @property
     def max_retries(self) -> int:
@@ -196,6 +210,11 @@ class Orca(_BaseClient):
     ``http_client`` (not closed by this client), ``sleep`` and ``clock`` are injectable for tests;
     ``seed`` fixes the retry jitter; ``gather_threads`` is how many GETs ``wait_many`` runs at
     once in each polling round (1: one after another).
+
+    Video submissions are recorded in a usage ledger before they are sent: ``ledger=`` one from
+    :func:`orca_nb.ledger.open_ledger`, ``None`` for none; not given, the default ledger
+    (``$ORCA_NB_LEDGER``, ``off`` to disable) opened on first use. Assets and groups the client
+    reads are snapshotted there too, so reports name them after they are deleted.
     """
 
     groups: Groups
@@ -211,7 +230,7 @@ class Orca(_BaseClient):
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int = defaults.DEFAULT_MAX_RETRIES,
         http_client: httpx.Client | None = None,
-        ledger: VideoLedger | None = None,
+        ledger: VideoLedger | NotGiven | None = NOT_GIVEN,
         sleep: Callable[[float], object] | None = None,
         clock: Callable[[], float] | None = None,
         seed: int | None = None,
@@ -344,7 +363,7 @@ class AsyncOrca(_BaseClient):
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int = defaults.DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
-        ledger: VideoLedger | None = None,
+        ledger: VideoLedger | NotGiven | None = NOT_GIVEN,
         sleep: Callable[[float], Awaitable[object]] | None = None,
         clock: Callable[[], float] | None = None,
         seed: int | None = None,

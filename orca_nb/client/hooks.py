@@ -1,13 +1,15 @@
 """Hooks the client calls around video submissions, so a usage ledger can follow every task.
 
-The client knows nothing about storage: it calls a :class:`VideoLedger` if one is configured.
+The client knows nothing about storage: it calls a :class:`VideoLedger` if one is configured
+(by default the one :mod:`orca_nb.client.default_ledger` opens). A ledger that also has
+:class:`AssetSnapshots`' method is told about the assets and groups the client reads.
 ``orca_nb.ledger`` provides the implementations (SQLite, PostgreSQL).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -28,8 +30,11 @@ class VideoLedger(Protocol):
     the client logs and swallows ledger errors.
     """
 
-    def before_submit(self, body: Mapping[str, Any], *, submitter: str, base_url: str) -> str:
-        """Record an intended submission; return the ledger's submission id."""
+    def before_submit(
+        self, body: Mapping[str, Any], *, submitter: str, base_url: str
+    ) -> str | None:
+        """Record an intended submission; return the ledger's submission id (``None``: not
+        recorded, and the other calls for this submission are skipped)."""
         ...
 
     def after_submit(self, submission_id: str, task: Mapping[str, Any]) -> None:
@@ -42,4 +47,18 @@ class VideoLedger(Protocol):
 
     def on_task(self, task: Mapping[str, Any]) -> None:
         """Record a fetched task state (status, progress, times, usage, result URL + expiry)."""
+        ...
+
+
+@runtime_checkable
+class AssetSnapshots(Protocol):
+    """Optional ledger method: remember assets' and groups' name, kind and status.
+
+    The client calls it once per page listed, per asset or group fetched, and with the asset
+    ``assets.wait`` returns, so reports still name assets after they are deleted. Items are the
+    client's ``Asset``/``Group`` models. Errors are logged and swallowed like the others.
+    """
+
+    def snapshot_assets(self, assets: Iterable[Any] = (), groups: Iterable[Any] = ()) -> object:
+        """Record snapshots of ``assets`` and ``groups``."""
         ...

@@ -94,7 +94,7 @@ from orca_nb.client.errors import (
     WaitTimeoutError,
     error_from_response,
 )
-from orca_nb.client.hooks import key_label
+from orca_nb.client.hooks import AssetSnapshots, key_label
 from orca_nb.client.models import Asset, Created, Group, Page, Session, VideoTask
 
 log = logging.getLogger("orca_nb.client")
@@ -165,9 +165,11 @@ def group_list_params(
 
 
 def list_groups(ctx: Ctx, params: Mapping[str, Any]) -> Op[Page[Group]]:
-    """One page of groups."""
+    """One page of groups (snapshotted in the ledger in one write)."""
     body = yield from send_json(ctx, "GET", _url(ctx, wire.GROUPS_PATH), params=params)
-    return _page(Group, body, params["page_number"], params["page_size"], "list groups")
+    page = _page(Group, body, params["page_number"], params["page_size"], "list groups")
+    _snapshot(ctx, groups=page.items)
+    return page
 
 
 def _exact_group_ids(ctx: Ctx, name: str) -> Op[set[str]]:
@@ -236,7 +238,9 @@ def get_group(ctx: Ctx, group_id: Any) -> Op[Group]:
     """``GET /asset/groups/{id}``."""
     gid = v.require_id("group_id", group_id)
     body = yield from send_json(ctx, "GET", _url(ctx, wire.GROUP_PATH, group_id=gid))
-    return _model(Group, body, "get group")
+    group = _model(Group, body, "get group")
+    _snapshot(ctx, groups=(group,))
+    return group
 
 
 def update_group(
@@ -293,9 +297,11 @@ def asset_list_params(
 
 
 def list_assets(ctx: Ctx, params: Mapping[str, Any]) -> Op[Page[Asset]]:
-    """One page of assets."""
+    """One page of assets (snapshotted in the ledger in one write)."""
     body = yield from send_json(ctx, "GET", _url(ctx, wire.ASSETS_PATH), params=params)
-    return _page(Asset, body, params["page_number"], params["page_size"], "list assets")
+    page = _page(Asset, body, params["page_number"], params["page_size"], "list assets")
+    _snapshot(ctx, assets=page.items)
+    return page
 
 
 def _exact_asset_ids(ctx: Ctx, group_id: str, name: str, asset_type: str) -> Op[set[str]]:
@@ -353,7 +359,14 @@ def upload_asset(
 
 
 def get_asset(ctx: Ctx, asset_id: Any) -> Op[Asset]:
-    """``GET /asset/files/{id}``."""
+    """``GET /asset/files/{id}`` (snapshotted in the ledger)."""
+    asset = yield from _fetch_asset(ctx, asset_id)
+    _snapshot(ctx, assets=(asset,))
+    return asset
+
+
+def _fetch_asset(ctx: Ctx, asset_id: Any) -> Op[Asset]:
+    """``GET /asset/files/{id}`` without a snapshot (polling writes only the settled result)."""
     aid = v.require_id("asset_id", asset_id)
     body = yield from send_json(ctx, "GET", _url(ctx, wire.ASSET_PATH, asset_id=aid))
     return _model(Asset, body, "get asset")
@@ -390,6 +403,8 @@ def wait_asset(
     deadline = ctx.now() + limit
     while True:
         asset, hint = yield from _get_asset_with_hint(ctx, aid)
+        if asset.settled:
+            _snapshot(ctx, assets=(asset,))
         if asset.status == "Active":
             return asset
         if asset.status == "Failed":
@@ -433,7 +448,7 @@ def wait_assets(
     latest: dict[str, Asset] = {}
     pending = list(dict.fromkeys(order))
     while pending:
-        outcomes = yield Gather(tuple(get_asset(ctx, aid) for aid in pending))
+        outcomes = yield Gather(tuple(_fetch_asset(ctx, aid) for aid in pending))
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
@@ -452,6 +467,7 @@ def wait_assets(
         yield Sleep(poll_delay(interval, remaining, None))
         interval = next_interval(interval, defaults.ASSET_POLL_MAX_SECONDS)
     results = [latest[aid] for aid in order]
+    _snapshot(ctx, assets=list(latest.values()))
     if strict:
         for asset in results:
             if asset.status == "Failed":
@@ -494,6 +510,12 @@ def _ledger(ctx: Ctx, method: str, *args: Any, **kw: Any) -> Any:
     except Exception as exc:
         log.warning("ledger %s failed (ignored): %s", method, redact_text(repr(exc)))
         return None
+
+
+def _snapshot(ctx: Ctx, *, assets: Sequence[Asset] = (), groups: Sequence[Group] = ()) -> None:
+    """Tell the ledger (if it keeps snapshots) what these assets and groups look like now."""
+    if (assets or groups) and isinstance(ctx.config.ledger, AssetSnapshots):
+        _ledger(ctx, "snapshot_assets", assets, groups)
 
 
 def video_body(

@@ -4,22 +4,32 @@
 >>> client = Orca(ledger=ledger)                             # doctest: +SKIP
 
 ``open_ledger()`` without a URL uses ``$ORCA_NB_LEDGER`` or a SQLite file in the user data dir.
+Clients record into that default ledger unless given ``ledger=`` (``None``: record nothing) or
+``$ORCA_NB_LEDGER`` is ``off``.
 """
 
 from __future__ import annotations
 
-from orca_nb.ledger.location import LEDGER_ENV, connect, default_ledger_url
+from orca_nb.ledger.location import (
+    LEDGER_ENV,
+    LEDGER_OFF,
+    connect,
+    default_ledger_disabled,
+    default_ledger_url,
+)
 from orca_nb.ledger.reattach import reattach
 from orca_nb.ledger.snapshots import SyncResult, sync_snapshots
 from orca_nb.ledger.store import TERMINAL_STATUSES, Ledger, Unfinished, open_ledger
 
 __all__ = [
     "LEDGER_ENV",
+    "LEDGER_OFF",
     "TERMINAL_STATUSES",
     "Ledger",
     "SyncResult",
     "Unfinished",
     "connect",
+    "default_ledger_disabled",
     "default_ledger_url",
     "open_ledger",
     "reattach",

@@ -10,13 +10,25 @@ from orca_nb.ledger.backends import Database, PostgresDatabase, SqliteDatabase
 
 #: Environment variable naming the ledger (a URL or a plain file path); overrides the default.
 LEDGER_ENV: Final = "ORCA_NB_LEDGER"
+#: The ``$ORCA_NB_LEDGER`` value that turns the default ledger off (clients record nothing).
+LEDGER_OFF: Final = "off"
 _APP_NAME: Final = "orca_nb"
 _FILE_NAME: Final = "ledger.sqlite3"
+
+
+def default_ledger_disabled() -> bool:
+    """True when ``$ORCA_NB_LEDGER`` is ``off``: clients then keep no default ledger."""
+    return os.environ.get(LEDGER_ENV, "").strip().lower() == LEDGER_OFF
 
 
 def default_ledger_url() -> str:
     """``$ORCA_NB_LEDGER`` if set, else a SQLite file in the user's data directory."""
     configured = os.environ.get(LEDGER_ENV, "").strip()
+    if configured.lower() == LEDGER_OFF:
+        raise ValueError(
+            f"{LEDGER_ENV}={configured} turns the default ledger off; pass a ledger URL "
+            "(sqlite:///path/to/ledger.sqlite3 or postgresql://...) to open one anyway"
+        )
     if configured:
         return configured
     import platformdirs
