@@ -68,31 +68,31 @@ def require_chromium(path: Path, environ: Mapping[str, str]) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Path:
     """The system Chromium; skip without it locally, fail without it in CI."""
     return require_chromium(CHROMIUM, os.environ)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A private home for the servers: Jupyter dirs, sandbox DB, logs, notebook copies."""
     return tmp_path_factory.mktemp("browser-home")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def sandbox_db(browser_home: Path) -> Path:
     """The SQLite file the kernels' embedded sandboxes share (and `sandbox_client` writes to)."""
     return browser_home / "sandbox.sqlite3"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server_env(browser_home: Path, sandbox_db: Path) -> dict[str, str]:
     """The environment every server and kernel gets (see `isolated_env`)."""
     return isolated_env(browser_home / "jupyter", sandbox_db)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def sandbox_client(sandbox_db: Path) -> Iterator[Orca]:
     """A client on the demo account of the same sandbox database the kernels use, so what a test
     creates here shows up in the next page it opens."""
@@ -103,7 +103,7 @@ def sandbox_client(sandbox_db: Path) -> Iterator[Orca]:
         yield client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def notebook_root(browser_home: Path) -> Path:
     """A throw-away copy of ``notebooks/`` that the servers serve (Lab may save into it)."""
     root = browser_home / "notebooks"
@@ -123,7 +123,7 @@ def _serve(server: ServerProcess) -> Iterator[ServerProcess]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def voila_server(
     chromium: Path, notebook_root: Path, server_env: dict[str, str], browser_home: Path
 ) -> Iterator[ServerProcess]:
@@ -131,7 +131,7 @@ def voila_server(
     yield from _serve(start_voila(notebook_root, server_env, browser_home))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab_server(
     chromium: Path, notebook_root: Path, server_env: dict[str, str], browser_home: Path
 ) -> Iterator[ServerProcess]:
@@ -139,7 +139,7 @@ def lab_server(
     yield from _serve(start_lab(notebook_root, server_env, browser_home))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium: Path) -> Iterator[Browser]:
     """System Chromium driven by Playwright (its own browser download does not work offline)."""
     with sync_playwright() as pw:
