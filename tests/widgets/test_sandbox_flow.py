@@ -4,10 +4,12 @@ live status, thumbnails made by the kernel, submit, and the finished MP4 handed 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from ipywidgets.widgets.widget import _instances
 
 from orca_nb import wire
 from orca_nb.client import AsyncOrca
@@ -15,6 +17,7 @@ from orca_nb.client.errors import advice_for
 from orca_nb.widgets.state.upload import UploadState
 from orca_nb.widgets.store import LiveStore
 from orca_nb.widgets.tasks import settle
+from orca_nb.widgets.views.app import StudioApp
 from orca_nb.widgets.views.compose import StudioView
 from orca_nb.widgets.views.library import AssetsPanel, GroupsPanel
 
@@ -109,3 +112,24 @@ async def test_failed_task_shows_code_message_and_advice(
     assert "submit the same request again" in view.task_advice
     assert not view.task_running
     view.close()
+
+
+async def test_no_widget_state_carries_the_key_or_a_signed_link(
+    store: LiveStore, sandbox_server: Any, sandbox_key: str
+) -> None:
+    gid = await GroupsPanel(store).library.create_group("cast")
+    assert gid
+    form = UploadState(store, group_id=gid)
+    form.set_source("scene_16x9.jpg")
+    assert await form.upload(force=True)
+    await _until(lambda: form.status_line()[0] == "Active")
+    app = StudioApp(store)
+    await store.refresh()
+    await settle()
+    states = [json.dumps(w.get_state(), default=str) for w in list(_instances.values())]
+    assert len(states) > 10
+    everything = "\n".join(states)
+    assert sandbox_key not in everything
+    assert "X-Tos-Signature" not in everything
+    assert "/sandbox/files/" not in everything
+    app.close()
