@@ -78,6 +78,7 @@ async def test_studio_submits_and_plays_the_result(store: LiveStore) -> None:
     form.set_source("scene_16x9.jpg")
     await form.upload(force=True)
     await _until(lambda: form.status_line()[0] == "Active")
+    assert form.asset_id
     view = StudioView(store)
     view.picker.vue_add_asset(form.asset_id)
     view.picker.prompt = "[Image 1] at dawn, slow pan"
