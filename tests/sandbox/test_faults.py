@@ -39,7 +39,9 @@ def test_server_errors(api: httpx.Client, sandbox_backend: Backend, status: int)
 
 def test_drop_before_reading_has_no_effect(api: httpx.Client, sandbox_backend: Backend) -> None:
     sandbox_backend.faults.add(CREATE, "drop_before")
-    with pytest.raises(httpx.RemoteProtocolError):
+    # Closing before the body is read may reach the client as a clean close or as a reset,
+    # depending on whether the body was still in flight: both mean "no answer".
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
         api.post(wire.GROUPS_PATH, json={"Name": "lost"})
     assert aigc_count(api) == 0
 
