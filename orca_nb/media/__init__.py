@@ -3,7 +3,7 @@
 - :func:`probe_bytes` / :func:`probe_file` -> :class:`MediaInfo` (Pillow + pillow-heif, PyAV).
 - :func:`check` -> :class:`Violation` list against ``wire.REQUIREMENTS``.
 - :func:`preflight` a URL, path or bytes -> :class:`PreflightReport`, before any quota is spent.
-- :func:`detect_asset_type` from content, extension or MIME type.
+- :func:`detect_asset_type` from content, extension or MIME type; :func:`mime_of` a format.
 - ``orca_nb.media.synth`` (test media) and ``orca_nb.media.faces`` (the sandbox face rule).
 """
 
@@ -13,6 +13,7 @@ from orca_nb.media.formats import (
     detect_asset_type,
     format_from_mime,
     format_from_name,
+    mime_of,
     parse_asset_type,
     sniff,
     type_of_format,
@@ -34,6 +35,7 @@ __all__ = [
     "fetch_media",
     "format_from_mime",
     "format_from_name",
+    "mime_of",
     "parse_asset_type",
     "preflight",
     "probe_bytes",

@@ -145,6 +145,15 @@ def format_from_mime(content_type: str | None) -> str | None:
     return format_from_name("x" + ext) if ext else None
 
 
+def mime_of(fmt: str | None) -> str:
+    """The MIME type of a format or extension name (``jpeg``/``jpg`` -> ``image/jpeg``);
+    ``application/octet-stream`` when unknown."""
+    key = (fmt or "").lower()
+    return wire.FORMAT_MIME_TYPES.get(
+        wire.FORMAT_EXTENSIONS.get(key, key), "application/octet-stream"
+    )
+
+
 def detect_asset_type(
     name_or_url: str, data: bytes | None = None, *, content_type: str | None = None
 ) -> str | None:

@@ -51,14 +51,6 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def media_type_of(fmt: str) -> str:
-    """The MIME type for a probed format name."""
-    fmt = fmt.lower()
-    return wire.FORMAT_MIME_TYPES.get(
-        wire.FORMAT_EXTENSIONS.get(fmt, fmt), "application/octet-stream"
-    )
-
-
 def fetch(
     url: str,
     *,
@@ -106,9 +98,7 @@ def evaluate(data: bytes, asset_type: str, *, name: str = "", person: str | None
     on the image or first video frame; none -> NoFaceDetected, several -> MultipleFaces, another
     person -> FaceMismatch).
     """
-    from orca_nb.media.errors import MediaUnreadableError
-    from orca_nb.media.probe import probe_bytes
-    from orca_nb.media.requirements import check
+    from orca_nb.media import MediaUnreadableError, check, mime_of, probe_bytes
 
     try:
         info = probe_bytes(data, name=name)
@@ -117,7 +107,7 @@ def evaluate(data: bytes, asset_type: str, *, name: str = "", person: str | None
     found = Verdict(
         None,
         None,
-        media_type_of(info.format),
+        mime_of(info.format),
         info.width,
         info.height,
         info.seconds,

@@ -133,8 +133,7 @@ def _url_bytes(backend: Backend, url: str) -> bytes | None:
 def _first_ratio(
     media: list[tuple[str, str, bytes | None]], nearest: Callable[[int, int], str]
 ) -> str | None:
-    from orca_nb.media.errors import MediaUnreadableError
-    from orca_nb.media.probe import probe_bytes
+    from orca_nb.media import MediaUnreadableError, probe_bytes
 
     for kind, _, data in media:
         if kind in ("image", "video") and data:

@@ -28,7 +28,7 @@ from typing import Final
 from PIL import Image, ImageDraw
 
 from orca_nb import wire
-from orca_nb.media import synth
+from orca_nb.media import mime_of, synth
 
 log = logging.getLogger(__name__)
 
@@ -412,9 +412,7 @@ def warm(filenames: Iterable[str] | None = None) -> None:
 
 def media_type(filename: str) -> str:
     """The MIME type a server sends for ``filename``, judged by its extension as servers do."""
-    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    fmt = wire.FORMAT_EXTENSIONS.get(extension, "")
-    return wire.FORMAT_MIME_TYPES.get(fmt, "application/octet-stream")
+    return mime_of(filename.rsplit(".", 1)[-1] if "." in filename else "")
 
 
 def _load_or_make(filename: str) -> bytes:

@@ -7,6 +7,7 @@ from orca_nb.media import (
     detect_asset_type,
     format_from_mime,
     format_from_name,
+    mime_of,
     parse_asset_type,
     sniff,
     synth,
@@ -112,3 +113,22 @@ def test_parse_asset_type(value: str, expected: str) -> None:
 def test_parse_asset_type_names_allowed_values() -> None:
     with pytest.raises(ValueError, match="Image, Video, Audio"):
         parse_asset_type("Text")
+
+
+@pytest.mark.parametrize(
+    ("name", "mime"),
+    [
+        ("jpeg", "image/jpeg"),
+        ("JPG", "image/jpeg"),
+        ("m4v", "video/mp4"),
+        ("mov", "video/quicktime"),
+        ("mp3", "audio/mpeg"),
+        ("txt", "application/octet-stream"),
+        ("", "application/octet-stream"),
+        (None, "application/octet-stream"),
+    ],
+)
+def test_mime_of(name: str | None, mime: str) -> None:
+    assert mime_of(name) == mime
+    if mime != "application/octet-stream":
+        assert format_from_mime(mime_of(name)) == format_from_name(f"x.{name}")  # round trip
