@@ -12,6 +12,8 @@
         client.videos.download(task, "out.mp4")
 
 Retry and duplicate guarantees per call: see :mod:`orca_nb.client.operations`.
+Usage ledger: every video submission is recorded before it is sent, in the default ledger
+unless ``ledger=`` says otherwise; see :mod:`orca_nb.client.default_ledger`.
 Errors: see :mod:`orca_nb.client.errors`.
 """
 
