@@ -91,22 +91,22 @@ class Gateway:
             self.requests += 1
             return await fn(*args, **kwargs)
 
-    async def list_all(self, fetch: PageFetch[T], key: str = "") -> list[T]:
+    async def list_all(self, fetch: PageFetch[T], key: str = "", *, ahead: int = 0) -> list[T]:
         """Every item of a paged list, in the fewest rounds.
 
-        The first time, page 1 comes first (for the total), then the rest at once. Later, the
-        pages the last total implies are all requested at once, and only pages beyond them (if
-        the list grew) need a second round.
+        The first time (no total known for ``key``), page 1 comes first (for the total) together
+        with the next ``ahead`` pages, a guess that fills request slots that would otherwise
+        idle in that round (a guessed page past the end comes back empty and is dropped); then
+        the rest at once. Later, the pages the last total implies are all requested at once,
+        and only pages beyond them (if the list grew) need a second round.
         """
+        if ahead < 0:
+            raise ValueError(f"ahead must be >= 0, got {ahead}")
         hint = self._totals.get(key) if key else None
-        if hint is None:
-            first, total = await fetch(1)
-            got: dict[int, list[T]] = {1: first}
-        else:
-            guess = max(1, math.ceil(hint / self.page_size))
-            results = await gather_all(*(fetch(n) for n in range(1, guess + 1)))
-            total = results[0][1]
-            got = {n: items for n, (items, _) in enumerate(results, start=1)}
+        guess = 1 + ahead if hint is None else max(1, math.ceil(hint / self.page_size))
+        results = await gather_all(*(fetch(n) for n in range(1, guess + 1)))
+        total = results[0][1]
+        got = {n: items for n, (items, _) in enumerate(results, start=1)}
         pages = max(1, math.ceil(total / self.page_size))
         missing = [n for n in range(2, pages + 1) if n not in got]
         for n, (items, _) in zip(
@@ -185,11 +185,16 @@ class Gateway:
 
         return fetch
 
-    async def all_assets(self, *, statuses: Sequence[str] | None = None) -> list[AssetRow]:
-        """Every asset of both group kinds (optionally only some statuses)."""
+    async def all_assets(
+        self, *, statuses: Sequence[str] | None = None, ahead: int = 0
+    ) -> list[AssetRow]:
+        """Every asset of both group kinds (optionally only some statuses); ``ahead``: pages
+        guessed beyond the first of a list not fetched before (see :meth:`list_all`)."""
         parts = await gather_all(
             *(
-                self.list_all(self.assets_page(k, statuses=statuses), f"assets:{k}:{statuses}")
+                self.list_all(
+                    self.assets_page(k, statuses=statuses), f"assets:{k}:{statuses}", ahead=ahead
+                )
                 for k in GROUP_KINDS
             )
         )

@@ -7,7 +7,10 @@ refresher is a task on the kernel's own asyncio loop (never a thread, never nest
 * often (``fast_interval``) it polls only what can still change: ``Processing`` assets, tasks
   not yet finished, pending sessions; with nothing in flight it sleeps until the next full pass;
 * rarely (``slow_interval``) or on demand (:meth:`request_refresh`, :meth:`refresh`) it lists
-  everything, at the largest page size and the client's concurrency;
+  everything, at the largest page size and the client's concurrency: the first pass asks for
+  the first page of every list in one round and the rest in the next (``guess_ahead`` also fills
+  that first round's free slots with likely next pages); later passes ask for every page the
+  last totals imply at once;
 * on errors it backs off (doubling up to ``max_backoff``, or the server's ``Retry-After``) and
   exposes the error and advice in :attr:`status`; :meth:`pause` / :meth:`resume`;
 * it starts when the first panel attaches and stops when the last one detaches.
@@ -26,7 +29,7 @@ from typing import Any, Literal
 
 from orca_nb import wire
 from orca_nb.widgets.advice import describe_error
-from orca_nb.widgets.gateway import Gateway
+from orca_nb.widgets.gateway import GROUP_KINDS, Gateway
 from orca_nb.widgets.rows import AssetRow, Diff, GroupRow, SessionRow, TaskRow, diff
 from orca_nb.widgets.tasks import gather_all
 
@@ -78,6 +81,7 @@ class LiveStore:
         page_size: int = wire.MAX_PAGE_SIZE,
         asset_cap: int | None = None,
         gateway: Gateway | None = None,
+        guess_ahead: bool = False,
     ) -> None:
         if fast_interval <= 0 or slow_interval < fast_interval:
             raise ValueError("need 0 < fast_interval <= slow_interval")
@@ -86,6 +90,7 @@ class LiveStore:
         self.fast_interval = fast_interval
         self.slow_interval = slow_interval
         self.max_backoff = max_backoff
+        self.guess_ahead = guess_ahead
         cap = asset_cap or getattr(client, "asset_cap", None)
         self.asset_cap: int = cap if isinstance(cap, int) and cap > 0 else wire.DEFAULT_ASSET_CAP
         self.groups: dict[str, GroupRow] = {}
@@ -217,10 +222,23 @@ class LiveStore:
             finally:
                 self._set_status(loading=False, requests=self.gateway.requests)
 
+    def _cold_ahead(self) -> int:
+        """Pages to guess beyond page 1 of each asset list on a first pass (``guess_ahead``).
+
+        A first pass knows no list sizes, so its first round carries only the four first pages
+        (groups and assets of both kinds); with ``guess_ahead`` the free request slots of that
+        round go to the asset lists' next pages (a library's long lists): a large library loads
+        one round sooner, a small one pays up to that many requests for empty pages, once.
+        """
+        if not self.guess_ahead:
+            return 0
+        first_pages = 2 * len(GROUP_KINDS)
+        return max(0, self.gateway.concurrency - first_pages) // len(GROUP_KINDS)
+
     async def _full_pass(self) -> None:
         groups_job = asyncio.ensure_future(self.gateway.all_groups())
         try:
-            assets = await self.gateway.all_assets()
+            assets = await self.gateway.all_assets(ahead=self._cold_ahead())
             groups = await groups_job
         except BaseException:
             groups_job.cancel()
