@@ -52,11 +52,12 @@ and 429 is never retried.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Final, TypeVar
 
 import httpx
 from pydantic import BaseModel
@@ -549,7 +550,7 @@ def video_body(
     if ratio is not None:
         metadata["ratio"] = v.choice("ratio", ratio, wire.RATIOS)
     if duration is not None:
-        if duration != -1:
+        if duration != wire.DURATION_MODEL_CHOOSES:
             v.integer("duration", duration, low=spec.min_seconds, high=spec.max_seconds)
         metadata["duration"] = duration
     if resolution is not None:
@@ -564,7 +565,7 @@ def video_body(
     if seed is not None:
         metadata["seed"] = v.integer("seed", seed, low=wire.SEED_MIN, high=wire.SEED_MAX)
     if service_tier is not None:
-        metadata["service_tier"] = v.choice("service_tier", service_tier, ("default", "flex"))
+        metadata["service_tier"] = v.choice("service_tier", service_tier, wire.SERVICE_TIERS)
     if callback_url is not None:
         metadata["callback_url"] = v.http_url("callback_url", callback_url)
     if extra_metadata is not None:
@@ -577,6 +578,14 @@ def video_body(
     return {"model": model_, "prompt": prompt, "metadata": metadata}
 
 
+# The metadata fields video_body checks itself (its keyword arguments); the rest pass as extras.
+_CHECKED_METADATA: Final = frozenset(inspect.signature(video_body).parameters) - {
+    "model",
+    "prompt",
+    "extra_metadata",
+}
+
+
 def prebuilt_body(body: Any) -> dict[str, Any]:
     """A full request body (e.g. from ``orca_nb.compose.build_request``), shape-checked."""
     if not isinstance(body, Mapping):
@@ -584,23 +593,11 @@ def prebuilt_body(body: Any) -> dict[str, Any]:
     metadata = body.get("metadata") or {}
     if not isinstance(metadata, Mapping):
         raise ValidationError("request.metadata", "must be a dict")
-    known = {
-        "content",
-        "ratio",
-        "duration",
-        "resolution",
-        "generate_audio",
-        "watermark",
-        "seed",
-        "return_last_frame",
-        "service_tier",
-        "callback_url",
-    }
     checked = video_body(
         model=body.get("model"),
         prompt=body.get("prompt", ""),
-        extra_metadata={k: val for k, val in metadata.items() if k not in known},
-        **{k: metadata.get(k) for k in known},
+        extra_metadata={k: val for k, val in metadata.items() if k not in _CHECKED_METADATA},
+        **{k: metadata.get(k) for k in _CHECKED_METADATA},
     )
     extra_top = {k: val for k, val in body.items() if k not in ("model", "prompt", "metadata")}
     return {**extra_top, **checked}

@@ -183,7 +183,7 @@ def _probe_image(data: bytes, fmt: str, label: str, decode: bool) -> MediaInfo:
     except Image.DecompressionBombError as exc:
         raise MediaUnreadableError(
             f"{label} claims more pixels than can be opened safely ({exc}); scale it down to at "
-            "most 6000 px per side",
+            f"most {wire.REQUIREMENTS['Image'].max_side} px per side",
             code=wire.ASSET_ERROR_DIMENSIONS,
         ) from exc
     except Exception as exc:  # any decoder failure on bad data is "unreadable"

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 CACHE_ENV: Final = "ORCA_NB_SAMPLE_CACHE"
 #: Bumped whenever a sample's content changes, so stale on-disk copies are never served.
 SAMPLES_VERSION: Final = "1"
+_IMAGE = wire.REQUIREMENTS["Image"]
 
 
 @dataclass(frozen=True)
@@ -285,7 +286,7 @@ _CATALOGUE: Final[tuple[tuple[Sample, Callable[[], bytes]], ...]] = (
             "panorama_3x1.jpg",
             "Image",
             "Too wide",
-            "A 3:1 panorama: width/height must be 0.4 to 2.5.",
+            f"A 3:1 panorama: width/height must be {_IMAGE.min_ratio} to {_IMAGE.max_ratio}.",
             None,
             False,
             wire.ASSET_ERROR_ASPECT_RATIO,

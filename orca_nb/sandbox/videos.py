@@ -21,7 +21,6 @@ from orca_nb.sandbox.errors import ApiError, bad_request
 #: ``status``, ``asset_type``, ``seconds``, ``width``, ``height``.
 AssetLookup = Callable[[str], Mapping[str, Any] | None]
 
-SERVICE_TIERS = wire.SERVICE_TIERS
 _KIND_OF_TYPE = {"image_url": "image", "video_url": "video", "audio_url": "audio"}
 _ASSET_TYPE_OF_KIND = {"image": "Image", "video": "Video", "audio": "Audio"}
 _ROLES_OF_KIND = {
@@ -115,7 +114,7 @@ def parse_video_request(body: object, lookup: AssetLookup) -> VideoRequest:
         generate_audio=_bool(meta, "generate_audio", model.native_audio),
         watermark=_bool(meta, "watermark", False),
         seed=_seed(meta),
-        service_tier=_choice(meta, "service_tier", SERVICE_TIERS, "default"),
+        service_tier=_choice(meta, "service_tier", wire.SERVICE_TIERS, "default"),
         return_last_frame=_bool(meta, "return_last_frame", False),
         callback_url=_callback(meta),
     )
@@ -306,10 +305,10 @@ def _duration(body: Mapping[str, Any], meta: Mapping[str, Any], model: wire.Mode
     if raw is None:
         return model.default_seconds
     value = _int_or_none(raw) if where == "seconds" else (raw if type(raw) is int else None)
-    allowed = f"{model.min_seconds}-{model.max_seconds} or -1"
+    allowed = f"{model.min_seconds}-{model.max_seconds} or {wire.DURATION_MODEL_CHOOSES}"
     if value is None:
         raise bad_request(f"{where} must be an integer ({allowed})", where)
-    if value == -1:
+    if value == wire.DURATION_MODEL_CHOOSES:
         return model.default_seconds
     if not model.min_seconds <= value <= model.max_seconds:
         raise bad_request(f"{where} must be {allowed} for {model.name}, not {value}", where)

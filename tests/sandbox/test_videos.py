@@ -11,7 +11,6 @@ import pytest
 
 from orca_nb import wire
 from orca_nb.sandbox import Backend, SandboxServer
-from orca_nb.sandbox.videos import SERVICE_TIERS
 from tests.sandbox.helpers import make_group, sample_url, upload
 from tests.sandbox.test_groups import assert_envelope
 
@@ -329,7 +328,7 @@ def test_defaults_and_tolerated_extras(api: httpx.Client, sandbox_server: Sandbo
     assert task["duration"] == 5
     assert task["ratio"] == "1:1"  # adaptive from the square prop
     assert task["generate_audio"] is True
-    assert task["service_tier"] in SERVICE_TIERS
+    assert task["service_tier"] in wire.SERVICE_TIERS
 
 
 def test_server_answers_while_a_render_runs(
