@@ -103,6 +103,12 @@ async def _person_picture(request: Request) -> Response:
     return Response(await run_in_threadpool(_picture, person), media_type="image/png")
 
 
+def _unknown_link() -> HTMLResponse:
+    return HTMLResponse(
+        h5.message_page("Unknown verification link", "This link is not valid."), 404
+    )
+
+
 async def _h5_page(request: Request, error: str | None = None, status: int = 200) -> Response:
     from orca_nb.media.faces import PEOPLE
 
@@ -110,9 +116,7 @@ async def _h5_page(request: Request, error: str | None = None, status: int = 200
     try:
         session = await run_in_threadpool(backend.h5_session, path_param(request, "session_id"))
     except ApiError:
-        return HTMLResponse(
-            h5.message_page("Unknown verification link", "This link is not valid."), 404
-        )
+        return _unknown_link()
     return HTMLResponse(h5.verify_page(session, list(PEOPLE), error=error), status)
 
 
@@ -131,9 +135,7 @@ async def _h5_submit(request: Request) -> Response:
         )
     except ApiError as exc:
         if exc.status == 404:
-            return HTMLResponse(
-                h5.message_page("Unknown verification link", "This link is not valid."), 404
-            )
+            return _unknown_link()
         return await _h5_page(request, error=exc.message, status=exc.status)
     return RedirectResponse(result.redirect or "/", status_code=303)
 
@@ -143,7 +145,5 @@ async def _h5_done(request: Request) -> Response:
     try:
         session = await run_in_threadpool(backend.h5_session, path_param(request, "session_id"))
     except ApiError:
-        return HTMLResponse(
-            h5.message_page("Unknown verification link", "This link is not valid."), 404
-        )
+        return _unknown_link()
     return HTMLResponse(h5.outcome_page(session))
