@@ -399,7 +399,9 @@ async def main(args: argparse.Namespace) -> None:
             f"   cold:               {describe(cold, floor, measured)};"
             f" {cold.seconds / cold_floor:.2f}x the cold floor of {rounds + 1} rounds\n"
             f"   cold, guess_ahead:  {describe(cold_guess, floor, measured)}\n"
-            f"   target warm <= 1.5x floor: {verdict(warm.seconds <= 1.5 * floor)}"
+            f"   target warm <= 1.5x floor: {verdict(warm.seconds <= 1.5 * floor)} with the"
+            f" client's default ledger, {verdict(warm_bare.seconds <= 1.5 * floor)} with"
+            " ledger=None"
         )
 
         naive, naive_requests = await naive_refresh(client)
