@@ -473,11 +473,6 @@ class VideoWriter:
                 self._container.close()
         self._folder.cleanup()
 
-    @property
-    def frames_written(self) -> int:
-        """How many video frames have been encoded so far."""
-        return self._frames
-
     def write(self, rgb: NDArray[np.uint8]) -> None:
         """Encode one ``(height, width, 3)`` uint8 RGB frame as the next frame."""
         if rgb.shape != (self.height, self.width, 3):

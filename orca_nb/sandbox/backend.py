@@ -218,15 +218,6 @@ class Backend:
             seed_account(self, db, account)
             db.execute("UPDATE accounts SET seeded = 1 WHERE account = ?", (account,))
 
-    def asset_count(self, account: str) -> int:
-        """How many assets the account holds (what the upload cap counts)."""
-        with self.store.tx() as db:
-            return int(
-                db.execute("SELECT COUNT(*) FROM assets WHERE account = ?", (account,)).fetchone()[
-                    0
-                ]
-            )
-
     # ------------------------------------------------------------------ groups
     def create_group(self, account: str, body: object) -> dict[str, Any]:
         """``POST /asset/groups``: a new AIGC group -> ``{"Id"}``."""

@@ -71,8 +71,3 @@ class SandboxConfig:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
         return SandboxConfig(**values)
-
-    @property
-    def in_memory(self) -> bool:
-        """True when state is not written to a file."""
-        return self.db_path in (None, "", ":memory:")

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 FaultKind = Literal["ok", "status", "drop_before", "drop_after", "latency", "slow_body"]
-FAULT_KINDS: tuple[str, ...] = ("ok", "status", "drop_before", "drop_after", "latency", "slow_body")
 
 
 @dataclass(frozen=True)

@@ -78,13 +78,6 @@ class VideoRequest:
             "callback_url": self.callback_url,
         }
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> VideoRequest:
-        """Inverse of :meth:`to_json`."""
-        values = dict(data)
-        values["refs"] = tuple(MediaRef(**ref) for ref in data["refs"])
-        return cls(**values)
-
 
 def parse_video_request(body: object, lookup: AssetLookup) -> VideoRequest:
     """Check a ``POST /video/generations`` body; raise :class:`ApiError` on the first problem."""
