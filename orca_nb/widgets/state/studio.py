@@ -152,10 +152,11 @@ class StudioState(Observable):
         if task is None:
             return "", ""
         text = f"Task {task.id}: {task.status}"
+        advice = task_advice(task.error_code, task.status)  # "" unless it failed or expired
         detail = " ".join(part for part in (task.error_code, task.error_message) if part)
-        if task.status in ("failed", "expired") and detail:
+        if advice and detail:
             text += f" — {detail}"
-        return text, task_advice(task.error_code, task.status)
+        return text, advice
 
     def on_store(self, change: StoreChange) -> None:
         """Store listener: notify views when the current task moves."""
