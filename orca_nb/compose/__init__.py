@@ -8,7 +8,17 @@ Pure functions and immutable values; nothing here touches the network.
 """
 
 from orca_nb.compose.issues import CODES, CompositionError, Issue, errors
-from orca_nb.compose.refs import KINDS, AssetLike, Kind, Ref, kind_from_url, parse_kind
+from orca_nb.compose.refs import (
+    KIND_WIRE,
+    KINDS,
+    ROLE_KIND,
+    AssetLike,
+    Kind,
+    KindWire,
+    Ref,
+    kind_from_url,
+    parse_kind,
+)
 from orca_nb.compose.request import build_request
 from orca_nb.compose.selection import MODES, Mode, Selection, format_token
 from orca_nb.compose.tokens import (
@@ -25,11 +35,14 @@ from orca_nb.compose.validate import routable_models, validate
 __all__ = [
     "CODES",
     "KINDS",
+    "KIND_WIRE",
     "MODES",
+    "ROLE_KIND",
     "AssetLike",
     "CompositionError",
     "Issue",
     "Kind",
+    "KindWire",
     "Mode",
     "Ref",
     "Selection",

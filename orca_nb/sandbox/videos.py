@@ -15,18 +15,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from orca_nb import wire
+from orca_nb.compose import KIND_WIRE, ROLE_KIND
 from orca_nb.sandbox.errors import ApiError, bad_request
 
 #: Looks an asset id up for the caller: ``None`` when unknown or not theirs, else a mapping with
 #: ``status``, ``asset_type``, ``seconds``, ``width``, ``height``.
 AssetLookup = Callable[[str], Mapping[str, Any] | None]
 
-_KIND_OF_TYPE = {"image_url": "image", "video_url": "video", "audio_url": "audio"}
-_ASSET_TYPE_OF_KIND = {"image": "Image", "video": "Video", "audio": "Audio"}
+# The wire spellings per media kind are compose's (one table); the sandbox only inverts them.
+_KIND_OF_TYPE = {w.content_type: kind for kind, w in KIND_WIRE.items()}
+_ASSET_TYPE_OF_KIND = {kind: w.asset_type for kind, w in KIND_WIRE.items()}
 _ROLES_OF_KIND = {
-    "image": ("reference_image", "first_frame", "last_frame"),
-    "video": ("reference_video",),
-    "audio": ("reference_audio",),
+    kind: tuple(role for role, of in ROLE_KIND.items() if of == kind) for kind in KIND_WIRE
 }
 _PROMPT_REF = re.compile(r"\[(Image|Video|Audio)\s+(\d+)\]")
 
