@@ -243,8 +243,9 @@ class ServerError(APIStatusError):
     advice = "A temporary server problem: retry later; if it persists, report it with the time."
 
 
-# --------------------------------------------------------------------------- asset advice
-#: What to do about each asset ``Error.Code`` (the one table of advice text).
+# --------------------------------------------------------------------------- error-code advice
+# What to do about each asset ``Error.Code`` and video task ``error.code``: the one table of advice
+# text, its limits read from ``wire.REQUIREMENTS``.
 _IMAGE, _VIDEO, _AUDIO = (wire.REQUIREMENTS[k] for k in ("Image", "Video", "Audio"))
 
 

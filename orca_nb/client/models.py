@@ -17,6 +17,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_pascal
 
 from orca_nb import wire
+from orca_nb.client.errors import advice_for
 
 __all__ = [
     "Asset",
@@ -59,10 +60,15 @@ class Group(_Pascal):
 
 
 class AssetError(_Pascal):
-    """Why an asset ``Failed``: ``Error.Code`` and ``Error.Message``."""
+    """Why an asset ``Failed``: ``Error.Code`` and ``Error.Message``; ``advice`` says what to do."""
 
     code: str | None = None
     message: str | None = None
+
+    @property
+    def advice(self) -> str:
+        """What to do next, from the client's advice table."""
+        return advice_for(self.code)
 
 
 class Asset(_Pascal):
@@ -119,11 +125,16 @@ class Page(Generic[T]):
 
 
 class TaskError(BaseModel):
-    """Why a video task failed."""
+    """Why a video task failed; ``advice`` says what to do."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
     code: str | None = None
     message: str | None = None
+
+    @property
+    def advice(self) -> str:
+        """What to do next, from the client's advice table."""
+        return advice_for(self.code, subject="task")
 
 
 class TaskUsage(BaseModel):

@@ -137,3 +137,14 @@ def test_asset_advice_states_the_wire_limits() -> None:
     video = wire.REQUIREMENTS["Video"]
     assert f"{video.min_fps:g}-{video.max_fps:g} fps" in e.advice_for(wire.ASSET_ERROR_FPS)
     assert "heif" in e.advice_for(wire.ASSET_ERROR_FORMAT)
+
+
+def test_error_models_carry_their_advice() -> None:
+    from orca_nb.client.models import AssetError, TaskError
+
+    assert AssetError(code=wire.ASSET_ERROR_NO_FACE).advice == e.advice_for(
+        wire.ASSET_ERROR_NO_FACE
+    )
+    task_error = TaskError(code=wire.TASK_ERROR_INTERNAL, message="render crashed")
+    assert "submit the same request again" in task_error.advice
+    assert "video task failed" in TaskError().advice
