@@ -15,6 +15,8 @@ from collections import OrderedDict
 
 from PIL import Image
 
+from orca_nb.media import mime_of
+
 THUMB_SIDE = 96  # px, longest side
 THUMB_QUALITY = 60
 CACHE_SIZE = 512  # thumbnails kept in the kernel (one per asset id)
@@ -62,8 +64,8 @@ def thumbnail(data: bytes, asset_type: str) -> str:
 
 def audio_data_uri(data: bytes, name: str = "") -> str:
     """Audio bytes as a playable data URI (wav or mp3, by signature or name)."""
-    mime = "audio/wav" if data[:4] == b"RIFF" or name.lower().endswith(".wav") else "audio/mpeg"
-    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+    fmt = "wav" if data[:4] == b"RIFF" or name.lower().endswith(".wav") else "mp3"
+    return f"data:{mime_of(fmt)};base64," + base64.b64encode(data).decode("ascii")
 
 
 class ThumbCache:

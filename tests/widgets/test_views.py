@@ -10,6 +10,7 @@ from typing import Any
 from ipywidgets import Widget
 from ipywidgets.widgets.widget import _instances
 
+from orca_nb.client.models import Session
 from orca_nb.widgets.store import LiveStore
 from orca_nb.widgets.tasks import settle
 from orca_nb.widgets.views.app import StudioApp
@@ -299,3 +300,22 @@ async def test_groups_panel_windows_many_groups() -> None:
     assert len(panel.rows) == 100
     assert panel.hidden == 20
     panel.close()
+
+
+async def test_verify_view_never_links_a_non_http_url() -> None:
+    client, store = await _store(0, 0)
+    start = client.real_human.start_session
+
+    async def hostile_start() -> Session:  # a hostile or broken server's link
+        session = await start()
+        return session.model_copy(update={"h5_link": "javascript:alert(document.domain)"})
+
+    client.real_human.start_session = hostile_start  # type: ignore[method-assign]
+    view = VerifyView(store)
+    view.vue_start()
+    await settle()
+    assert view.state.session_id
+    assert view.state.link.startswith("javascript:")  # the state has it ...
+    assert view.link == ""  # ... the browser never gets it as a link
+    assert view.qr == ""
+    view.close()
