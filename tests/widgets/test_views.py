@@ -319,3 +319,15 @@ async def test_verify_view_never_links_a_non_http_url() -> None:
     assert view.link == ""  # ... the browser never gets it as a link
     assert view.qr == ""
     view.close()
+
+
+async def test_studio_view_blocks_submit_while_an_issue_is_an_error() -> None:
+    _, store = await _store(1, 2)
+    view = StudioView(store)
+    view.picker.prompt = "[Image 3] waves"  # no third image picked
+    assert view.state.blocked()
+    assert view.blocked
+    view.picker.prompt = "a calm sea"
+    assert not view.state.blocked()
+    assert not view.blocked
+    view.close()

@@ -94,6 +94,10 @@ class StudioState(Observable):
             generate_audio=p.generate_audio,
         )
 
+    def blocked(self) -> bool:
+        """True while an issue blocks submitting."""
+        return bool(errors(self.issues()))
+
     def preview(self) -> dict[str, Any]:
         """The request body as it would be sent now (built even when it has errors)."""
         return build_request(

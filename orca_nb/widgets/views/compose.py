@@ -161,7 +161,7 @@ class StudioView(Panel):
         self.render()
 
     def _picker_state_moved(self) -> None:
-        self.blocked = any(i.level == "error" for i in self.state.issues())
+        self.blocked = self.state.blocked()
 
     def render(self) -> None:
         """Re-read the studio state."""
@@ -178,7 +178,7 @@ class StudioView(Panel):
                     p.watermark,
                 )
                 self.submitting = s.submitting
-                self.blocked = any(i.level == "error" for i in s.issues())
+                self.blocked = s.blocked()
                 self.error, self.advice = s.error, s.advice
                 self.task_status, self.task_advice = s.task_line()
                 if task is None:
