@@ -18,6 +18,8 @@ from orca_nb import wire
 from orca_nb.ledger.backends import Database
 from orca_nb.ledger.location import connect
 from orca_nb.ledger.records import (
+    AssetSnapshot,
+    GroupSnapshot,
     TaskState,
     parse_asset,
     parse_group,
@@ -30,6 +32,7 @@ from orca_nb.ledger.schema import STATUS_REJECTED, STATUS_SUBMITTING
 TERMINAL_STATUSES: frozenset[str] = wire.TERMINAL_TASK_STATUSES | {STATUS_REJECTED}
 #: Milliseconds in a day: ``submitted_at // DAY_MS`` is the UTC day number.
 DAY_MS = 86_400_000
+SEEN_REFRESH_MS = 600_000  # an unchanged snapshot is rewritten at most every 10 minutes
 _STATUS_ORDER = {
     s: i for i, s in enumerate((STATUS_SUBMITTING, *wire.TASK_STATUSES, STATUS_REJECTED))
 }
@@ -58,6 +61,10 @@ class Ledger:
     def __init__(self, database: Database, *, clock: Callable[[], float] = time.time) -> None:
         self.database = database
         self._clock = clock
+        # What this ledger last wrote per asset/group: (content, written at ms). Live panels list
+        # the same rows every refresh; unchanged rows are not written again until
+        # SEEN_REFRESH_MS has passed, so a refresh costs no disk write at all.
+        self._written: dict[tuple[str, str], tuple[AssetSnapshot | GroupSnapshot, int]] = {}
 
     @property
     def url(self) -> str:
@@ -177,11 +184,12 @@ class Ledger:
 
         Items are dicts with the wire's PascalCase keys (``Id``, ``Name``, ``AssetType``,
         ``Status``, ``GroupId``, ``Error``, ``GroupType``, ``CreateTime``) or client models.
-        Returns how many snapshots were written.
+        Returns how many snapshots were written: a row whose content this ledger already wrote
+        less than ``SEEN_REFRESH_MS`` ago is skipped (``last_seen_at`` has that resolution).
         """
         now = self._now_ms()
-        asset_rows = [parse_asset(a) for a in assets]
-        group_rows = [parse_group(g) for g in groups]
+        asset_rows = [a for a in map(parse_asset, assets) if self._changed("a", a, now)]
+        group_rows = [g for g in map(parse_group, groups) if self._changed("g", g, now)]
         statements: list[tuple[str, Sequence[Any]]] = []
         for a in asset_rows:
             statements.append(
@@ -228,6 +236,15 @@ class Ledger:
         if statements:
             self.database.write(statements)
         return len(asset_rows) + len(group_rows)
+
+    def _changed(self, kind: str, row: AssetSnapshot | GroupSnapshot, now: int) -> bool:
+        """Whether ``row`` needs writing (new, changed, or last written long ago); remember it."""
+        key = (kind, row.asset_id if isinstance(row, AssetSnapshot) else row.group_id)
+        seen = self._written.get(key)
+        if seen is not None and seen[0] == row and now - seen[1] < SEEN_REFRESH_MS:
+            return False
+        self._written[key] = (row, now)
+        return True
 
     def mark_deleted(self, *, asset_ids: Iterable[str] = (), group_ids: Iterable[str] = ()) -> None:
         """Record that assets or groups were deleted (their snapshots stay for the reports).

@@ -67,7 +67,7 @@ SCHEMAS: Final[dict[str, tuple[Column, ...]]] = {
         ("error_message", STR, "asset Error.Message when failed"),
         ("references", INT, "content items that referenced it"),
         ("created_at", TIME, "asset CreateTime"),
-        ("last_seen_at", TIME, "when the ledger last saw the asset"),
+        ("last_seen_at", TIME, "when the ledger last saw the asset (to within 10 minutes)"),
     ),
     "failures_by_code": (
         ("status", STR, "failed, cancelled, expired, or rejected (refused at submission)"),

@@ -232,3 +232,19 @@ def test_urls_and_the_default_location(tmp_path: Path, monkeypatch: pytest.Monke
     assert default_ledger_url() == f"sqlite://{tmp_path / 'env.sqlite3'}"
     monkeypatch.delenv(LEDGER_ENV)
     assert default_ledger_url().endswith("ledger.sqlite3")
+
+
+def test_unchanged_snapshots_are_not_written_again(ledger: Ledger, clock: Clock) -> None:
+    """Live panels list the same rows every refresh: only news costs a write."""
+    asset = {"Id": "asset-r1", "Name": "hero", "AssetType": "Image", "Status": "Processing"}
+    group = {"Id": "group-r1", "Name": "cast", "GroupType": "AIGC"}
+    assert ledger.snapshot_assets([asset], [group]) == 2
+    clock.now += 5
+    assert ledger.snapshot_assets([asset], [group]) == 0
+    assert ledger.snapshot_assets([{**asset, "Status": "Active"}], [group]) == 1
+    clock.now += 601  # past SEEN_REFRESH_MS: last_seen_at is refreshed
+    assert ledger.snapshot_assets([{**asset, "Status": "Active"}], [group]) == 2
+    _, seen = ledger.database.query(
+        "SELECT status, last_seen_at FROM assets WHERE asset_id = ?", ("asset-r1",)
+    )
+    assert seen == [("Active", int((T0 + 606) * 1000))]
