@@ -4,9 +4,8 @@ reaching anything else."""
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
 import httpx
@@ -14,7 +13,7 @@ import pytest
 
 from orca_nb import wire
 from orca_nb.sandbox.processing import DownloadError, fetch, is_loopback_host
-from tests.sandbox.helpers import get_asset, make_group, upload
+from tests.sandbox.helpers import get_asset, loopback_server, make_group, upload
 
 REFUSED = [
     "http://127.0.0.1.evil.invalid/a.jpg",  # a DNS name that merely starts like loopback
@@ -96,15 +95,8 @@ class _Redirecting(BaseHTTPRequestHandler):
 @pytest.fixture
 def redirecting() -> Iterator[str]:
     _Redirecting.hits = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Redirecting)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with loopback_server(_Redirecting) as url:
+        yield url
 
 
 def test_a_loopback_redirect_elsewhere_is_not_followed(redirecting: str) -> None:
