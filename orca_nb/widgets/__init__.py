@@ -14,6 +14,7 @@ refresh runs on the kernel's asyncio loop and stops when the last panel is close
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from orca_nb.widgets.frames import (
@@ -66,7 +67,15 @@ def live_store(client: Any = None, **options: Any) -> LiveStore:
         if _DEFAULT_CLIENT is None:
             from orca_nb.client import AsyncOrca
 
-            _DEFAULT_CLIENT = AsyncOrca()
+            # The views name the sandbox themselves (a "sandbox" chip), so the client's one-time
+            # log note, which notebooks render as a red stderr block, is not repeated here.
+            # (A filter, not ``disabled``: starting the sandbox's uvicorn re-enables loggers.)
+            client_log = logging.getLogger("orca_nb.client")
+            client_log.addFilter(_drop_record)
+            try:
+                _DEFAULT_CLIENT = AsyncOrca()
+            finally:
+                client_log.removeFilter(_drop_record)
         client = _DEFAULT_CLIENT
     if isinstance(client, LiveStore):
         return client
@@ -74,6 +83,10 @@ def live_store(client: Any = None, **options: Any) -> LiveStore:
 
 
 _DEFAULT_CLIENT: Any = None
+
+
+def _drop_record(record: logging.LogRecord) -> bool:
+    return False
 
 
 def studio(client: Any = None, **options: Any) -> StudioApp:
