@@ -390,17 +390,17 @@ def _wait_timeout(value: Any, default: float) -> float:
     return default if value is None else v.number("timeout", value)
 
 
+def _first_interval(value: Any, default: float) -> float:
+    return default if value is None else v.number("poll_interval", value, minimum=0.0)
+
+
 def wait_asset(
     ctx: Ctx, asset_id: Any, *, timeout: Any = None, poll_interval: Any = None
 ) -> Op[Asset]:
     """Poll until the asset is ``Active`` (returned) or ``Failed`` (``AssetFailedError``)."""
     aid = v.require_id("asset_id", asset_id)
     limit = _wait_timeout(timeout, defaults.ASSET_WAIT_TIMEOUT_SECONDS)
-    interval = (
-        defaults.ASSET_POLL_FIRST_SECONDS
-        if poll_interval is None
-        else v.number("poll_interval", poll_interval, minimum=0.0)
-    )
+    interval = _first_interval(poll_interval, defaults.ASSET_POLL_FIRST_SECONDS)
     deadline = ctx.now() + limit
     while True:
         asset, hint = yield from _get_asset_with_hint(ctx, aid)
@@ -440,11 +440,7 @@ def wait_assets(
     order = [v.require_id("asset_ids", i) for i in asset_ids]
     strict = v.boolean("raise_on_failure", raise_on_failure)
     limit = _wait_timeout(timeout, defaults.ASSET_WAIT_TIMEOUT_SECONDS)
-    interval = (
-        defaults.ASSET_POLL_FIRST_SECONDS
-        if poll_interval is None
-        else v.number("poll_interval", poll_interval, minimum=0.0)
-    )
+    interval = _first_interval(poll_interval, defaults.ASSET_POLL_FIRST_SECONDS)
     deadline = ctx.now() + limit
     latest: dict[str, Asset] = {}
     pending = list(dict.fromkeys(order))
@@ -662,11 +658,7 @@ def wait_video(
     if on_progress is not None and not callable(on_progress):
         raise ValidationError("on_progress", "must be a function taking a VideoTask")
     limit = _wait_timeout(timeout, defaults.VIDEO_WAIT_TIMEOUT_SECONDS)
-    interval = (
-        defaults.VIDEO_POLL_FIRST_SECONDS
-        if poll_interval is None
-        else v.number("poll_interval", poll_interval, minimum=0.0)
-    )
+    interval = _first_interval(poll_interval, defaults.VIDEO_POLL_FIRST_SECONDS)
     deadline = ctx.now() + limit
     while True:
         task = yield from get_video(ctx, tid)
