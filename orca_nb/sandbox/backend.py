@@ -678,7 +678,7 @@ class Backend:
     def fail_next_tasks(
         self,
         n: int = 1,
-        code: str = "InternalServiceError",
+        code: str = wire.TASK_ERROR_INTERNAL,
         message: str = "The sandbox was told to fail this task.",
     ) -> None:
         """Make the next ``n`` created tasks end ``failed`` with this error (for demos/tests)."""

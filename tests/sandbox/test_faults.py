@@ -136,3 +136,19 @@ def test_server_lifecycle() -> None:
     assert not server.running
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/healthz")
+
+
+async def test_admin_fail_next_tasks_uses_the_backend_defaults(sandbox_backend: Backend) -> None:
+    app = create_app(sandbox_backend)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 4000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
+        plain = await client.post("/sandbox/admin/fail-next-tasks", json={"n": 1})
+        chosen = await client.post(
+            "/sandbox/admin/fail-next-tasks",
+            json={"n": 1, "code": "OutputVideoSensitiveContentDetected", "message": "blocked"},
+        )
+    assert plain.status_code == chosen.status_code == 200
+    queued = sandbox_backend._fail_next  # what the next two created tasks will fail with
+    assert queued[0][0] == wire.TASK_ERROR_INTERNAL
+    assert queued[0][1]  # the backend's stock message
+    assert queued[1] == ("OutputVideoSensitiveContentDetected", "blocked")
