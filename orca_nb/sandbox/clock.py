@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Protocol
 
 #: Where a :class:`ManualClock` starts by default: the reference's example timestamp.
@@ -62,7 +63,13 @@ class ManualClock:
 
 def iso_z(ts: float) -> str:
     """Unix seconds as the wire's ISO-8601 UTC form, e.g. ``2026-03-18T03:33:32Z``."""
-    return datetime.fromtimestamp(int(ts), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _iso_z_seconds(int(ts))
+
+
+@lru_cache(maxsize=16_384)
+def _iso_z_seconds(seconds: int) -> str:
+    # Cached: every listed row formats two timestamps, and a library's rows repeat them.
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def compact(ts: float) -> str:

@@ -28,6 +28,14 @@ def group_view(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
+def _moderation(raw: str) -> dict[str, Any]:
+    """The stored moderation JSON as a new dict (most assets store ``{}``: no parse needed)."""
+    if raw == "{}":
+        return {}
+    parsed: dict[str, Any] = json.loads(raw)
+    return parsed
+
+
 def asset_view(row: sqlite3.Row, url: str) -> dict[str, Any]:
     """An asset; ``url`` is a fresh signed link (empty unless the asset is Active)."""
     view: dict[str, Any] = {
@@ -38,7 +46,7 @@ def asset_view(row: sqlite3.Row, url: str) -> dict[str, Any]:
         "Status": row["status"],
         "URL": url,
         "ProjectName": PROJECT_NAME,
-        "Moderation": json.loads(row["moderation"]),
+        "Moderation": _moderation(row["moderation"]),
         "CreateTime": iso_z(row["created"]),
         "UpdateTime": iso_z(row["updated"]),
     }

@@ -170,6 +170,29 @@ def test_missing_or_malformed_key_is_401(sandbox_server, header: str | None) -> 
     assert error["code"] == wire.CODE_INVALID_API_KEY
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", wire.GROUPS_PATH + "?page_size=0"),
+        ("GET", wire.GROUP_PATH.format(group_id="group-missing")),
+        ("DELETE", wire.GROUP_PATH.format(group_id="group-missing")),
+        ("GET", wire.ASSETS_PATH + "?group_type=nope"),
+        ("GET", wire.ASSET_PATH.format(asset_id="asset-missing")),
+        ("DELETE", wire.ASSET_PATH.format(asset_id="asset-missing")),
+        ("GET", wire.SESSION_PATH.format(session_id="session-missing")),
+    ],
+)
+def test_key_is_checked_before_the_request_itself(sandbox_server, method: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    """A missing key is 401 even where the request would be a 400 or 404 with a key."""
+    response = httpx.request(method, sandbox_server.base_url + path)
+    assert assert_envelope(response, 401)["code"] == wire.CODE_INVALID_API_KEY
+    with_key = {"Authorization": "Bearer sk-orca-sandbox-order"}
+    assert httpx.request(method, sandbox_server.base_url + path, headers=with_key).status_code in (
+        400,
+        404,
+    )
+
+
 def test_any_sk_orca_key_is_its_own_account(sandbox_backend: Backend, sandbox_server) -> None:  # type: ignore[no-untyped-def]
     for key in ("sk-orca-sandbox-alice", "sk-orca-test-bob"):
         headers = {"Authorization": f"Bearer {key}"}
