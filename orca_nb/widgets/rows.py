@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 from orca_nb.client.models import Asset
@@ -36,6 +38,17 @@ def _text(value: Any) -> str:
     if hasattr(raw, "isoformat"):
         return str(raw.isoformat())
     return str(raw)
+
+
+def _model_time(moment: datetime | None) -> str:
+    """A model's timestamp as ``_text`` writes it, memoised: a refresh lists the same times
+    again for every row (keyed with the tzinfo, as equal instants in other zones print apart)."""
+    return "" if moment is None else _isoformat(moment, moment.tzinfo)
+
+
+@lru_cache(maxsize=8192)
+def _isoformat(moment: datetime, zone: tzinfo | None) -> str:
+    return moment.isoformat()
 
 
 @dataclass(frozen=True)
@@ -113,8 +126,8 @@ def asset_from(obj: Any) -> AssetRow:
             obj.status,
             (err.code or "") if err is not None else "",
             (err.message or "") if err is not None else "",
-            _text(obj.create_time),
-            _text(obj.update_time),
+            _model_time(obj.create_time),
+            _model_time(obj.update_time),
             obj.url or "",
         )
     error = _get(obj, "error", "Error")
