@@ -162,11 +162,13 @@ async def _create_task(request: Request, backend: Backend, account: str) -> Any:
 
 async def _get_task(request: Request) -> Response:
     backend = backend_of(request)
-    account = await account_of(request)
-    shape = request.headers.get(TASK_SHAPE_HEADER)
-    status, body = await run_in_threadpool(
-        backend.get_task, account, path_param(request, "task_id"), root_url(request), shape
-    )
+    key, task_id = bearer(request), path_param(request, "task_id")
+    root, shape = root_url(request), request.headers.get(TASK_SHAPE_HEADER)
+
+    def work() -> tuple[int, Any]:  # one worker-thread hop, the key checked first
+        return backend.get_task(backend.account_for_key(key), task_id, root, shape)
+
+    status, body = await run_in_threadpool(work)
     return JSONResponse(body, status_code=status)
 
 

@@ -180,6 +180,7 @@ def test_missing_or_malformed_key_is_401(sandbox_server, header: str | None) -> 
         ("GET", wire.ASSET_PATH.format(asset_id="asset-missing")),
         ("DELETE", wire.ASSET_PATH.format(asset_id="asset-missing")),
         ("GET", wire.SESSION_PATH.format(session_id="session-missing")),
+        ("GET", wire.VIDEO_PATH.format(task_id="cgt-missing")),
     ],
 )
 def test_key_is_checked_before_the_request_itself(sandbox_server, method: str, path: str) -> None:  # type: ignore[no-untyped-def]
