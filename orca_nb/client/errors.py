@@ -136,6 +136,8 @@ class APIError(OrcaError):
 class APIConnectionError(APIError):
     """The server could not be reached or gave no usable reply. Reads were retried already."""
 
+    advice = "Check the network and the base URL, then retry; the service may be briefly down."
+
 
 class APITimeoutError(APIConnectionError):
     """The request timed out (connect or read)."""

@@ -148,3 +148,12 @@ def test_error_models_carry_their_advice() -> None:
     task_error = TaskError(code=wire.TASK_ERROR_INTERNAL, message="render crashed")
     assert "submit the same request again" in task_error.advice
     assert "video task failed" in TaskError().advice
+
+
+def test_every_request_error_says_what_to_do() -> None:
+    """Views show ``advice`` as is, so every error a request can raise must carry some."""
+    request = httpx.Request("GET", "https://api.orcarouter.ai/v1/asset/files")
+    assert "network" in e.APIConnectionError("no route", request=request).advice
+    assert e.APITimeoutError("slow", request=request).advice
+    for status in (400, 401, 402, 403, 404, 409, 422, 429, 500, 502, 503):
+        assert e.error_from_response(httpx.Response(status, request=request)).advice

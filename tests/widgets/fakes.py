@@ -12,7 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 from orca_nb import wire
+from orca_nb.client import errors
 from orca_nb.client.models import Asset, Created, Group, Page, Session, VideoTask
 
 _ids = itertools.count(1)
@@ -23,11 +26,14 @@ def _id(kind: str) -> str:
 
 
 class FakeStatusError(Exception):
-    """A failed request carrying an HTTP status, like the client's errors."""
+    """A failed request carrying an HTTP status and, like the client's errors, the advice the
+    client gives for that status (from its one status -> class mapping)."""
 
     def __init__(self, status: int, message: str = "injected failure") -> None:
         super().__init__(message)
         self.status_code = status
+        reply = httpx.Response(status, request=httpx.Request("GET", "http://fake.invalid/v1"))
+        self.advice = errors.error_from_response(reply).advice
 
 
 @dataclass
