@@ -6,6 +6,12 @@ the client (what it sends and accepts) and the sandbox (what it serves).
 
 Where the reference is silent (its GUESS facts) the choice made here is marked ``GUESS`` and is the
 one the sandbox serves; the client must still tolerate the other plausible shapes.
+
+Provenance tags on each line (the reference's legend, section 0 and 12): ``DOC`` stated by
+docs.orcarouter.ai (``DOC-other``: on a page about another model sharing the endpoint), ``ARK``
+upstream Ark's API, ``NEWAPI`` the open-source new-api gateway OrcaRouter is built like, ``PEER``
+another gateway or client of the same upstream, ``GUESS`` no source. A person who learns the real
+answer changes the one line that carries the tag.
 """
 
 from __future__ import annotations
@@ -29,7 +35,12 @@ ASSET_PATH: Final = "/asset/files/{asset_id}"  # DOC GET; GUESS DELETE
 SESSIONS_PATH: Final = "/asset/real-human/sessions"  # DOC POST
 SESSION_PATH: Final = "/asset/real-human/sessions/{session_id}"  # GUESS GET
 VIDEOS_PATH: Final = "/video/generations"  # DOC POST
-VIDEO_PATH: Final = "/video/generations/{task_id}"  # DOC path; response shape not documented
+VIDEO_PATH: Final = "/video/generations/{task_id}"  # DOC path; DOC-other wrapped reply (12.1)
+OPENAI_VIDEOS_PATH: Final = "/videos"  # DOC-other (12.2): POST alias, same body
+OPENAI_VIDEO_PATH: Final = "/videos/{task_id}"  # DOC-other (12.2): OpenAI video object + usage
+MODELS_PATH: Final = "/models"  # PEER (12.5): OpenAI list shape
+BILLING_SUBSCRIPTION_PATH: Final = "/dashboard/billing/subscription"  # DOC billing (12.4)
+BILLING_USAGE_PATH: Final = "/dashboard/billing/usage"  # DOC billing (12.4)
 
 # --------------------------------------------------------------------------- enums
 GroupType = Literal["AIGC", "LivenessFace"]  # on output (ARK)
@@ -46,14 +57,53 @@ SORT_ORDERS: Final = ("Desc", "Asc")
 DEFAULT_SORT_BY: Final = "CreateTime"
 DEFAULT_SORT_ORDER: Final = "Desc"
 MODERATION_STRATEGIES: Final = ("Default", "Skip")
-SessionStatus = Literal["pending", "success", "failed", "expired"]  # GUESS beyond "pending"
+SessionStatus = Literal["pending", "success", "failed", "expired"]  # orca_nb's own vocabulary
 SESSION_STATUSES: Final = ("pending", "success", "failed", "expired")
+# Every session status word seen for the same upstream flow (PEER 12.6; "pending" DOC), mapped to
+# the vocabulary above. A word not listed here reads as "pending" (GUESS: still in progress).
+SESSION_STATUS_WORDS: Final[dict[str, str]] = {
+    "pending": "pending",  # DOC
+    "processing": "pending",  # PEER
+    "in_progress": "pending",  # PEER
+    "created": "pending",  # GUESS
+    "verified": "success",  # PEER
+    "succeeded": "success",  # PEER
+    "success": "success",  # PEER (and the sandbox's word)
+    "completed": "success",  # PEER
+    "done": "success",  # GUESS
+    "failed": "failed",  # PEER
+    "failure": "failed",  # PEER
+    "rejected": "failed",  # GUESS
+    "expired": "expired",  # PEER
+    "timeout": "expired",  # GUESS
+}
+SESSION_RESULT_CODE_SUCCESS: Final = "10000"  # PEER: ``result_code`` "10000" = verified
 TaskStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "expired"]  # ARK
 TASK_STATUSES: Final = ("queued", "running", "succeeded", "failed", "cancelled", "expired")
 TERMINAL_TASK_STATUSES: Final = frozenset({"succeeded", "failed", "cancelled", "expired"})
 # How the sandbox answers GET /video/generations/{id}; the client accepts all three.
+# DOC-other (12.1): the documented reply is the new-api wrapper, usually without the inner object.
 TaskShape = Literal["ark", "newapi", "openai"]
 TASK_SHAPES: Final = ("ark", "newapi", "openai")
+# new-api's task status words (NEWAPI 8.3a) -> the wire's TaskStatus.
+NEWAPI_TASK_STATUSES: Final[dict[str, str]] = {
+    "NOT_START": "queued",
+    "SUBMITTED": "queued",
+    "QUEUED": "queued",
+    "IN_PROGRESS": "running",
+    "SUCCESS": "succeeded",
+    "FAILURE": "failed",
+    "UNKNOWN": "running",
+}
+# Which route the client reads a task from. "generations": GET /video/generations/{id} (DOC path,
+# DOC-other wrapped reply); "openai": GET /videos/{id} (DOC-other alias, carries usage). The
+# client's default is "generations" (the documented fetch for Seedance), then ONE read of the
+# alias when a task has succeeded without usage (12.2: the alias is the only documented way to
+# read usage back). GUESS: change DEFAULT_TASK_API / USAGE_FROM_ALIAS if the real service differs.
+TaskApi = Literal["generations", "openai"]
+TASK_APIS: Final = ("generations", "openai")
+DEFAULT_TASK_API: Final[TaskApi] = "generations"  # GUESS (see above)
+USAGE_FROM_ALIAS: Final = True  # GUESS: read usage from /videos/{id} when the fetch has none
 
 # --------------------------------------------------------------------------- limits
 DEFAULT_PAGE_SIZE: Final = 10  # DOC
@@ -78,7 +128,12 @@ CODE_NOT_FOUND: Final = "ResourceNotFound"  # 404 (GUESS); ARK also uses AssetNo
 CODE_INVALID_PARAMETER: Final = "InvalidParameter"  # 400 (ARK)
 CODE_MODEL_NOT_FOUND: Final = "model_not_found"  # DOC example
 CODE_RATE_LIMITED: Final = "rate_limit_exceeded"  # 429, DOC
-CODE_TASK_NOT_EXIST: Final = "task_not_exist"  # NEWAPI
+CODE_TASK_NOT_EXIST: Final = "task_not_exist"  # NEWAPI (12.1): HTTP 400, means not found
+CODE_INSUFFICIENT_USER_QUOTA: Final = "insufficient_user_quota"  # NEWAPI/PEER (12.3): 403 balance
+# Codes that mean "the account's balance/credit is used up" whatever the HTTP status (top up).
+BALANCE_CODES: Final = frozenset(
+    {CODE_QUOTA_INSUFFICIENT, CODE_INSUFFICIENT_USER_QUOTA, "insufficient_quota"}  # DOC/NEWAPI
+)
 # Asset-level failure codes (asset ``Error.Code`` when Status is Failed).
 ASSET_ERROR_DOWNLOAD_FAILED: Final = "InvalidParameter.DownloadFailed"  # ARK
 ASSET_ERROR_FACE_MISMATCH: Final = "FaceMismatch"  # DOC
@@ -196,6 +251,10 @@ class ModelSpec:
     default_seconds: int = 5
     default_resolution: str = "720p"
     default_ratio: str = "adaptive"
+    max_ref_images: int = 9  # ARK (8.4)
+    max_ref_videos: int = 3  # ARK
+    max_ref_audio: int = 3  # ARK
+    max_media_items: int = 12  # ARK
 
 
 MODELS: Final[dict[str, ModelSpec]] = {
@@ -239,6 +298,41 @@ OUTPUT_SIZES: Final[dict[tuple[str, str], tuple[int, int]]] = {
     ("1080p", "9:16"): (1080, 1920),
     ("1080p", "21:9"): (2206, 946),
 }
+
+
+# Models seen upstream since the table above (PEER 12.5), not known to be routed by OrcaRouter:
+# offered only when GET /v1/models lists them. Their limits, when the service does not say them:
+PEER_MODELS: Final[dict[str, ModelSpec]] = {
+    m.name: m
+    for m in (
+        ModelSpec("dreamina-seedance-2-0-fast-260128", False, 4, 15, ("480p", "720p"), "full",
+                  True, True),  # PEER; resolutions as 2.0-fast (GUESS)
+        ModelSpec("dreamina-seedance-2-0-mini-260615", False, 4, 15, ("480p", "720p"), "full",
+                  True, True),  # PEER; limits GUESS
+        ModelSpec("dreamina-seedance-2-5-260628", False, 4, 30, RESOLUTIONS, "full", True,
+                  True),  # PEER: 2.5 takes 4-30 s
+    )
+}  # fmt: skip
+# GET /v1/models: which entries are video models (PEER 12.5).
+VIDEO_ENDPOINT_TYPE: Final = "openai-video"  # PEER: in ``supported_endpoint_types``
+
+# --------------------------------------------------------------------------- tokens and cost
+# Seedance 2.0 bills (input video seconds + output seconds) x W x H x fps / 1024 tokens, with
+# output frames = fps x s + 1 and input video frames = fps x s (PEER 12.4, measured: 720p 4 s =
+# 87,300; + a 4 s reference video = 173,700). W x H is the output size.
+INPUT_VIDEOS_BILLED: Final = True  # PEER 12.4
+# "Inputs that contain video have a minimum token usage (value not published)" (PEER 12.4):
+# None until someone learns it; then estimates take max(rule, this).
+VIDEO_INPUT_MIN_TOKENS: Final[int | None] = None  # PEER: exists, value unknown
+# What a ledger's ``tokens_source`` says about its token figure.
+TOKENS_REPORTED: Final = "reported"  # the service's usage (fetch or /videos alias)
+TOKENS_ESTIMATED: Final = "estimated"  # the rule above, every input known
+TOKENS_ESTIMATED_MIN: Final = "estimated_min"  # the rule with an unknown length: a lower bound
+TOKENS_SOURCES: Final = (TOKENS_REPORTED, TOKENS_ESTIMATED, TOKENS_ESTIMATED_MIN)
+# Balance routes (DOC 12.4) answer in new-api/OpenAI's shape: ``hard_limit_usd`` (USD),
+# ``total_usage`` (US cents, NEWAPI), ``access_until`` (unix seconds, 0 = never).
+BALANCE_UNIT: Final = "USD"  # NEWAPI: the dashboard routes speak USD
+USAGE_CENTS_PER_UNIT: Final = 100  # NEWAPI: ``total_usage`` is in cents
 
 
 def usage_tokens(width: int, height: int, seconds: int, fps: int = OUTPUT_FPS) -> int:
