@@ -7,6 +7,7 @@ Pure functions and immutable values; nothing here touches the network.
 ['[Image 1]', '[Audio 1]']
 """
 
+from orca_nb.compose.cost import TokenEstimate, estimate_tokens, media_seconds_of
 from orca_nb.compose.issues import CODES, CompositionError, Issue, errors
 from orca_nb.compose.refs import (
     KIND_WIRE,
@@ -46,13 +47,16 @@ __all__ = [
     "Mode",
     "Ref",
     "Selection",
+    "TokenEstimate",
     "TokenMatch",
     "build_request",
     "errors",
+    "estimate_tokens",
     "find_tokens",
     "format_token",
     "insert_token",
     "kind_from_url",
+    "media_seconds_of",
     "normalize_tokens",
     "parse_kind",
     "parse_token",

@@ -42,6 +42,7 @@ def build_request(
     mode: str = "reference",
     strict: bool = True,
     extra: Mapping[str, Any] | None = None,
+    spec: wire.ModelSpec | None = None,
     **params: Any,
 ) -> dict[str, Any]:
     """``{model, prompt, metadata: {content, ratio, duration, ...}}`` ready to POST.
@@ -51,7 +52,8 @@ def build_request(
     ``None`` means unset and is omitted, as is an empty ``content``. ``extra`` adds fields the API
     forwards upstream unchecked. With ``strict`` (the default) any error that :func:`validate`
     finds raises :class:`CompositionError` (warnings do not); ``strict=False`` builds a preview
-    body regardless. Misspelt parameter names raise TypeError either way.
+    body regardless. Misspelt parameter names raise TypeError either way. ``spec``: the model's
+    limits from ``client.models`` (see :func:`validate`).
     """
     _check_param_types(params)
     if strict:
@@ -65,6 +67,7 @@ def build_request(
             mode=mode,
             seed=params.get("seed"),
             generate_audio=params.get("generate_audio"),
+            spec=spec,
         )
         if errors(found):
             raise CompositionError(found)

@@ -46,13 +46,20 @@ def validate(
     mode: str = "reference",
     seed: int | None = None,
     generate_audio: bool | None = None,
+    spec: wire.ModelSpec | None = None,
 ) -> list[Issue]:
-    """Every problem with sending ``prompt`` + ``selection`` to ``model`` (empty list: fine)."""
+    """Every problem with sending ``prompt`` + ``selection`` to ``model`` (empty list: fine).
+
+    ``spec`` gives the model's limits (durations, resolutions, reference counts, routable) as the
+    service reports them (``client.models.offer()``'s ``VideoModel.spec``); without it they come
+    from ``wire.MODELS``.
+    """
     found: list[Issue] = []
     chosen_mode = parse_mode(mode)
-    found += _check_model(model, selection, chosen_mode, generate_audio)
-    found += _check_params(model, ratio, duration, resolution, seed)
-    found += _check_selection(selection, chosen_mode)
+    limits = spec if spec is not None else wire.MODELS.get(model)
+    found += _check_model(model, limits, selection, chosen_mode, generate_audio)
+    found += _check_params(limits, ratio, duration, resolution, seed)
+    found += _check_selection(selection, chosen_mode, limits)
     found += _check_prompt(prompt, selection, chosen_mode)
     return found
 
@@ -62,9 +69,12 @@ def _issue(level: Level, code: str, message: str, **where: Any) -> Issue:
 
 
 def _check_model(
-    model: str, selection: Selection, mode: str, generate_audio: bool | None
+    model: str,
+    spec: wire.ModelSpec | None,
+    selection: Selection,
+    mode: str,
+    generate_audio: bool | None,
 ) -> list[Issue]:
-    spec = wire.MODELS.get(model)
     usable = " or ".join(repr(m) for m in routable_models())
     if spec is None:
         return [_issue("error", codes.UNKNOWN_MODEL, f"unknown model {model!r}; use {usable}")]
@@ -106,13 +116,12 @@ def _check_model(
 
 
 def _check_params(
-    model: str,
+    spec: wire.ModelSpec | None,
     ratio: str | None,
     duration: int | None,
     resolution: str | None,
     seed: int | None,
 ) -> list[Issue]:
-    spec = wire.MODELS.get(model)
     out = []
     if duration is not None:
         lo, hi = (spec.min_seconds, spec.max_seconds) if spec else (None, None)
@@ -163,9 +172,18 @@ def _check_params(
     return out
 
 
-def _check_selection(selection: Selection, mode: str) -> list[Issue]:
+def _check_selection(
+    selection: Selection, mode: str, spec: wire.ModelSpec | None = None
+) -> list[Issue]:
     out: list[Issue] = []
-    for kind, (limit, code) in _LIMITS.items():
+    per_model = {
+        "image": spec.max_ref_images if spec else wire.MAX_REF_IMAGES,
+        "video": spec.max_ref_videos if spec else wire.MAX_REF_VIDEOS,
+        "audio": spec.max_ref_audio if spec else wire.MAX_REF_AUDIO,
+    }
+    max_items = spec.max_media_items if spec else wire.MAX_MEDIA_ITEMS
+    for kind, (_, code) in _LIMITS.items():
+        limit = per_model[kind]
         n = selection.count(kind)
         if n > limit:
             out.append(
@@ -176,13 +194,13 @@ def _check_selection(selection: Selection, mode: str) -> list[Issue]:
                     f"remove {n - limit}",
                 )
             )
-    if len(selection) > wire.MAX_MEDIA_ITEMS:
+    if len(selection) > max_items:
         out.append(
             _issue(
                 "error",
                 codes.TOO_MANY_MEDIA,
-                f"{len(selection)} references are selected but at most {wire.MAX_MEDIA_ITEMS} "
-                f"are allowed in one request; remove {len(selection) - wire.MAX_MEDIA_ITEMS}",
+                f"{len(selection)} references are selected but at most {max_items} "
+                f"are allowed in one request; remove {len(selection) - max_items}",
             )
         )
     if selection.count("audio") and not (selection.count("image") or selection.count("video")):
