@@ -9,6 +9,7 @@ kernel: views do not show them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -100,6 +101,10 @@ class SessionRow:
     status: str
     group_id: str = ""
     h5_link: str = field(default="", compare=False, repr=False)
+    raw_status: str = ""  # the service's own word when it is not the normalised one
+    error_code: str = ""
+    error_message: str = ""
+    expires_at: float = 0.0  # epoch seconds when the service says the link expires, else 0
 
 
 def group_from(obj: Any) -> GroupRow:
@@ -166,11 +171,24 @@ def task_from(obj: Any) -> TaskRow:
 
 def session_from(obj: Any) -> SessionRow:
     """A :class:`SessionRow` from a client ``Session`` model or the wire dict."""
+    status = _text(_get(obj, "status", default="pending"))
+    raw = _text(_get(obj, "raw_status", default=status))
+    error = _get(obj, "error")
+    try:
+        expires_at = float(_get(obj, "expires_at", default=0) or 0)
+    except (TypeError, ValueError):
+        expires_at = 0.0
     return SessionRow(
         id=_text(_get(obj, "session_id", "id")),
-        status=_text(_get(obj, "status", default="pending")),
+        status=status,
         group_id=_text(_get(obj, "group_id")),
         h5_link=_text(_get(obj, "h5_link")),
+        raw_status=raw if raw != status else "",
+        error_code=_text(_get(error, "code", "Code", default=_get(obj, "error_code"))),
+        error_message=_text(
+            _get(error, "message", "Message", default=_get(obj, "error_message", "fail_reason"))
+        ),
+        expires_at=expires_at if math.isfinite(expires_at) and expires_at > 0 else 0.0,
     )
 
 

@@ -112,13 +112,20 @@ class UploadView(Panel):
 
 
 class VerifyView(Panel):
-    """Start a real-human session, show its link + QR with the consent note until it settles."""
+    """Start a real-human session, show its link + QR with the consent note until it settles.
+
+    The link and its QR code are secrets: they are never traits (widget state, which Lab and
+    nbclient can save into the notebook) but go to the browser in a custom comm message, which
+    no front end stores; a view that mounts later asks for them (``want_link``).
+    """
 
     template_file = template("verify.vue")
     consent = traitlets.Unicode(CONSENT_NOTE).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
-    link = traitlets.Unicode("").tag(sync=True)
-    qr = traitlets.Unicode("").tag(sync=True)
+    raw_status = traitlets.Unicode("").tag(sync=True)
+    reason = traitlets.Unicode("").tag(sync=True)
+    stale = traitlets.Bool(False).tag(sync=True)
+    has_link = traitlets.Bool(False).tag(sync=True)
     group_id = traitlets.Unicode("").tag(sync=True)
     group_name = traitlets.Unicode("").tag(sync=True)
     done = traitlets.Bool(False).tag(sync=True)
@@ -131,24 +138,45 @@ class VerifyView(Panel):
 
     def __init__(self, store: LiveStore, state: VerifyState | None = None, **kw: Any) -> None:
         self.state = state or VerifyState(store)
+        self._link = ""
         super().__init__(store, **kw)
         self.listen(self.state.on_change(self.render))
         self.render()
 
+    @property
+    def link(self) -> str:
+        """The link the browser was last sent (kernel side only; empty when none)."""
+        return self._link
+
     def render(self) -> None:
-        """Re-read the session; the link and QR are cleared as soon as it is not pending."""
+        """Re-read the session; the link and QR are withdrawn as soon as it is not pending."""
         s = self.state
         link = s.link if s.link.startswith(("https://", "http://")) else ""
         with self.hold_sync():
-            self.status, self.group_id = s.status, s.group_id
+            self.status, self.raw_status, self.group_id = s.status, s.raw_status, s.group_id
+            self.reason, self.stale = s.reason, s.stale
             group = self.store.groups.get(s.group_id)
             self.group_name = group.name if group is not None else ""
-            self.done = s.status not in ("", "pending")
-            if link != self.link:
-                self.link, self.qr = link, (qr_data_uri(link) if link else "")
+            self.done = s.status not in ("", "pending") or s.stale
+            self.has_link = bool(link)
             self.starting, self.error, self.advice = s.starting, s.error, s.advice
+        if link != self._link:
+            self._link = link
+            self._send_link()
         if s.status == "success" and s.group_id and self.uploader is None:
             self.uploader = UploadView(self.store, group_id=s.group_id)
+
+    def _send_link(self) -> None:
+        """Hand the link (or its withdrawal) to the browser, outside the widget state."""
+        if self.comm is None:
+            return
+        link, left = self._link, self.state.expires_in
+        qr = qr_data_uri(link) if link else ""
+        self.send({"method": "link", "args": [link, qr, -1 if left is None else int(left)]})
+
+    def vue_want_link(self, _data: Any = None) -> None:
+        """A view mounted (a new tab, a reload): send it the current link, if any."""
+        self._send_link()
 
     def on_store(self, change: StoreChange) -> None:
         """The session moved (or the new group arrived)."""
@@ -157,15 +185,17 @@ class VerifyView(Panel):
             self.render()
 
     def vue_start(self, _data: Any = None) -> None:
-        """Start verification button."""
+        """Start verification (or New link) button."""
         if self.uploader is not None:
             self.uploader.close()
             self.uploader = None
         self.run(self.state.start())
 
     def close(self) -> None:
-        """Close (and forget the link)."""
-        self.link = self.qr = ""
+        """Close (and withdraw the link from the browser)."""
+        if self._link:
+            self._link = ""
+            self._send_link()
         if self.uploader is not None:
             self.uploader.close()
         super().close()

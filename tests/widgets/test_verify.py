@@ -1,0 +1,211 @@
+"""Verify-a-person: stale links offered again, failure reasons, and the link kept out of widget
+state (it travels in a custom message only)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from ipywidgets import Widget
+from ipywidgets.widgets.widget import _instances
+
+from orca_nb.widgets.rows import session_from
+from orca_nb.widgets.state.verify import EXPIRED_REASON, VerifyState
+from orca_nb.widgets.store import LiveStore
+from orca_nb.widgets.tasks import settle
+from orca_nb.widgets.views.app import StudioApp
+from orca_nb.widgets.views.forms import VerifyView
+from tests.widgets.fakes import FakeOrca
+
+
+class Clock:
+    """A settable epoch clock."""
+
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Widget, dict[str, Any]]]:
+    """Every comm message any widget sends: (widget, message)."""
+    log: list[tuple[Widget, dict[str, Any]]] = []
+    original = Widget._send
+
+    def send(self: Widget, msg: dict[str, Any], buffers: Any = None) -> None:
+        log.append((self, msg))
+        original(self, msg, buffers)
+
+    monkeypatch.setattr(Widget, "_send", send)
+    return log
+
+
+def _links(sent: list[tuple[Widget, dict[str, Any]]], view: VerifyView) -> list[list[Any]]:
+    return [
+        m["content"]["args"]
+        for w, m in sent
+        if w is view and m.get("method") == "custom" and m["content"].get("method") == "link"
+    ]
+
+
+def _set(client: FakeOrca, sid: str, **update: Any) -> None:
+    client.state.sessions[sid] = client.state.sessions[sid].model_copy(update=update)
+
+
+# ---------------------------------------------------------------------- rows
+def test_session_row_reads_reason_expiry_and_raw_word() -> None:
+    row = session_from(
+        {
+            "session_id": "s1",
+            "status": "failed",
+            "raw_status": "FAILURE",
+            "error": {"code": "MultipleFaces", "message": "Two faces were in the frame."},
+            "expires_at": 1234,
+            "h5_link": "https://x/",
+        }
+    )
+    assert (row.status, row.raw_status) == ("failed", "FAILURE")
+    assert (row.error_code, row.error_message) == ("MultipleFaces", "Two faces were in the frame.")
+    assert row.expires_at == 1234.0
+    same = session_from({"session_id": "s1", "status": "pending", "expires_at": "nan"})
+    assert (same.raw_status, same.expires_at) == ("", 0.0)
+    assert session_from({"session_id": "s", "expires_at": "soon"}).expires_at == 0.0
+
+
+# ---------------------------------------------------------------------- state
+async def test_expired_session_is_stale_and_a_new_link_replaces_it() -> None:
+    client = FakeOrca()
+    store = LiveStore(client)
+    v = VerifyState(store)
+    assert await v.start()
+    first = v.session_id or ""
+    assert not await v.start()  # one at a time while the link is fresh
+    _set(client, first, status="expired")
+    await store.refresh(full=False)
+    assert v.stale
+    assert v.link == ""
+    assert v.reason == EXPIRED_REASON
+    assert await v.start()  # one click: a new session and link
+    assert v.session_id != first
+    assert first not in store.sessions  # the stale one is no longer followed
+    assert v.status == "pending"
+    assert v.link.startswith("https://verify.invalid/")
+    assert not v.stale
+    assert client.state.calls.count("real_human.start_session") == 2
+
+
+async def test_a_pending_link_past_its_expiry_is_stale_by_the_clock() -> None:
+    client = FakeOrca()
+    clock = Clock()
+    store = LiveStore(client)
+    v = VerifyState(store, clock=clock)
+    assert await v.start()
+    sid = v.session_id or ""
+    _set(client, sid, expires_at=int(clock.now) + 120)
+    await store.refresh(full=False)
+    assert v.expires_in == 120.0
+    assert not v.stale
+    assert v.link
+    clock.now += 121  # the service still says pending (it answers `expired` lazily, or never)
+    assert v.status == "pending"
+    assert v.stale
+    assert v.link == ""
+    assert await v.start()
+    assert v.session_id != sid
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        ({"code": "NoFaceDetected", "message": "No face was detected; look into the camera."},
+         "No face was detected; look into the camera. (NoFaceDetected)"),
+        ({"code": "MultipleFaces"}, "Two faces were in the frame. (MultipleFaces)"),
+        ({"code": "SomethingNew"}, "SomethingNew"),
+        (None, "The service did not say why."),
+    ],
+)  # fmt: skip
+async def test_failed_verification_says_why(error: Any, expected: str) -> None:
+    client = FakeOrca()
+    store = LiveStore(client)
+    v = VerifyState(store)
+    assert await v.start()
+    _set(client, v.session_id or "", status="failed", error=error)
+    await store.refresh(full=False)
+    assert v.status == "failed"
+    assert v.reason == expected
+    assert not v.stale
+
+
+# ---------------------------------------------------------------------- view
+async def test_link_travels_in_a_custom_message_never_in_widget_state(
+    sent: list[tuple[Widget, dict[str, Any]]],
+) -> None:
+    client = FakeOrca()
+    store = LiveStore(client, fast_interval=30, slow_interval=60)
+    view = VerifyView(store)
+    view.vue_start()
+    await settle()
+    link = view.state.link
+    assert link.startswith("https://verify.invalid/")
+    assert view.has_link
+    [(sent_link, qr, seconds)] = _links(sent, view)
+    assert sent_link == link
+    assert qr.startswith("data:image/svg+xml")
+    assert seconds == -1  # the fake service gives no expiry
+    sid = view.state.session_id or ""
+    state_messages = [json.dumps(m, default=str) for _, m in sent if "state" in m.get("data", m)]
+    assert state_messages
+    for text in state_messages + [repr(w.get_state()) for w in _instances.values()]:
+        assert sid not in text
+    view.vue_want_link()  # a second browser view mounts: it is sent the link too
+    assert _links(sent, view)[-1][0] == link
+    gid = client.add_group("Ada", kind="LivenessFace")
+    _set(client, sid, status="success", group_id=gid)
+    await store.refresh(full=False)
+    assert _links(sent, view)[-1] == ["", "", -1]  # withdrawn from the browser
+    assert not view.has_link
+    view.vue_want_link()
+    assert _links(sent, view)[-1][0] == ""
+    view.close()
+
+
+async def test_stale_link_view_offers_a_new_one_and_shows_the_raw_word(
+    sent: list[tuple[Widget, dict[str, Any]]],
+) -> None:
+    client = FakeOrca()
+    store = LiveStore(client, fast_interval=30, slow_interval=60)
+    view = VerifyView(store)
+    view.vue_start()
+    await settle()
+    first = view.state.session_id or ""
+    _set(client, first, status="expired", raw_status="timeout")
+    await store.refresh(full=False)
+    assert view.stale
+    assert view.done  # the start button shows (as "New link")
+    assert (view.status, view.raw_status) == ("expired", "timeout")
+    assert view.reason == EXPIRED_REASON
+    assert _links(sent, view)[-1][0] == ""
+    view.vue_start()
+    await settle()
+    assert view.state.session_id != first
+    assert not view.stale
+    assert view.has_link
+    assert _links(sent, view)[-1][0] == view.state.link
+    view.close()
+    assert _links(sent, view)[-1][0] == ""
+
+
+async def test_whole_app_state_never_holds_the_session_token() -> None:
+    client = FakeOrca()
+    store = LiveStore(client, fast_interval=30, slow_interval=60)
+    app = StudioApp(store)
+    app.verify.vue_start()
+    await settle()
+    sid = app.verify.state.session_id or ""
+    assert sid
+    for w in list(_instances.values()):
+        assert sid not in json.dumps(w.get_state(), default=str)
+    app.close()
