@@ -4,6 +4,7 @@ state (it travels in a custom message only)."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -169,6 +170,24 @@ async def test_link_travels_in_a_custom_message_never_in_widget_state(
     assert not view.has_link
     view.vue_want_link()
     assert _links(sent, view)[-1][0] == ""
+    view.close()
+
+
+async def test_an_expiry_learnt_later_is_sent_with_the_link(
+    sent: list[tuple[Widget, dict[str, Any]]],
+) -> None:
+    client = FakeOrca()
+    store = LiveStore(client, fast_interval=30, slow_interval=60)
+    clock = Clock(time.time())
+    view = VerifyView(store, VerifyState(store, clock=clock))
+    view.vue_start()
+    await settle()
+    assert _links(sent, view)[-1][2] == -1  # the start reply names no expiry
+    _set(client, view.state.session_id or "", expires_at=clock.now + 90)  # a poll does
+    await store.refresh(full=False)
+    link, _, seconds = _links(sent, view)[-1]
+    assert link == view.state.link
+    assert seconds in (89, 90)
     view.close()
 
 

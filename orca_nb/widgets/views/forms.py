@@ -139,6 +139,7 @@ class VerifyView(Panel):
     def __init__(self, store: LiveStore, state: VerifyState | None = None, **kw: Any) -> None:
         self.state = state or VerifyState(store)
         self._link = ""
+        self._expires_at = 0.0
         super().__init__(store, **kw)
         self.listen(self.state.on_change(self.render))
         self.render()
@@ -160,8 +161,9 @@ class VerifyView(Panel):
             self.done = s.status not in ("", "pending") or s.stale
             self.has_link = bool(link)
             self.starting, self.error, self.advice = s.starting, s.error, s.advice
-        if link != self._link:
-            self._link = link
+        expires_at = s.session.expires_at if s.session is not None and link else 0.0
+        if (link, expires_at) != (self._link, self._expires_at):  # (the expiry may come later)
+            self._link, self._expires_at = link, expires_at
             self._send_link()
         if s.status == "success" and s.group_id and self.uploader is None:
             self.uploader = UploadView(self.store, group_id=s.group_id)
