@@ -41,8 +41,15 @@ from orca_nb.client._core import (
     as_timeout,
 )
 from orca_nb.client._redact import register_key
-from orca_nb.client._resources_async import AsyncAssets, AsyncGroups, AsyncRealHuman, AsyncVideos
-from orca_nb.client._resources_sync import Assets, Groups, RealHuman, Videos
+from orca_nb.client._resources_async import (
+    AsyncAssets,
+    AsyncBilling,
+    AsyncGroups,
+    AsyncModels,
+    AsyncRealHuman,
+    AsyncVideos,
+)
+from orca_nb.client._resources_sync import Assets, Billing, Groups, Models, RealHuman, Videos
 from orca_nb.client.default_ledger import DefaultLedger
 from orca_nb.client.defaults import NOT_GIVEN, NotGiven, TimeoutTypes
 from orca_nb.client.errors import ValidationError
@@ -123,8 +130,12 @@ class _BaseClient:
         injected_sleep: bool,
         clock: Callable[[], float] | None,
         seed: int | None,
+        task_api: wire.TaskApi = wire.DEFAULT_TASK_API,
+        usage_from_alias: bool = wire.USAGE_FROM_ALIAS,
     ) -> None:
         key, base, sandbox = _resolve(api_key, base_url)
+        chosen_api = v.choice("task_api", task_api, wire.TASK_APIS)
+        alias_usage = v.boolean("usage_from_alias", usage_from_alias)
         v.integer("max_retries", max_retries, low=0, high=100)
         if ledger is NOT_GIVEN:
             ledger = DefaultLedger()  # opened on first use, see orca_nb.client.default_ledger
@@ -144,6 +155,8 @@ class _BaseClient:
             ledger=ledger,
             clock=clock or self._clock,
             rng=random.Random(seed),
+            task_api=chosen_api,  # type: ignore[arg-type]
+            usage_from_alias=alias_usage,
         )
 
     @property
@@ -167,6 +180,11 @@ class _BaseClient:
         (opened now if not yet; ``None`` when off or it could not be opened)."""
         ledger = self._config.ledger
         return ledger.resolve() if isinstance(ledger, DefaultLedger) else ledger
+
+    @property
+    def task_api(self) -> str:
+        """Which route reads tasks: ``generations`` (the documented fetch) or ``openai``."""
+        return self._config.task_api
 
     @property
     def max_retries(self) -> int:
@@ -215,12 +233,21 @@ class Orca(_BaseClient):
     :func:`orca_nb.ledger.open_ledger`, ``None`` for none; not given, the default ledger
     (``$ORCA_NB_LEDGER``, ``off`` to disable) opened on first use. Assets and groups the client
     reads are snapshotted there too, so reports name them after they are deleted.
+
+    Tasks are read from the documented ``GET /video/generations/{id}`` (``task_api=
+    "generations"``); a task that succeeds without usage there (the documented wrapped reply
+    carries none) is read once from the OpenAI-style alias ``GET /videos/{id}``, the only
+    documented way to read usage back (``usage_from_alias=False`` to skip it). With no usage
+    from either, the ledger records the tokens estimated from the request, marked as estimated.
+    ``task_api="openai"`` reads tasks from the alias throughout.
     """
 
     groups: Groups
     assets: Assets
     real_human: RealHuman
     videos: Videos
+    models: Models
+    billing: Billing
 
     def __init__(
         self,
@@ -235,6 +262,8 @@ class Orca(_BaseClient):
         clock: Callable[[], float] | None = None,
         seed: int | None = None,
         gather_threads: int = defaults.SYNC_GATHER_THREADS,
+        task_api: wire.TaskApi = wire.DEFAULT_TASK_API,
+        usage_from_alias: bool = wire.USAGE_FROM_ALIAS,
     ) -> None:
         super().__init__(
             api_key,
@@ -245,6 +274,8 @@ class Orca(_BaseClient):
             injected_sleep=sleep is not None,
             clock=clock,
             seed=seed,
+            task_api=task_api,
+            usage_from_alias=usage_from_alias,
         )
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise ValidationError(
@@ -261,6 +292,8 @@ class Orca(_BaseClient):
         self.assets = Assets(self)
         self.real_human = RealHuman(self)
         self.videos = Videos(self)
+        self.models = Models(self)
+        self.billing = Billing(self)
 
     def with_options(
         self,
@@ -354,6 +387,8 @@ class AsyncOrca(_BaseClient):
     assets: AsyncAssets
     real_human: AsyncRealHuman
     videos: AsyncVideos
+    models: AsyncModels
+    billing: AsyncBilling
 
     def __init__(
         self,
@@ -367,6 +402,8 @@ class AsyncOrca(_BaseClient):
         sleep: Callable[[float], Awaitable[object]] | None = None,
         clock: Callable[[], float] | None = None,
         seed: int | None = None,
+        task_api: wire.TaskApi = wire.DEFAULT_TASK_API,
+        usage_from_alias: bool = wire.USAGE_FROM_ALIAS,
     ) -> None:
         super().__init__(
             api_key,
@@ -377,6 +414,8 @@ class AsyncOrca(_BaseClient):
             injected_sleep=sleep is not None,
             clock=clock,
             seed=seed,
+            task_api=task_api,
+            usage_from_alias=usage_from_alias,
         )
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise ValidationError(
@@ -392,6 +431,8 @@ class AsyncOrca(_BaseClient):
         self.assets = AsyncAssets(self)
         self.real_human = AsyncRealHuman(self)
         self.videos = AsyncVideos(self)
+        self.models = AsyncModels(self)
+        self.billing = AsyncBilling(self)
 
     def with_options(
         self,

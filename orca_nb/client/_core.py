@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import httpx
 
-from orca_nb import __version__
+from orca_nb import __version__, wire
 from orca_nb.client import defaults
 from orca_nb.client._redact import redact_text
 from orca_nb.client.errors import (
@@ -98,6 +98,13 @@ class Config:
     ledger: VideoLedger | None = None
     clock: Callable[[], float] = time.monotonic
     rng: random.Random = field(default_factory=random.Random, repr=False)
+    #: Which route reads a task (``wire.TASK_APIS``) and whether a finished task without usage
+    #: is read once more from the OpenAI-style alias for its usage (see ``wire``).
+    task_api: wire.TaskApi = wire.DEFAULT_TASK_API
+    usage_from_alias: bool = wire.USAGE_FROM_ALIAS
+    #: What this client learnt at run time (usage read from the alias per task; whether the
+    #: alias is offered). Shared by ``with_options`` copies.
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The public resources of :class:`~orca_nb.client.AsyncOrca` (``groups``, ``assets``,
-``real_human``, ``videos``) and the auto-paging :class:`AsyncPage`.
+``real_human``, ``videos``, ``models``, ``billing``) and the auto-paging :class:`AsyncPage`.
 
 Each method validates nothing itself: it hands its arguments to one operation in
 :mod:`orca_nb.client.operations` (where every rule lives) and awaits the client's driver.
@@ -20,11 +20,20 @@ from os import PathLike
 from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 from orca_nb import wire
-from orca_nb.client import defaults
+from orca_nb.client import defaults, discovery
 from orca_nb.client import operations as ops
 from orca_nb.client._core import Ctx, Op
 from orca_nb.client.defaults import NOT_GIVEN, NotGiven, TimeoutTypes
-from orca_nb.client.models import Asset, Created, Group, Page, Session, VideoTask
+from orca_nb.client.models import (
+    Asset,
+    Balance,
+    Created,
+    Group,
+    Page,
+    Session,
+    VideoModel,
+    VideoTask,
+)
 
 if TYPE_CHECKING:
     from orca_nb.client._clients import AsyncOrca
@@ -401,11 +410,18 @@ class AsyncVideos(_AsyncResource):
         self,
         task_id: str,
         *,
+        via: wire.TaskApi | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> VideoTask:
-        """A task's current state, normalised whatever shape the server used."""
-        return await self._client._run(ops.get_video(self._ctx(timeout, max_retries), task_id))
+        """A task's current state, normalised whatever shape the server used.
+
+        ``via="generations"`` reads the documented ``GET /video/generations/{id}``;
+        ``via="openai"`` the alias ``GET /videos/{id}`` (the OpenAI video object, which carries
+        usage); ``None``: the client's ``task_api`` (default ``generations``). A succeeded task
+        read without usage is read once from the alias for it (``usage_from_alias``)."""
+        ctx = self._ctx(timeout, max_retries)
+        return await self._client._run(ops.get_video(ctx, task_id, via=via))
 
     async def wait(
         self,
@@ -414,14 +430,20 @@ class AsyncVideos(_AsyncResource):
         timeout: float | None = None,
         poll_interval: float | None = None,
         on_progress: Callable[[VideoTask], object] | None = None,
+        via: wire.TaskApi | None = None,
     ) -> VideoTask:
         """Poll until the task is terminal (succeeded, failed, cancelled, expired) and return it;
         ``on_progress(task)`` is called after every poll (AsyncOrca also awaits it when it
-        returns an awaitable)."""
+        returns an awaitable). ``via``: which route to poll, as for :meth:`get`."""
         ctx = self._ctx(NOT_GIVEN, NOT_GIVEN)
         return await self._client._run(
             ops.wait_video(
-                ctx, task_id, timeout=timeout, poll_interval=poll_interval, on_progress=on_progress
+                ctx,
+                task_id,
+                timeout=timeout,
+                poll_interval=poll_interval,
+                on_progress=on_progress,
+                via=via,
             )
         )
 
@@ -437,3 +459,46 @@ class AsyncVideos(_AsyncResource):
         binary file; returns the number of bytes written."""
         ctx = self._ctx(defaults.DOWNLOAD_TIMEOUT if timeout is NOT_GIVEN else timeout, max_retries)
         return await self._client._run(ops.download_video(ctx, task, path_or_file))
+
+
+class AsyncModels(_AsyncResource):
+    """Video models: ``GET /v1/models`` (reference 12.5)."""
+
+    async def list(
+        self,
+        *,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> builtins.list[VideoModel]:
+        """The video models the service lists (``supported_endpoint_types`` has
+        ``"openai-video"``), routable first, each with its limits (``.spec``); limits the
+        service does not state come from ``wire.MODELS``. Errors raise (see :meth:`offer`)."""
+        ctx = self._ctx(timeout, max_retries)
+        return await self._client._run(discovery.list_models(ctx))
+
+    async def offer(
+        self,
+        *,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> builtins.list[VideoModel]:
+        """The models to offer and their limits, never failing: the service's list, or the
+        built-in table (``source == "table"``) when the service lists none or cannot be read.
+        Pass a model's ``.spec`` to ``compose.validate(spec=...)``."""
+        ctx = self._ctx(timeout, max_retries)
+        return await self._client._run(discovery.offer_models(ctx))
+
+
+class AsyncBilling(_AsyncResource):
+    """The account's balance: ``/v1/dashboard/billing/subscription`` and ``/usage`` (12.4)."""
+
+    async def balance(
+        self,
+        *,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> Balance | None:
+        """What is left (``Balance.remaining`` in ``Balance.unit``, expiry, both raw replies);
+        ``None`` when the service does not offer these routes to this key (401/403/404/405)."""
+        ctx = self._ctx(timeout, max_retries)
+        return await self._client._run(discovery.get_balance(ctx))

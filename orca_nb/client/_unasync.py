@@ -29,7 +29,7 @@ _REPLACEMENTS: tuple[tuple[str, str], ...] = (
     (r"\bAsyncPage\b", "SyncPage"),
     (r"\b_AsyncResource\b", "_SyncResource"),
     (r"\bAsyncOrca\b", "Orca"),
-    (r"\bAsync(Groups|Assets|RealHuman|Videos)\b", r"\1"),
+    (r"\bAsync(Groups|Assets|RealHuman|Videos|Models|Billing)\b", r"\1"),
     (r"``async for item in page``", "``for item in page``"),
     (r"\bawaits\b", "calls"),
     (r"# ruff: noqa: ASYNC109", "# ruff: noqa: UP028"),

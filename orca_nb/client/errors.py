@@ -14,6 +14,7 @@
             ├── BadRequestError          400 / 422 (``.param`` when the server names it)
             ├── AuthenticationError      401
             ├── PaymentRequiredError     402
+            │   └── InsufficientBalanceError  403 ``insufficient_user_quota``: balance used up
             ├── PermissionDeniedError    403 (not the upload cap)
             ├── AssetQuotaExceededError  403 upload cap reached (*not* a permission error)
             ├── NotFoundError            404 (also new-api's 400 ``task_not_exist``)
@@ -53,6 +54,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "InsufficientBalanceError",
     "NotFoundError",
     "OrcaError",
     "OutcomeUnknownError",
@@ -197,6 +199,16 @@ class PaymentRequiredError(APIStatusError):
     """402: the account balance or the key's credit limit is used up."""
 
     advice = "Top up the account or raise the key's credit limit in the dashboard, then retry."
+
+
+class InsufficientBalanceError(PaymentRequiredError):
+    """The account's balance (credit) is used up, said as new-api does: HTTP 403 with code
+    ``insufficient_user_quota`` (reference 12.3). Not the asset upload cap, not a permission."""
+
+    advice = (
+        "The account balance is used up: top up in the OrcaRouter dashboard (or raise the key's "
+        "credit limit), then submit again; client.billing.balance() shows what is left."
+    )
 
 
 class PermissionDeniedError(APIStatusError):
@@ -385,6 +397,8 @@ def _status_class(status: int, code: str | None, message: str | None) -> type[AP
         return NotFoundError
     if status in (400, 422):
         return BadRequestError
+    if status == 403 and code in wire.BALANCE_CODES:
+        return InsufficientBalanceError
     if status == 403 and _is_upload_cap(code, message):
         return AssetQuotaExceededError
     by_status: dict[int, type[APIStatusError]] = {

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_pascal
 
 from orca_nb import wire
@@ -22,13 +22,16 @@ from orca_nb.client.errors import advice_for
 __all__ = [
     "Asset",
     "AssetError",
+    "Balance",
     "Created",
     "Group",
     "Page",
     "Session",
     "TaskError",
     "TaskUsage",
+    "VideoModel",
     "VideoTask",
+    "session_status",
 ]
 
 T = TypeVar("T")
@@ -97,15 +100,52 @@ class Asset(_Pascal):
         return self.status != "Processing"
 
 
+def session_status(word: Any, result_code: Any = None) -> wire.SessionStatus:
+    """One of ``pending``, ``success``, ``failed``, ``expired`` for any status word a service uses
+    (``verified``, ``completed``, ``succeeded``, ``processing``, ... see
+    ``wire.SESSION_STATUS_WORDS``); ``result_code`` ``"10000"`` also means success. An unknown
+    or missing word reads as ``pending`` (still going)."""
+    key = str(word).strip().lower().replace("-", "_").replace(" ", "_") if word is not None else ""
+    mapped = wire.SESSION_STATUS_WORDS.get(key)
+    if mapped in ("success", "failed", "expired"):
+        return mapped  # type: ignore[return-value]
+    if result_code is not None and str(result_code).strip() == wire.SESSION_RESULT_CODE_SUCCESS:
+        return "success"
+    return "pending"
+
+
 class Session(BaseModel):
-    """A real-human verification session (snake_case on the wire)."""
+    """A real-human verification session (snake_case on the wire).
+
+    ``status`` is always one of ``pending``, ``success``, ``failed``, ``expired`` whatever word the
+    service used (see :func:`session_status`); ``status_raw`` keeps that word (``None`` when the
+    reply had none, e.g. when a session is started).
+    """
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
     session_id: str
     h5_link: str | None = None
-    status: str | None = None
+    status: wire.SessionStatus = "pending"
+    status_raw: str | None = None
     group_id: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalise_status(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "status_raw" not in data:
+            raw = data.get("status")
+            data = {
+                **data,
+                "status_raw": None if raw is None or raw == "" else str(raw),
+                "status": session_status(raw, data.get("result_code")),
+            }
+        return data
+
+    @property
+    def done(self) -> bool:
+        """True once the session can no longer change (success, failed or expired)."""
+        return self.status != "pending"
 
 
 @dataclass(frozen=True)
@@ -287,7 +327,8 @@ def _normalise_task(body: Mapping[str, Any]) -> VideoTask:
             fields["progress"] = _progress(outer.get("progress"), status)
         fields["upstream_id"] = _str(inner.get("id"))
         fields["id"] = _str(outer.get("task_id") or outer.get("id")) or fields.get("upstream_id")
-        fields["video_url"] = fields.get("video_url") or _str(outer.get("result_url"))
+        # 12.1: the wrapper's result_url is the URL the gateway hands out; it wins.
+        fields["video_url"] = _str(outer.get("result_url")) or fields.get("video_url")
         fields["error"] = fields.get("error") or _error(None, outer.get("fail_reason"))
         fields["created_at"] = fields.get("created_at") or _int(outer.get("submit_time"))
         fields["started_at"] = _int(outer.get("start_time"))
@@ -322,3 +363,57 @@ def _normalise_task(body: Mapping[str, Any]) -> VideoTask:
     if not fields.get("id"):
         raise ValueError("video task reply has no task id")
     return VideoTask(shape=shape, raw=dict(body), **fields)
+
+
+# --------------------------------------------------------------------------- model discovery
+@dataclass(frozen=True)
+class VideoModel:
+    """A video model the service lists (``GET /v1/models``) or the built-in table names.
+
+    ``spec`` holds its limits (durations, resolutions, reference counts) for
+    ``compose.validate(spec=...)``: what the service says where it says it, else the table's
+    (``wire.MODELS``, then ``wire.PEER_MODELS``), else Seedance 2.0's. ``source`` is ``"service"``
+    or ``"table"`` (the service did not list models); ``routable`` says whether it can be used now.
+    """
+
+    id: str
+    routable: bool
+    spec: wire.ModelSpec
+    source: str = "service"
+    input_modalities: tuple[str, ...] = ()
+    endpoint_types: tuple[str, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def label(self) -> str:
+        """A short name for people (the id without its ``provider/`` prefix)."""
+        return self.id.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Balance:
+    """What is left on the account, from ``/v1/dashboard/billing/subscription`` and ``/usage``.
+
+    ``limit`` is the subscription's ``hard_limit_usd`` (new-api: what was left plus what was used),
+    ``used`` the usage route's ``total_usage`` (cents) in ``unit``, ``remaining`` their difference
+    (``None`` when either is unknown, or ``unlimited``). ``expires_at`` is ``access_until``
+    (``None``: never). ``raw`` keeps both replies as the service sent them.
+    """
+
+    remaining: float | None
+    limit: float | None
+    used: float | None
+    unit: str = wire.BALANCE_UNIT
+    expires_at: datetime | None = None
+    unlimited: bool = False
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def describe(self) -> str:
+        """One line for people, e.g. ``12.34 USD left``."""
+        if self.unlimited:
+            return "unlimited balance"
+        if self.remaining is not None:
+            return f"{self.remaining:,.2f} {self.unit} left"
+        if self.limit is not None:
+            return f"limit {self.limit:,.2f} {self.unit}"
+        return "balance unknown"

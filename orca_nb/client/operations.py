@@ -636,13 +636,51 @@ def create_video(ctx: Ctx, body: dict[str, Any]) -> Op[VideoTask]:
     return task
 
 
-def get_video(ctx: Ctx, task_id: Any) -> Op[VideoTask]:
-    """``GET /video/generations/{id}``, normalised; reported to the ledger."""
+def get_video(ctx: Ctx, task_id: Any, *, via: Any = None) -> Op[VideoTask]:
+    """A task's state, normalised; reported to the ledger.
+
+    ``via``: ``"generations"`` reads ``GET /video/generations/{id}`` (the documented fetch),
+    ``"openai"`` the alias ``GET /videos/{id}``; ``None`` the client's ``task_api``. A task read
+    from the documented fetch that has succeeded without usage is read once from the alias for
+    its usage (when ``usage_from_alias``; the figure is remembered per task, and an alias the
+    service does not offer is not asked again).
+    """
     tid = v.require_id("task_id", task_id)
-    body = yield from send_json(ctx, "GET", _url(ctx, wire.VIDEO_PATH, task_id=tid))
+    route = ctx.config.task_api if via is None else v.choice("via", via, wire.TASK_APIS)
+    path = wire.OPENAI_VIDEO_PATH if route == "openai" else wire.VIDEO_PATH
+    body = yield from send_json(ctx, "GET", _url(ctx, path, task_id=tid))
     task = _task(body, "get video task")
+    if route != "openai" and task.status == "succeeded" and task.usage is None:
+        task = yield from _usage_from_alias(ctx, task)
     _ledger(ctx, "on_task", task.ledger_dict())
     return task
+
+
+_ALIAS_OFF: Final = "alias-not-offered"
+
+
+def _usage_from_alias(ctx: Ctx, task: VideoTask) -> Op[VideoTask]:
+    """``task`` with the usage the OpenAI-style alias reports, when it reports any."""
+    memo = ctx.config.memo
+    key = f"usage:{task.id}"
+    if not ctx.config.usage_from_alias or memo.get(_ALIAS_OFF):
+        return task
+    if key not in memo:
+        try:
+            body = yield from send_json(
+                ctx, "GET", _url(ctx, wire.OPENAI_VIDEO_PATH, task_id=task.id)
+            )
+            memo[key] = _task(body, "get video task (alias)").usage
+        except APIError as exc:
+            status = getattr(exc, "status", None) or 0
+            if 400 <= status < 500:
+                memo[key] = None  # this task is not there: ask once per task, not every poll
+            if status in (401, 403, 405, 501):
+                memo[_ALIAS_OFF] = True  # the service does not offer it: do not ask again
+            log.info("usage not read from the alias (%s); the ledger estimates it", exc.code)
+            return task
+    usage = memo.get(key)
+    return task if usage is None else task.model_copy(update={"usage": usage})
 
 
 def wait_video(
@@ -652,6 +690,7 @@ def wait_video(
     timeout: Any = None,
     poll_interval: Any = None,
     on_progress: Callable[[VideoTask], object] | None = None,
+    via: Any = None,
 ) -> Op[VideoTask]:
     """Poll until the task is terminal and return it (whatever the terminal status)."""
     tid = v.require_id("task_id", task_id)
@@ -661,7 +700,7 @@ def wait_video(
     interval = _first_interval(poll_interval, defaults.VIDEO_POLL_FIRST_SECONDS)
     deadline = ctx.now() + limit
     while True:
-        task = yield from get_video(ctx, tid)
+        task = yield from get_video(ctx, tid, via=via)
         if on_progress is not None:
             yield Notify(on_progress, task)
         if task.done:

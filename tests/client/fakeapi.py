@@ -48,7 +48,12 @@ class Call:
 @dataclass
 class FakeAPI:
     key: str = FAKE_KEY
-    task_shape: str = "ark"
+    task_shape: str = "ark"  # or "wrapper" (documented, no inner object), "newapi", "openai"
+    task_outcome: str = "succeeded"  # or "failed" (with fail_reason / error)
+    alias_offered: bool = True  # GET/POST /v1/videos... (the OpenAI-style alias, 12.2)
+    alias_usage: bool = True  # the alias's completed object carries usage
+    models_reply: Any = None  # GET /v1/models body; None: 404 (not offered)
+    billing: tuple[Any, Any] | None = None  # (subscription, usage) bodies; None: 404
     asset_polls: int = 2  # GETs an asset stays Processing
     task_polls: int = 2  # GETs a task spends per non-terminal status
     asset_cap: int = wire.DEFAULT_ASSET_CAP
@@ -135,13 +140,30 @@ class FakeAPI:
             ("GET", "session"): lambda: self.get_session(tail),
             ("POST", "videos"): lambda: self.create_task(body),
             ("GET", "video"): lambda: self.get_task(tail),
+            ("GET", "models"): lambda: self._optional(self.models_reply),
+            ("GET", "billing_subscription"): lambda: self._optional(
+                self.billing[0] if self.billing else None
+            ),
+            ("GET", "billing_usage"): lambda: self._optional(
+                self.billing[1] if self.billing else None
+            ),
         }
+        if self.alias_offered:
+            table[("POST", "alias_videos")] = lambda: self.create_task(body)
+            table[("GET", "alias_video")] = lambda: self.get_task(tail, alias=True)
         handler = table.get((method, route))
         if handler is None:
             return httpx.Response(
                 404, json=envelope("no such route", "invalid_request_error", "not_found")
             )
         return handler()
+
+    def _optional(self, body: Any) -> httpx.Response:
+        if body is None:
+            return httpx.Response(
+                404, json=envelope("no such route", "invalid_request_error", "not_found")
+            )
+        return httpx.Response(200, json=body)
 
     # -- groups --------------------------------------------------------------------------------
     def create_group(self, body: Any) -> httpx.Response:
@@ -303,10 +325,10 @@ class FakeAPI:
             },
         )
 
-    def get_task(self, tid: str) -> httpx.Response:
+    def get_task(self, tid: str, *, alias: bool = False) -> httpx.Response:
         task = self.tasks.get(tid)
         if not task:
-            if self.task_shape == "newapi":
+            if self.task_shape in ("newapi", "wrapper"):
                 return httpx.Response(
                     400,
                     json={
@@ -318,23 +340,33 @@ class FakeAPI:
             return _missing(tid)
         task["polls"] += 1
         step = min(2, (task["polls"] - 1) // max(1, self.task_polls))
-        status = ("queued", "running", "succeeded")[step]
+        status = ("queued", "running", self.task_outcome)[step]
         ark = ark_task(tid, status)
+        if alias:
+            return httpx.Response(200, json=openai_video(tid, ark, usage=self.alias_usage))
         if self.task_shape == "ark":
             return httpx.Response(200, json=ark)
         if self.task_shape == "newapi":
             return httpx.Response(200, json=newapi_wrap(tid, ark))
+        if self.task_shape == "wrapper":
+            return httpx.Response(200, json=newapi_wrap(tid, ark, inner=False))
         return httpx.Response(200, json=openai_video(tid, ark))
+
+
+FAIL_REASON = "The request failed because the output video may be related to sensitive content."
 
 
 def ark_task(tid: str, status: str) -> dict[str, Any]:
     done = status == "succeeded"
+    failed = status == "failed"
     return {
         "id": "cgt-20260708094649-mxfjc",
         "task_id": tid,
         "model": "dreamina-seedance-2-0-260128",
         "status": status,
-        "error": None,
+        "error": {"code": "OutputVideoSensitiveContentDetected", "message": FAIL_REASON}
+        if failed
+        else None,
         "created_at": 1783475210,
         "updated_at": 1783475364,
         "content": {
@@ -353,7 +385,8 @@ def ark_task(tid: str, status: str) -> dict[str, Any]:
     }
 
 
-def newapi_wrap(tid: str, ark: dict[str, Any]) -> dict[str, Any]:
+def newapi_wrap(tid: str, ark: dict[str, Any], *, inner: bool = True) -> dict[str, Any]:
+    """new-api's wrapper; ``inner=False`` is the documented shape (12.1): no raw Ark object."""
     internal = {
         "queued": "QUEUED",
         "running": "IN_PROGRESS",
@@ -371,17 +404,17 @@ def newapi_wrap(tid: str, ark: dict[str, Any]) -> dict[str, Any]:
             "action": "generate",
             "status": internal,
             "progress": progress[internal],
-            "fail_reason": "",
+            "fail_reason": (ark.get("error") or {}).get("message", ""),
             "result_url": content.get("video_url", ""),
             "submit_time": 1773000000,
             "start_time": 1773000005,
-            "finish_time": 1773000120 if internal == "SUCCESS" else 0,
-            "data": {k: v for k, v in ark.items() if k != "task_id"},
+            "finish_time": 1773000120 if internal in ("SUCCESS", "FAILURE") else 0,
+            "data": {k: v for k, v in ark.items() if k != "task_id"} if inner else None,
         },
     }
 
 
-def openai_video(tid: str, ark: dict[str, Any]) -> dict[str, Any]:
+def openai_video(tid: str, ark: dict[str, Any], *, usage: bool = False) -> dict[str, Any]:
     status = {
         "queued": "queued",
         "running": "in_progress",
@@ -397,8 +430,9 @@ def openai_video(tid: str, ark: dict[str, Any]) -> dict[str, Any]:
         "progress": {"queued": 0, "in_progress": 50, "completed": 100, "failed": 100}[status],
         "created_at": 1773000000,
         "completed_at": 1773000120 if status == "completed" else None,
-        "error": None,
+        "error": ark.get("error"),
         "metadata": {"url": content.get("video_url")} if content else {},
+        **({"usage": ark["usage"], "seconds": str(ark["duration"])} if usage and content else {}),
     }
 
 
@@ -422,6 +456,11 @@ def _route(path: str) -> str:
         (r"/v1/asset/real-human/sessions/[^/]+$", "session"),
         (r"/v1/video/generations/?$", "videos"),
         (r"/v1/video/generations/[^/]+$", "video"),
+        (r"/v1/videos/?$", "alias_videos"),
+        (r"/v1/videos/[^/]+$", "alias_video"),
+        (r"/v1/models/?$", "models"),
+        (r"/v1/dashboard/billing/subscription$", "billing_subscription"),
+        (r"/v1/dashboard/billing/usage$", "billing_usage"),
         (r"/media/.*", "media"),
     )
     return next((name for pattern, name in rules if re.search(pattern, path)), path)

@@ -21,6 +21,7 @@ from orca_nb.client import (
     BadRequestError,
     Created,
     Group,
+    InsufficientBalanceError,
     NotFoundError,
     RateLimitError,
     Session,
@@ -217,7 +218,44 @@ CONTENT_ITEMS = [
     {"type": "audio_url", "audio_url": {"url": "asset://asset-1"}, "role": "reference_audio"},
 ]
 
+# --- section 12 (addendum): the documented wrapper, the alias, new-api's errors
+WRAPPED_TASK = {
+    "code": "success",
+    "message": "",
+    "data": {
+        "task_id": "task_xxxx",
+        "status": "SUCCESS",
+        "progress": "100%",
+        "result_url": "https://…/output.mp4",
+    },
+}
+SUBMIT_REPLY_DOC_OTHER = {"id": "task_xxxx", "status": "queued", "model": "…"}
+OPENAI_ALIAS_TASK = {
+    "id": "task_xxxx",
+    "object": "video",
+    "model": "byteplus/dreamina-seedance-2-0-260128",
+    "status": "completed",
+    "progress": 100,
+    "created_at": 1773000000,
+    "completed_at": 1773000120,
+    "expires_at": 1773086520,
+    "seconds": "5",
+    "size": "1280x720",
+    "error": None,
+    "metadata": {"url": "https://…/output.mp4"},
+    "usage": {"completion_tokens": 108900, "total_tokens": 108900},
+}
+NEWAPI_NO_BALANCE = {
+    "code": "insufficient_user_quota",
+    "message": "user quota is not enough",
+    "data": None,
+}
+
 ALL_EXAMPLES: list[Any] = [
+    WRAPPED_TASK,
+    SUBMIT_REPLY_DOC_OTHER,
+    OPENAI_ALIAS_TASK,
+    NEWAPI_NO_BALANCE,
     ERROR_ENVELOPE,
     RATE_LIMIT,
     CREATE_GROUP_BODY,
@@ -394,3 +432,21 @@ def test_every_reference_json_block_is_covered() -> None:
         except ValueError:
             continue  # placeholders; covered above by their concrete versions
         assert example in ALL_EXAMPLES, block[:80]
+
+
+def test_section_12_examples_parse() -> None:
+    wrapped = VideoTask.from_wire(WRAPPED_TASK)
+    assert (wrapped.shape, wrapped.status, wrapped.progress) == ("newapi", "succeeded", 100)
+    assert wrapped.id == "task_xxxx"
+    assert wrapped.video_url == "https://…/output.mp4"
+    assert wrapped.usage is None  # the documented shape carries no usage: the ledger estimates
+    assert wrapped.upstream_id is None
+    submitted = VideoTask.from_wire(SUBMIT_REPLY_DOC_OTHER)
+    assert (submitted.id, submitted.status, submitted.progress) == ("task_xxxx", "queued", 0)
+    alias = VideoTask.from_wire(OPENAI_ALIAS_TASK)
+    assert (alias.shape, alias.status, alias.duration) == ("openai", "succeeded", 5)
+    assert alias.usage is not None
+    assert alias.usage.total_tokens == 108_900
+    no_balance = error_from_response(reply(403, NEWAPI_NO_BALANCE))
+    assert isinstance(no_balance, InsufficientBalanceError)
+    assert "top up" in str(no_balance)
