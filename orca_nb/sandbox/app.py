@@ -1,8 +1,10 @@
 """HTTP for the sandbox: a Starlette app that parses requests and hands them to the backend.
 
-Routes: the OrcaRouter API under ``/v1`` (paths from ``orca_nb.wire``), public samples under
-``/sandbox/samples/``, signed downloads under ``/sandbox/files/``, the H5 verification pages
-under ``/sandbox/h5/``, and the loopback-only controls under ``/sandbox/admin/``.
+Routes: the OrcaRouter API under ``/v1`` (paths from ``orca_nb.wire``: the asset library, video
+tasks and their OpenAI-style aliases ``/videos``, ``/models``, the billing dashboard), public
+samples under ``/sandbox/samples/``, signed downloads under ``/sandbox/files/``, the H5
+verification pages under ``/sandbox/h5/``, and the loopback-only controls under
+``/sandbox/admin/``.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from orca_nb.sandbox.parsing import (
 
 log = logging.getLogger(__name__)
 
-TASK_SHAPE_HEADER = "x-orca-sandbox-task-shape"  # per-request task shape: ark|newapi|openai
+TASK_SHAPE_HEADER = "x-orca-sandbox-task-shape"  # per-request shape: config.TASK_SHAPES
 
 
 def create_app(backend: Backend) -> ASGIApp:
@@ -75,6 +77,11 @@ def _api_routes() -> list[Route]:
         Route(api(wire.SESSION_PATH), _bodiless(_get_session), methods=["GET"]),
         Route(api(wire.VIDEOS_PATH), _json(_create_task), methods=["POST"]),
         Route(api(wire.VIDEO_PATH), _get_task, methods=["GET"]),
+        Route(api(wire.OPENAI_VIDEOS_PATH), _json(_create_task), methods=["POST"]),
+        Route(api(wire.OPENAI_VIDEO_PATH), _get_openai_task, methods=["GET"]),
+        Route(api(wire.MODELS_PATH), _bodiless(_list_models), methods=["GET"]),
+        Route(api(wire.BILLING_SUBSCRIPTION_PATH), _bodiless(_subscription), methods=["GET"]),
+        Route(api(wire.BILLING_USAGE_PATH), _bodiless(_usage), methods=["GET"]),
     ]
 
 
@@ -170,6 +177,31 @@ async def _get_task(request: Request) -> Response:
 
     status, body = await run_in_threadpool(work)
     return JSONResponse(body, status_code=status)
+
+
+async def _get_openai_task(request: Request) -> Response:
+    """``GET /videos/{task_id}``: always the OpenAI video object (DOC-other 12.2), whatever
+    the ``task_shape`` setting; unknown ids get the 404 envelope (GUESS)."""
+    backend = backend_of(request)
+    key, task_id, root = bearer(request), path_param(request, "task_id"), root_url(request)
+
+    def work() -> tuple[int, Any]:
+        return backend.get_task(backend.account_for_key(key), task_id, root, "openai")
+
+    status, body = await run_in_threadpool(work)
+    return JSONResponse(body, status_code=status)
+
+
+def _list_models(request: Request, backend: Backend) -> Call:
+    return backend.list_models, ()
+
+
+def _subscription(request: Request, backend: Backend) -> Call:
+    return backend.billing_subscription, ()
+
+
+def _usage(request: Request, backend: Backend) -> Call:
+    return backend.billing_usage, ()
 
 
 # ---------------------------------------------------------------------- errors

@@ -10,7 +10,7 @@ from types import FrameType
 from typing import Any
 
 from orca_nb import wire
-from orca_nb.sandbox.config import PROCESSING_MODES, SandboxConfig
+from orca_nb.sandbox.config import PROCESSING_MODES, TASK_SHAPES, SandboxConfig
 from orca_nb.sandbox.embedded import default_db_path
 from orca_nb.sandbox.server import SandboxServer
 
@@ -32,8 +32,25 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--processing", choices=PROCESSING_MODES, default="timed")
     parser.add_argument("--processing-seconds", type=float, default=2.0)
     parser.add_argument("--task-seconds", type=float, default=6.0)
-    parser.add_argument("--task-shape", choices=wire.TASK_SHAPES, default="ark")
+    parser.add_argument(
+        "--task-shape",
+        choices=TASK_SHAPES,
+        default=TASK_SHAPES[0],
+        help="answer of GET /video/generations/{id} (default: the documented new-api wrapper)",
+    )
     parser.add_argument("--asset-cap", type=int, default=wire.DEFAULT_ASSET_CAP)
+    parser.add_argument(
+        "--session-ttl",
+        type=float,
+        default=float(wire.SESSION_TTL_SECONDS),
+        help="seconds a real-human verification link stays valid (e.g. 120, or 10 for a demo)",
+    )
+    parser.add_argument(
+        "--balance",
+        type=float,
+        default=SandboxConfig.play_balance_usd,
+        help="each account's play balance in USD (video tasks draw it down)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random source")
     parser.set_defaults(func=run)
     return parser
@@ -48,6 +65,8 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         task_seconds=args.task_seconds,
         task_shape=args.task_shape,
         asset_cap=args.asset_cap,
+        session_ttl=args.session_ttl,
+        play_balance_usd=args.balance,
         seed=args.seed,
     )
 

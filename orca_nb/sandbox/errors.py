@@ -33,6 +33,7 @@ class ApiError(Exception):
         param: str | None = None,
         *,
         headers: dict[str, str] | None = None,
+        newapi: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -40,9 +41,13 @@ class ApiError(Exception):
         self.message = message
         self.param = param
         self.headers = dict(headers or {})
+        self.newapi = newapi
 
     def envelope(self) -> dict[str, Any]:
-        """The JSON body: ``{"error": {"message", "type", "code", "param"}}``."""
+        """The JSON body: ``{"error": {"message", "type", "code", "param"}}``, or new-api's own
+        ``{"code", "message", "data": null}`` when raised with ``newapi=True`` (NEWAPI 12.3)."""
+        if self.newapi:
+            return {"code": self.code, "message": self.message, "data": None}
         return envelope(self.status, self.code, self.message, self.param)
 
 

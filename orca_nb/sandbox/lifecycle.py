@@ -1,7 +1,9 @@
 """Lifecycles of the sandbox's asynchronous objects, as transitions over the stored rows.
 
-* Asset: ``Processing -> Active | Failed``. The verdict is decided at upload time (fetch, probe,
-  rules) and stored; the transition only reveals it.
+* Asset: ``Processing -> Active | Failed``. The upload is answered at once (DOC 12.7); the fetch
+  worker then fetches and reads the media and stores the verdict (``fetch_state`` pending ->
+  done); the transition only reveals it, never before the fetch is done (timed: at the later of
+  ``processing_seconds`` after the upload and the fetch's end).
 * Video task: ``queued -> running -> succeeded | failed``. The MP4 renders on a worker thread
   from creation on; a task cannot succeed before its render is done (it stays ``running``, 99 %).
 
@@ -25,12 +27,16 @@ from orca_nb.sandbox.config import SandboxConfig
 
 def advance(db: sqlite3.Connection, config: SandboxConfig, now: float, mode: str) -> None:
     """Apply every transition due at ``now`` under ``mode``."""
-    processing = db.execute("SELECT * FROM assets WHERE status = 'Processing'").fetchall()
+    processing = db.execute(
+        "SELECT * FROM assets WHERE status = 'Processing' AND fetch_state = 'done'"
+    ).fetchall()
     for row in processing:
         if mode == "instant":
             settle_asset(db, row, now)
-        elif mode == "timed" and row["created"] + config.processing_seconds <= now:
-            settle_asset(db, row, row["created"] + config.processing_seconds)
+        elif mode == "timed":
+            due = max(row["created"] + config.processing_seconds, row["fetched"] or 0.0)
+            if due <= now:
+                settle_asset(db, row, due)
     unfinished = db.execute("SELECT * FROM tasks WHERE status IN ('queued','running')").fetchall()
     for row in unfinished:
         _advance_task(db, row, config, now, mode)

@@ -13,9 +13,10 @@ import json
 import logging
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from orca_nb import wire
+from orca_nb.sandbox import billing
 from orca_nb.sandbox.processing import DownloadError, fetch, is_loopback_host
 
 if TYPE_CHECKING:
@@ -79,7 +80,11 @@ def render_task(backend: Backend, task_id: str) -> None:
     params.update(
         ratio_used=ratio,
         size_used=[width, height],
-        usage_tokens=wire.usage_tokens(width, height, params["duration"]),
+        # what upstream reports: the section 12.4 rule at the size rendered, every reference
+        # video's real length counted (asset lengths are stored; URL videos are measured)
+        usage_tokens=billing.task_tokens(
+            params, ratio=ratio, input_seconds=_video_seconds(params["refs"], resolved)
+        ),
     )
     with backend.store.tx() as db:
         if db.execute("SELECT 1 FROM tasks WHERE id = ?", (task_id,)).fetchone() is None:
@@ -144,6 +149,25 @@ def _first_ratio(
             if info.width and info.height:
                 return nearest(info.width, info.height)
     return None
+
+
+def _video_seconds(
+    refs: list[dict[str, Any]], media: list[tuple[str, str, bytes | None]]
+) -> dict[str, float]:
+    """Lengths of the reference videos whose length the request does not carry, by URL."""
+    from orca_nb.media import MediaUnreadableError, probe_bytes
+
+    lengths: dict[str, float] = {}
+    for ref, (kind, _, data) in zip(refs, media, strict=True):
+        if kind != "video" or ref.get("seconds") is not None or not data:
+            continue
+        try:
+            seconds = probe_bytes(data, decode=False).seconds
+        except MediaUnreadableError:
+            continue
+        if seconds:
+            lengths[ref["url"]] = seconds
+    return lengths
 
 
 def _last_frame_png(video: bytes) -> bytes:

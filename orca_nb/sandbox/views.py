@@ -1,5 +1,5 @@
 """Wire shapes: stored rows rendered as the JSON the API documents (PascalCase for assets,
-snake_case for sessions, three alternative shapes for video tasks)."""
+snake_case for sessions, four alternative shapes for video tasks: see :data:`TASK_VIEWS`)."""
 
 from __future__ import annotations
 
@@ -124,7 +124,8 @@ def ark_task(row: sqlite3.Row, video_url: Callable[[str], str]) -> dict[str, Any
     return view
 
 
-_NEWAPI_STATUS = {
+#: Ark status -> new-api's task status word (NEWAPI ``TaskStatus``; progress "NN%" beside it).
+NEWAPI_STATUS: dict[str, str] = {
     "queued": "QUEUED",
     "running": "IN_PROGRESS",
     "succeeded": "SUCCESS",
@@ -132,30 +133,48 @@ _NEWAPI_STATUS = {
 }
 
 
-def newapi_task(row: sqlite3.Row, video_url: Callable[[str], str]) -> dict[str, Any]:
-    """new-api's ``{"code": "success", "data": {...}}`` wrapper around the Ark object."""
-    ark = ark_task(row, video_url)
+def newapi_task(
+    row: sqlite3.Row, video_url: Callable[[str], str], *, inner: bool = False
+) -> dict[str, Any]:
+    """new-api's ``{"code": "success", "data": {...}}`` wrapper (DOC-other section 12.1).
+
+    ``data.data`` is ``null`` (NEWAPI: the newest new-api nulls the upstream object of video
+    tasks, so no usage, ratio or upstream id reach the caller) unless ``inner``, which puts the
+    raw Ark object there (older new-api builds). ``result_url`` is the gateway's link.
+    """
     status = row["status"]
+    links: dict[str, str] = {}
+
+    def link(blob_id: str) -> str:  # one signature per file, so inner and outer links agree
+        return links.setdefault(blob_id, video_url(blob_id))
+
+    result_url = link(row["blob_id"]) if status == "succeeded" and row["blob_id"] else ""
     return {
         "code": "success",
         "message": "",
         "data": {
             "task_id": row["id"],
-            "platform": "byteplus",
-            "action": "generate",
-            "status": _NEWAPI_STATUS.get(status, "UNKNOWN"),
+            "platform": "byteplus",  # GUESS: new-api's channel platform name
+            "action": "generate",  # NEWAPI
+            "status": NEWAPI_STATUS.get(status, "UNKNOWN"),
             "progress": f"{row['progress']}%",
-            "fail_reason": row["error_message"] or "" if status == "failed" else "",
-            "result_url": ark.get("content", {}).get("video_url", ""),
+            "fail_reason": (row["error_message"] or "") if status == "failed" else "",
+            "result_url": result_url,
             "submit_time": int(row["created"]),
             "start_time": int(row["started"] or 0),
             "finish_time": int(row["finished"] or 0),
-            "data": ark,
+            "data": ark_task(row, link) if inner else None,
         },
     }
 
 
-_OPENAI_STATUS = {
+def newapi_ark_task(row: sqlite3.Row, video_url: Callable[[str], str]) -> dict[str, Any]:
+    """The wrapper with the raw Ark object under ``data.data`` (the ``newapi_ark`` shape)."""
+    return newapi_task(row, video_url, inner=True)
+
+
+#: Ark status -> OpenAI video status (DOC-other section 12.2).
+OPENAI_STATUS: dict[str, str] = {
     "queued": "queued",
     "running": "in_progress",
     "succeeded": "completed",
@@ -164,32 +183,61 @@ _OPENAI_STATUS = {
 
 
 def openai_task(row: sqlite3.Row, video_url: Callable[[str], str]) -> dict[str, Any]:
-    """The OpenAI-video style object new-api serves on ``/v1/videos/{id}``."""
+    """The OpenAI video object new-api serves on ``/v1/videos/{id}`` (DOC-other + NEWAPI
+    ``OpenAIVideo``): integer progress, ``seconds``, ``size``, the link in ``metadata.url``,
+    ``usage`` once completed, ``expires_at`` = when that link expires (``None`` before)."""
     params = json.loads(row["params"])
     status = row["status"]
     size = params.get("size_used")
+    done = status == "succeeded" and bool(row["blob_id"])
     view: dict[str, Any] = {
         "id": row["id"],
+        "task_id": row["id"],  # NEWAPI: the public id is served under both names
         "object": "video",
         "model": row["model"],
-        "status": _OPENAI_STATUS.get(status, status),
+        "status": OPENAI_STATUS.get(status, status),
         "progress": row["progress"],
         "created_at": int(row["created"]),
         "completed_at": int(row["finished"]) if row["finished"] else None,
+        "expires_at": None,
         "seconds": str(params["duration"]),
         "size": f"{size[0]}x{size[1]}" if size else None,
         "error": None,
+        "usage": None,
         "metadata": {},
     }
     if status == "failed":
         view["error"] = {"code": row["error_code"], "message": row["error_message"]}
-    if status == "succeeded" and row["blob_id"]:
-        view["metadata"] = {"url": video_url(row["blob_id"])}
+    if done:
+        url = video_url(row["blob_id"])
+        view["metadata"] = {"url": url}
+        view["expires_at"] = _expiry(url)
+        tokens = params.get("usage_tokens")
+        if tokens is not None:
+            view["usage"] = {"completion_tokens": tokens, "total_tokens": tokens}
     return view
 
 
+def _expiry(url: str) -> int | None:
+    """When a sandbox signed link stops working (``X-Tos-Date`` + ``X-Tos-Expires``)."""
+    from datetime import UTC, datetime
+    from urllib.parse import parse_qs, urlsplit
+
+    query = parse_qs(urlsplit(url).query)
+    try:
+        issued = datetime.strptime(query["X-Tos-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        return int(issued.timestamp()) + int(query["X-Tos-Expires"][0])
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
+#: The task shapes the sandbox serves on ``GET /video/generations/{id}``, the default first:
+#: ``newapi`` the documented wrapper without the upstream object (DOC-other 12.1), ``newapi_ark``
+#: the wrapper with the raw Ark object in ``data.data`` (NEWAPI, older builds), ``ark`` the raw
+#: Ark object (ARK 9.3), ``openai`` the OpenAI video object (DOC-other 12.2).
 TASK_VIEWS: dict[str, Callable[[sqlite3.Row, Callable[[str], str]], dict[str, Any]]] = {
-    "ark": ark_task,
     "newapi": newapi_task,
+    "newapi_ark": newapi_ark_task,
+    "ark": ark_task,
     "openai": openai_task,
 }

@@ -83,7 +83,8 @@ def test_loopback_servers_are_fetched(api: httpx.Client, sandbox_backend: Backen
         missing = upload(api, gid, base + "/missing.png", "Image")
         sandbox_backend.configure(fetch_max_bytes=1000)
         big = upload(api, gid, base.replace("127.0.0.1", "localhost") + "/big.png", "Image")
-    assert get_asset(api, ok)["Status"] == "Active"
+        sandbox_backend.wait_for_fetches()  # fetched after the reply (DOC 12.7), server still up
+    assert get_asset(api, ok)["Status"] == "Active"  # each fetch kept its upload's settings
     for aid, words in ((missing, "404"), (big, "larger")):
         asset = get_asset(api, aid)
         assert asset["Error"]["Code"] == wire.ASSET_ERROR_DOWNLOAD_FAILED

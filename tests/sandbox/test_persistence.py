@@ -22,7 +22,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def config(db: Path, **changes: object) -> SandboxConfig:
-    base = SandboxConfig(db_path=str(db), processing="instant", clock=ManualClock())
+    base = SandboxConfig(
+        db_path=str(db), processing="instant", clock=ManualClock(), task_shape="ark"
+    )  # these tests read the raw Ark task object
     return base.updated(**changes)
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from orca_nb import wire
 from orca_nb.sandbox import Backend, SandboxServer
+from orca_nb.sandbox.config import TASK_SHAPES
 from tests.sandbox.helpers import make_group, sample_url, upload
 from tests.sandbox.test_groups import assert_envelope
 
@@ -36,7 +37,9 @@ def create(api: httpx.Client, body: dict) -> dict:  # type: ignore[type-arg]
     return dict(response.json())
 
 
-def fetch_task(api: httpx.Client, task_id: str, shape: str | None = None) -> httpx.Response:
+def fetch_task(api: httpx.Client, task_id: str, shape: str | None = "ark") -> httpx.Response:
+    """GET the task in ``shape`` (most tests here read the raw Ark object); ``None``: no header,
+    the configured shape (by default the documented new-api wrapper)."""
     headers = {SHAPE_HEADER: shape} if shape else {}
     return api.get(wire.VIDEO_PATH.format(task_id=task_id), headers=headers)
 
@@ -171,22 +174,25 @@ def test_timed_progression(api: httpx.Client, sandbox_backend: Backend) -> None:
     assert done["metadata"]["url"].startswith("http://127.0.0.1:")
 
 
-def test_three_shapes_and_the_setting(api: httpx.Client, sandbox_backend: Backend) -> None:
+def test_four_shapes_and_the_setting(api: httpx.Client, sandbox_backend: Backend) -> None:
     tid = create(api, small_body([]))["id"]
-    newapi = fetch_task(api, tid, "newapi").json()
-    assert newapi["code"] == "success"
-    assert newapi["data"]["task_id"] == tid
-    assert newapi["data"]["result_url"] == newapi["data"]["data"]["content"]["video_url"]
+    default = fetch_task(api, tid, None).json()  # the documented wrapper, no inner object
+    assert default["code"] == "success"
+    assert default["data"]["task_id"] == tid
+    assert default["data"]["data"] is None
+    wrapped = fetch_task(api, tid, "newapi_ark").json()
+    assert wrapped["data"]["result_url"] == wrapped["data"]["data"]["content"]["video_url"]
+    assert wrapped["data"]["data"]["usage"]["total_tokens"] > 0
     openai = fetch_task(api, tid, "openai").json()
     assert (openai["object"], openai["status"], openai["size"]) == ("video", "completed", "864x496")
-    sandbox_backend.configure(task_shape="newapi")
-    assert fetch_task(api, tid).json()["code"] == "success"
+    sandbox_backend.configure(task_shape="ark")
+    assert fetch_task(api, tid, None).json()["status"] == "succeeded"
 
 
-@pytest.mark.parametrize("shape", wire.TASK_SHAPES)
+@pytest.mark.parametrize("shape", TASK_SHAPES)
 def test_unknown_task_per_shape(api: httpx.Client, shape: str) -> None:
     response = fetch_task(api, "task_unknown", shape)
-    if shape == "newapi":
+    if shape.startswith("newapi"):
         assert response.status_code == 400
         assert response.json() == {
             "code": "task_not_exist",
