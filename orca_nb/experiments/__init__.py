@@ -1,13 +1,41 @@
-"""Experiments: prompt and parameter sweeps of one base request (work in progress, see below).
+"""Experiments: sweeps of one video request, run as durable, rate-limited batches on DBOS.
 
 What exists:
 
-- :mod:`~orca_nb.experiments.define` (pure): :class:`Experiment` expands a base request into
-  variants (grid or explicit rows), each validated by the compose rules, with stable ids.
+- :mod:`~orca_nb.experiments.define` (pure): :class:`Experiment` expands a base request (a
+  ``compose.build_request`` body) into variants: prompt lists or a template filled from a table,
+  parameters, reference sets (tokens renumbered per set); a grid or explicit rows. Each variant
+  is validated by the compose rules (invalid ones keep their reasons; ``dry_run()`` returns every
+  body) and has an id derived from the experiment's name and its varied values.
+- :mod:`~orca_nb.experiments.cost`: tokens per variant and in total from
+  ``compose.cost.estimate_tokens``; refuses what a known balance cannot cover (given a price per
+  million tokens) and asks for ``confirm=<tokens>`` above a threshold.
+- :mod:`~orca_nb.experiments.run`: :func:`start` stores the experiment and puts each variant on
+  its account's DBOS queue as a workflow with a fixed id (enqueuing again, another kernel, or a
+  restart never makes a second task); :class:`ExperimentRun` gives progress, pause, resume,
+  cancel, wait and a results DataFrame; :func:`open_experiment` reopens one after a restart.
+- :mod:`~orca_nb.experiments.runtime`: DBOS launched once per process (SQLite beside the ledger by
+  default, PostgreSQL for teams), one queue per account with a global concurrency cap and a
+  submits-per-minute limit, heartbeats, and recovery of dead workers' variants.
+- :mod:`~orca_nb.experiments.workflows`: the workflow of one variant (claim, submit through the
+  client and so its ledger, follow to a terminal status, record; 429s close the account's gate
+  for ``Retry-After``; an unknown outcome is recorded as ``unknown`` and never resent blindly).
+- :mod:`~orca_nb.experiments.store`: the experiments' tables beside DBOS's.
+
+Still to come (issue 12): the progress widget and tqdm bar (read :meth:`ExperimentRun.progress`
+from the kernel's loop, never from DBOS threads), the compare grid with ratings, the studio's
+Sweep tab and ledger-backed run history, ``experiment_summary`` and report filters, the offline
+HTML export, ``orca-nb worker``, the sandbox's per-account running cap and submit-rate 429s, the
+walk-through notebook and ``benchmarks/bench_sweep.py``.
 """
 
 from __future__ import annotations
 
+from orca_nb.experiments.cost import (
+    BalanceTooLowError,
+    ConfirmationRequired,
+    CostEstimate,
+)
 from orca_nb.experiments.define import (
     INVALID_PARAMETER,
     PARAMETERS,
@@ -18,14 +46,28 @@ from orca_nb.experiments.define import (
     experiment_id_for,
     template_fields,
 )
+from orca_nb.experiments.run import ExperimentRun, Progress, open_experiment, start
+from orca_nb.experiments.runtime import RuntimeConflictError, launch, shutdown
+from orca_nb.experiments.store import ExperimentConflictError
 
 __all__ = [
     "INVALID_PARAMETER",
     "PARAMETERS",
+    "BalanceTooLowError",
     "BaseRequest",
+    "ConfirmationRequired",
+    "CostEstimate",
     "Experiment",
+    "ExperimentConflictError",
+    "ExperimentRun",
     "InvalidVariantsError",
+    "Progress",
+    "RuntimeConflictError",
     "Variant",
     "experiment_id_for",
+    "launch",
+    "open_experiment",
+    "shutdown",
+    "start",
     "template_fields",
 ]

@@ -1,0 +1,312 @@
+"""Start, reopen, watch and steer experiments (:func:`start`, :func:`open_experiment`).
+
+>>> run = start(experiment, client, concurrency=4, per_minute=30)     # doctest: +SKIP
+>>> run.progress()                                                    # doctest: +SKIP
+Progress(total=6, queued=4, running=2, ...)
+>>> run.pause(); run.resume(); run.cancel()                           # doctest: +SKIP
+
+Starting twice (a re-run cell, two kernels, a restart) is harmless: the experiment and its
+variants are stored once, and each variant's workflow id is fixed, so DBOS enqueues it once.
+Progress is read from the store (one grouped query), so a widget can poll it from the kernel's
+event loop (e.g. ``await asyncio.to_thread(run.progress)``) and never touch DBOS's threads.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from orca_nb.experiments import cost as costs
+from orca_nb.experiments.define import Experiment, InvalidVariantsError
+from orca_nb.experiments.runtime import Runtime, launch, off_loop, queue_name
+from orca_nb.experiments.store import (
+    ACTIVE,
+    CANCELLED,
+    FINAL_STATUSES,
+    INVALID,
+    PAUSED,
+    QUEUED,
+    VARIANT_STATUSES,
+    VariantRow,
+    now_ms,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from orca_nb.client import Orca
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Counts of an experiment's variants by status, and whether the run is over."""
+
+    state: str
+    counts: Mapping[str, int]
+
+    @property
+    def total(self) -> int:
+        """All variants, invalid ones included."""
+        return sum(self.counts.values())
+
+    @property
+    def finished(self) -> int:
+        """Variants whose run is over (succeeded, failed, refused, unknown, invalid)."""
+        return sum(n for s, n in self.counts.items() if s in FINAL_STATUSES)
+
+    @property
+    def done(self) -> bool:
+        """True when nothing is queued, being sent or running (paused/cancelled ones wait)."""
+        return all(s in FINAL_STATUSES or s in (PAUSED, CANCELLED) for s in self.counts)
+
+    def __getattr__(self, name: str) -> int:
+        if name in VARIANT_STATUSES:
+            return int(self.counts.get(name, 0))
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{s}={self.counts[s]}" for s in VARIANT_STATUSES if self.counts.get(s))
+        return f"Progress({self.state}, total={self.total}, {parts})"
+
+
+class ExperimentRun:
+    """A stored experiment in this process's runtime: progress, pause, resume, cancel, results."""
+
+    def __init__(self, runtime: Runtime, experiment_id: str) -> None:
+        self.runtime = runtime
+        self.experiment_id = experiment_id
+        row = runtime.store.experiment(experiment_id)
+        if row is None:
+            raise KeyError(f"no experiment {experiment_id!r} in {runtime.settings.database_url}")
+        self.name = row.name
+        self.account = row.account
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def state(self) -> str:
+        """``active``, ``paused`` or ``cancelled``."""
+        row = self.runtime.store.experiment(self.experiment_id)
+        assert row is not None
+        return row.state
+
+    def progress(self) -> Progress:
+        """Counts by status (a cheap query; safe from any thread or loop)."""
+        return Progress(self.state, self.runtime.store.counts(self.experiment_id))
+
+    def variants(self) -> list[VariantRow]:
+        """Every variant as stored, in definition order."""
+        return self.runtime.store.variants(self.experiment_id)
+
+    def task_ids(self) -> dict[str, str]:
+        """Variant id -> task id, for the variants the service made a task for."""
+        return {v.variant_id: v.task_id for v in self.variants() if v.task_id}
+
+    def wait(self, timeout: float | None = None, *, interval: float = 0.5) -> Progress:
+        """Block until :attr:`Progress.done` (or ``timeout`` seconds: TimeoutError)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            now = self.progress()
+            if now.done:
+                return now
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"experiment {self.name!r} is not done after {timeout} s: {now}")
+            time.sleep(interval)
+
+    def results(self) -> pd.DataFrame:
+        """One row per variant: varied values, status, task id, latency, tokens (reported, else
+        estimated: ``tokens_source`` says which), error."""
+        import pandas as pd
+
+        rows = self.variants()
+        dims: list[str] = []
+        for v in rows:
+            dims += [k for k in v.values if k not in dims]
+        records = []
+        for v in rows:
+            latency = (v.finished_at - v.sent_at) / 1000 if v.finished_at and v.sent_at else None
+            tokens, source = v.tokens, "reported" if v.tokens is not None else None
+            if tokens is None and v.estimated_tokens is not None:
+                tokens, source = v.estimated_tokens, "estimated"
+            records.append(
+                {
+                    "variant_id": v.variant_id,
+                    **{d: v.values.get(d) for d in dims},
+                    "status": v.status,
+                    "task_id": v.task_id,
+                    "latency_s": latency,
+                    "tokens": tokens,
+                    "tokens_source": source,
+                    "error_code": v.error_code,
+                    "error": v.error_message,
+                }
+            )
+        columns = ["variant_id", *dims, "status", "task_id", "latency_s", "tokens",
+                   "tokens_source", "error_code", "error"]  # fmt: skip
+        frame = pd.DataFrame.from_records(records, columns=columns)
+        return frame.astype({"latency_s": "float64", "tokens": "Int64"})
+
+    # ------------------------------------------------------------------ steering
+    def enqueue(self) -> int:
+        """Put every ``queued`` variant on the account's queue (idempotent); returns how many."""
+        from dbos import SetWorkflowID
+
+        from orca_nb.experiments.workflows import variant_workflow
+
+        queue = self.runtime.queue(self.account)
+        todo = [v for v in self.variants() if v.status == QUEUED]
+
+        def go() -> None:
+            for v in todo:
+                with SetWorkflowID(v.workflow_id):
+                    queue.enqueue(variant_workflow, v.experiment_id, v.variant_id, v.run)
+
+        off_loop(go)
+        return len(todo)
+
+    def pause(self) -> list[str]:
+        """Stop starting variants (running ones finish); returns the variant ids held back."""
+        return self._hold(PAUSED)
+
+    def cancel(self) -> list[str]:
+        """Never start the queued variants (running ones finish and are recorded); returns the
+        variant ids cancelled. :meth:`resume` can still start them later."""
+        return self._hold(CANCELLED)
+
+    def _hold(self, state: str) -> list[str]:
+        from dbos import DBOS
+
+        store = self.runtime.store
+        store.set_state(self.experiment_id, state)
+        moved = store.set_status_where(self.experiment_id, [QUEUED, PAUSED, CANCELLED], state)
+        by_id = {v.variant_id: v for v in self.variants()}
+        ids = [by_id[m].workflow_id for m in moved]
+        if ids:
+            # Only ENQUEUED ones: a run already past its claim keeps going.
+            def cancel() -> None:
+                waiting = DBOS.list_workflows(
+                    workflow_ids=ids, status="ENQUEUED", load_input=False, load_output=False
+                )
+                if waiting:
+                    DBOS.cancel_workflows([w.workflow_id for w in waiting])
+
+            off_loop(cancel)
+        return moved
+
+    def resume(self) -> int:
+        """Start the paused or cancelled variants again; returns how many were enqueued."""
+        store = self.runtime.store
+        store.set_state(self.experiment_id, ACTIVE)
+        store.requeue(self.experiment_id, [PAUSED, CANCELLED])
+        return self.enqueue()
+
+    def __repr__(self) -> str:
+        return f"ExperimentRun({self.name!r}, id={self.experiment_id}, {self.progress()!r})"
+
+
+def start(
+    experiment: Experiment,
+    client: Orca,
+    *,
+    skip_invalid: bool = False,
+    confirm: int | None = None,
+    confirm_above: int = costs.DEFAULT_CONFIRM_ABOVE,
+    balance: Any = None,
+    check_balance: bool = True,
+    price_per_million_tokens: float | None = None,
+    media_seconds: Mapping[str, float] | None = None,
+    concurrency: int | None = None,
+    per_minute: int | None = None,
+    database_url: str | None = None,
+    **runtime_settings: Any,
+) -> ExperimentRun:
+    """Check, store and enqueue ``experiment`` on ``client``'s account; returns its run.
+
+    Refuses (nothing stored, nothing sent) when variants are invalid (unless ``skip_invalid``),
+    when the known balance cannot cover the estimate (needs ``price_per_million_tokens``; the
+    balance is asked of ``client.billing`` unless given or ``check_balance=False``), or when the
+    estimate is above ``confirm_above`` tokens without ``confirm=<tokens>``. ``concurrency``
+    (running variants, all workers) and ``per_minute`` (submits) set the account's queue.
+    Other keyword arguments are :func:`orca_nb.experiments.runtime.launch` settings.
+    """
+    if not isinstance(experiment, Experiment):
+        raise TypeError(f"start() takes an Experiment, got {type(experiment).__name__}")
+    if experiment.invalid and not skip_invalid:
+        raise InvalidVariantsError(experiment.invalid)
+    if not experiment.valid:
+        raise InvalidVariantsError(experiment.invalid)
+    if balance is None and check_balance and price_per_million_tokens is not None:
+        billing = getattr(client, "billing", None)
+        balance = billing.balance() if billing is not None else None
+    cost = costs.estimate(
+        experiment.variants,
+        media_seconds=media_seconds,
+        balance=balance,
+        price_per_million_tokens=price_per_million_tokens,
+    )
+    costs.check(cost, confirm=confirm, confirm_above=confirm_above)
+    rt = launch(
+        client,
+        database_url=database_url,
+        concurrency=concurrency,
+        per_minute=per_minute,
+        **runtime_settings,
+    )
+    now = now_ms()
+    rows = [
+        {
+            "experiment_id": experiment.experiment_id,
+            "variant_id": v.variant_id,
+            "position": v.index,
+            "vals": json.dumps(dict(v.values), sort_keys=True),
+            "body": json.dumps(v.body) if v.body is not None else None,
+            "reasons": json.dumps(v.reasons),
+            "status": QUEUED if v.valid else INVALID,
+            "estimated_tokens": cost.per_variant[v.variant_id].tokens if v.valid else None,
+            "queued_at": now if v.valid else None,
+        }
+        for v in experiment.variants
+    ]
+    rt.store.save_experiment(
+        experiment.experiment_id,
+        name=experiment.name,
+        account=client.key_label,
+        base_url=client.base_url,
+        definition=experiment.definition(),
+        rows=rows,
+    )
+    run = ExperimentRun(rt, experiment.experiment_id)
+    if run.state == ACTIVE:
+        run.enqueue()
+    return run
+
+
+def open_experiment(
+    name_or_id: str, client: Orca, *, database_url: str | None = None, **runtime_settings: Any
+) -> ExperimentRun:
+    """Reopen a stored experiment (after a restart, or in another process): launches the
+    runtime (which recovers dead workers' variants) and re-enqueues its queued variants."""
+    from orca_nb.experiments.define import experiment_id_for
+
+    rt = launch(client, database_url=database_url, **runtime_settings)
+    found = rt.store.experiment(name_or_id)
+    if found is None:
+        found = rt.store.experiment(experiment_id_for(name_or_id))
+    if found is None:
+        names = ", ".join(repr(e.name) for e in rt.store.list_experiments()[:10]) or "none"
+        raise KeyError(
+            f"no experiment {name_or_id!r} in {rt.settings.database_url}; known: {names}"
+        )
+    run = ExperimentRun(rt, found.experiment_id)
+    if run.account != client.key_label:
+        raise ValueError(
+            f"experiment {run.name!r} belongs to account {run.account}; open it with that key"
+        )
+    if run.state == ACTIVE:
+        run.enqueue()
+    return run
+
+
+__all__ = ["ExperimentRun", "Progress", "open_experiment", "queue_name", "start"]

@@ -1,0 +1,201 @@
+"""The durable run of one variant: a DBOS workflow of two steps, submit and follow.
+
+``submit`` claims the variant in the store (``queued`` -> ``sending``, a conditional update only
+one caller wins), sends it through the client (which writes its own ledger row first) and records
+the task id. If a run finds its variant already ``sending`` (a worker died with the request maybe
+on the wire) it records ``unknown`` and does not send again; if it finds a task id it follows that
+task. A 429, a connect failure or a 503 (each proves nothing was made) puts the variant back to
+``queued``, closes the account's gate for the server's ``Retry-After`` (else a backoff) so every
+worker waits, and the workflow sleeps durably before trying again.
+
+``follow`` polls the task (the client's ``wait``) to a terminal status and records it; a follow
+cut short (timeout, crash) simply runs again: it only reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from dbos import DBOS
+
+from orca_nb.client.errors import (
+    APIConnectionError,
+    APIError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+    WaitTimeoutError,
+)
+from orca_nb.experiments import runtime
+from orca_nb.experiments.store import (
+    ACTIVE,
+    FAILED,
+    QUEUED,
+    REFUSED,
+    RUNNING,
+    SENDING,
+    SUCCEEDED,
+    UNKNOWN,
+    now_ms,
+)
+
+BACKOFF_MAX_SECONDS: Final = 60.0
+FOLLOW_FAILURES_MAX: Final = 10
+FOLLOW_RETRY_SECONDS: Final = 30.0
+
+
+def _backoff(attempts: int) -> float:
+    """Seconds to hold an account after a refusal without ``Retry-After``: 2, 4, 8 ... 60."""
+    return float(min(BACKOFF_MAX_SECONDS, 2.0 ** max(1, attempts)))
+
+
+@DBOS.step(name="orca_nb.experiments.submit")
+def submit_step(experiment_id: str, variant_id: str, run: int) -> dict[str, Any]:
+    """Send the variant once (or adopt its task, or record why not); see the module doc."""
+    rt = runtime.require()
+    store = rt.store
+    row = store.variant(experiment_id, variant_id)
+    if row.run != run:
+        return {"outcome": "superseded"}
+    if row.task_id:
+        return {"outcome": "submitted", "task_id": row.task_id}
+    if row.status == SENDING:
+        store.update(
+            experiment_id, variant_id, only_if=[SENDING], status=UNKNOWN,
+            error_code="outcome_unknown", finished_at=now_ms(),
+            error_message="the worker stopped while this variant was being sent, so whether a "
+            "task exists is unknown; check the usage ledger or the dashboard before sending it "
+            "again (it is not resent automatically: a second send is a second billed video)",
+        )  # fmt: skip
+        return {"outcome": UNKNOWN}
+    if row.status != QUEUED:
+        return {"outcome": row.status}
+    exp = store.experiment(experiment_id)
+    assert exp is not None
+    if exp.state != ACTIVE:
+        store.update(experiment_id, variant_id, only_if=[QUEUED], status=exp.state)
+        return {"outcome": exp.state}
+    wait_ms = store.gate(exp.account) - now_ms()
+    if wait_ms > 0:
+        return {"outcome": "wait", "seconds": wait_ms / 1000}
+    claimed = store.update(
+        experiment_id, variant_id, only_if=[QUEUED], status=SENDING, sent_at=now_ms(),
+        attempts=row.attempts + 1, executor_id=rt.executor_id,
+    )  # fmt: skip
+    if not claimed:  # paused, cancelled or taken between the read and the claim
+        return {"outcome": store.variant(experiment_id, variant_id).status}
+    client = rt.client(exp.account)
+    assert row.body is not None
+    try:
+        task = client.videos.create(request=row.body, max_retries=0)
+    except OutcomeUnknownError as exc:
+        store.update(
+            experiment_id, variant_id, status=UNKNOWN, error_code="outcome_unknown",
+            error_message=str(exc), finished_at=now_ms(),
+        )  # fmt: skip
+        return {"outcome": UNKNOWN}
+    except (RateLimitError, APIConnectionError, ServerError) as exc:
+        # Each of these proves nothing was created (the client raises OutcomeUnknownError
+        # otherwise), so the variant goes back to the queue and the whole account waits.
+        retry_after = getattr(exc, "retry_after", None)
+        seconds = float(retry_after) if retry_after else _backoff(row.attempts + 1)
+        store.close_gate(exp.account, now_ms() + int(seconds * 1000), str(exc))
+        store.update(
+            experiment_id, variant_id, only_if=[SENDING], status=QUEUED,
+            error_code=getattr(exc, "code", None) or type(exc).__name__, error_message=str(exc),
+        )  # fmt: skip
+        return {"outcome": "wait", "seconds": seconds}
+    except (APIError, ValidationError) as exc:
+        store.update(
+            experiment_id, variant_id, status=REFUSED, finished_at=now_ms(),
+            error_code=getattr(exc, "code", None) or type(exc).__name__, error_message=str(exc),
+        )  # fmt: skip
+        return {"outcome": REFUSED}
+    store.update(
+        experiment_id, variant_id, status=RUNNING, task_id=task.id, task_status=task.status,
+        progress=task.progress, error_code=None, error_message=None,
+    )  # fmt: skip
+    return {"outcome": "submitted", "task_id": task.id}
+
+
+@DBOS.step(name="orca_nb.experiments.follow")
+def follow_step(experiment_id: str, variant_id: str, task_id: str) -> dict[str, Any]:
+    """Poll the task until it ends (or ``follow_timeout``) and record what it reached."""
+    rt = runtime.require()
+    store = rt.store
+    exp = store.experiment(experiment_id)
+    assert exp is not None
+    client = rt.client(exp.account)
+
+    def progress(task: Any) -> None:
+        store.update(
+            experiment_id, variant_id, only_if=[RUNNING], task_status=task.status,
+            progress=task.progress,
+        )  # fmt: skip
+
+    try:
+        task = client.videos.wait(
+            task_id,
+            timeout=rt.settings.follow_timeout,
+            poll_interval=rt.settings.poll_interval,
+            on_progress=progress,
+        )
+    except WaitTimeoutError:
+        return {"done": False}
+    except NotFoundError as exc:
+        store.update(
+            experiment_id, variant_id, status=FAILED, error_code="task_not_found",
+            error_message=str(exc), finished_at=now_ms(),
+        )  # fmt: skip
+        return {"done": True, "status": FAILED}
+    except APIError as exc:  # the client already retried; the workflow waits and polls again
+        return {"done": False, "error": str(exc)}
+    usage = task.usage.total_tokens if task.usage is not None else None
+    if task.status == "succeeded":
+        status, code, message = SUCCEEDED, None, None
+    else:
+        error = task.error
+        status = FAILED
+        code = (error.code if error else None) or f"task_{task.status}"
+        message = (error.message if error else None) or f"the task ended {task.status}"
+    store.update(
+        experiment_id, variant_id, status=status, task_status=task.status, progress=task.progress,
+        tokens=usage, error_code=code, error_message=message, finished_at=now_ms(),
+    )  # fmt: skip
+    return {"done": True, "status": status}
+
+
+@DBOS.step(name="orca_nb.experiments.note")
+def note_step(experiment_id: str, variant_id: str, message: str) -> None:
+    """Record why a variant's run stopped following its task."""
+    runtime.require().store.update(experiment_id, variant_id, error_message=message)
+
+
+@DBOS.workflow(name="orca_nb.experiments.variant")
+def variant_workflow(experiment_id: str, variant_id: str, run: int) -> str:
+    """Submit one variant (waiting out 429s durably), then follow its task to the end."""
+    while True:
+        out = submit_step(experiment_id, variant_id, run)
+        if out["outcome"] != "wait":
+            break
+        DBOS.sleep(float(out["seconds"]))
+    if out["outcome"] != "submitted":
+        return str(out["outcome"])
+    task_id = str(out["task_id"])
+    failures = 0
+    while True:
+        result = follow_step(experiment_id, variant_id, task_id)
+        if result["done"]:
+            return str(result["status"])
+        if "error" in result:
+            failures += 1
+            if failures >= FOLLOW_FAILURES_MAX:
+                note_step(
+                    experiment_id, variant_id,
+                    f"stopped following task {task_id} after {failures} failed polls "
+                    f"({result['error']}); orca_nb.ledger.reattach follows it again",
+                )  # fmt: skip
+                return "unfollowed"
+            DBOS.sleep(FOLLOW_RETRY_SECONDS)

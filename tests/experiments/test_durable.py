@@ -1,0 +1,254 @@
+"""Durable runs on the real sandbox: enqueue twice, crash and recover, pause, cancel, 429s,
+unknown outcomes. Each proves its claim by listing the sandbox's own tasks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orca_nb.client import Orca
+from orca_nb.experiments import Experiment, start
+from orca_nb.experiments.store import Store
+from orca_nb.ledger import open_ledger
+from orca_nb.sandbox import Backend, SandboxServer
+from orca_nb.sandbox.faults import Fault
+from tests.experiments.conftest import BODY, sandbox_tasks
+
+
+def until(check: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def ledger_task_ids(task_ids: list[str]) -> list[str]:
+    """Task ids as the client's own ledger recorded them (one row per submission)."""
+    ledger = open_ledger()
+    marks = ", ".join("?" for _ in task_ids)
+    _, rows = ledger.database.query(
+        f"SELECT task_id FROM submissions WHERE task_id IN ({marks})", tuple(task_ids)
+    )
+    return sorted(str(r[0]) for r in rows)
+
+
+def test_enqueuing_the_same_experiment_twice_gives_the_same_tasks(
+    client: Orca, fast: dict[str, Any], sandbox_backend: Backend
+) -> None:
+    exp = Experiment.grid(BODY, name="twice", prompts=["a storm", "a calm sea"], seed=[1, 2])
+    run = start(exp, client, concurrency=2, per_minute=600, **fast)
+    again = start(exp, client)  # the same cell run again, while it runs
+    assert again.experiment_id == run.experiment_id
+    done = run.wait(60)
+    assert done.succeeded == 4
+    first = run.task_ids()
+    # A new definition of the same name (a re-run cell, another kernel) after it finished.
+    redefined = Experiment.grid(BODY, name="twice", seed=[1, 2], prompts=["a storm", "a calm sea"])
+    third = start(redefined, client)
+    assert third.wait(10).succeeded == 4
+    assert third.task_ids() == first
+    assert sorted(sandbox_tasks(sandbox_backend)) == sorted(first.values())
+    # Each submission went through the client, so its ledger row exists, once.
+    assert ledger_task_ids(list(first.values())) == sorted(first.values())
+    frame = run.results()
+    assert list(frame["status"]) == ["succeeded"] * 4
+    assert frame["tokens"].notna().all()
+    assert set(frame["tokens_source"]) <= {"reported", "estimated"}
+    assert list(frame.columns[:3]) == ["variant_id", "prompt", "seed"]
+
+
+def test_an_experiment_grows_without_resending_what_ran(
+    client: Orca, fast: dict[str, Any], sandbox_backend: Backend
+) -> None:
+    small = Experiment.grid(BODY, name="grow", seed=[1])
+    assert start(small, client, per_minute=600, **fast).wait(30).succeeded == 1
+    bigger = Experiment.grid(BODY, name="grow", seed=[1, 2])
+    run = start(bigger, client)
+    assert run.wait(30).succeeded == 2
+    assert len(sandbox_tasks(sandbox_backend)) == 2
+
+
+def test_a_different_base_under_the_same_name_is_refused(
+    client: Orca, fast: dict[str, Any]
+) -> None:
+    from orca_nb.experiments import ExperimentConflictError
+
+    start(Experiment.grid(BODY, name="clash", seed=[1]), client, **fast).wait(30)
+    other = dict(BODY, prompt="something else")
+    with pytest.raises(ExperimentConflictError, match="different base request"):
+        start(Experiment.grid(other, name="clash", seed=[1]), client)
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from orca_nb import wire
+    from orca_nb.client import Orca
+    from orca_nb.compose import Selection, build_request
+    from orca_nb.experiments import Experiment, open_experiment, start
+
+    base_url, db, mode = sys.argv[1:4]
+    client = Orca("sk-orca-sandbox-test", base_url=base_url)
+    fast = dict(database_url=db, polling_interval=0.1, poll_interval=0.1, heartbeat_seconds=0.5)
+    if mode == "start":
+        body = build_request(wire.SEEDANCE_2, "a lighthouse in a storm", Selection(),
+                             ratio="1:1", resolution="480p", duration=4)
+        exp = Experiment.grid(body, name="crash", seed=[1, 2, 3, 4, 5])
+        start(exp, client, concurrency=2, per_minute=600, **fast)
+        print("started", flush=True)
+        time.sleep(600)
+    else:
+        run = open_experiment("crash", client, **fast)
+        print("reopened", run.progress(), flush=True)
+        print("finished", run.wait(120), flush=True)
+    """
+)
+
+
+def test_a_worker_killed_mid_experiment_and_a_new_one_finish_it_with_one_task_each(
+    sandbox_server: SandboxServer, sandbox_backend: Backend, exp_db: str, store: Store,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    sandbox_backend.configure(processing="manual")  # tasks stay running until told
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    cmd = [sys.executable, str(script), sandbox_server.base_url, exp_db]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    first = subprocess.Popen([*cmd, "start"], env=env, stdout=subprocess.DEVNULL)
+    try:
+        until(lambda: len(sandbox_tasks(sandbox_backend)) >= 2, 60, "two submissions")
+        exp_id = store.list_experiments()[0].experiment_id
+        until(lambda: store.counts(exp_id).get("running") == 2, 30, "two running variants")
+        time.sleep(0.5)  # the worker is following its tasks; the cap holds the rest back
+        assert len(sandbox_tasks(sandbox_backend)) == 2
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    assert store.counts(exp_id) == {"running": 2, "queued": 3}
+    sandbox_backend.configure(processing="instant")  # let everything finish from now on
+    second = subprocess.run(
+        [*cmd, "open"], env=env, capture_output=True, text=True, timeout=180, check=False
+    )
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "reopened Progress(active, total=5" in second.stdout
+    rows = store.variants(exp_id)
+    assert [r.status for r in rows] == ["succeeded"] * 5
+    task_ids = [r.task_id for r in rows]
+    assert None not in task_ids
+    assert len(set(task_ids)) == 5
+    assert sorted(sandbox_tasks(sandbox_backend)) == sorted(task_ids)  # exactly one task each
+    assert [r.attempts for r in rows] == [1] * 5  # nothing was sent twice
+    assert ledger_task_ids([str(t) for t in task_ids]) == sorted(str(t) for t in task_ids)
+
+
+def test_cancel_never_starts_queued_variants_and_running_ones_finish(
+    client: Orca, fast: dict[str, Any], sandbox_backend: Backend
+) -> None:
+    sandbox_backend.configure(processing="manual")
+    exp = Experiment.grid(BODY, name="cancel", seed=[1, 2, 3, 4])
+    run = start(exp, client, concurrency=1, per_minute=600, **fast)
+    until(lambda: run.progress().running == 1, 30, "one running variant")
+    cancelled = run.cancel()
+    assert len(cancelled) == 3
+    assert run.state == "cancelled"
+    sandbox_backend.step(10)  # the running task finishes
+    done = run.wait(30)
+    assert (done.succeeded, done.cancelled) == (1, 3)
+    time.sleep(0.5)  # several polling rounds: nothing else starts
+    assert len(sandbox_tasks(sandbox_backend)) == 1
+    # Resuming a cancelled experiment starts exactly the ones never started.
+    sandbox_backend.configure(processing="instant")
+    assert run.resume() == 3
+    assert run.wait(60).succeeded == 4
+    assert len(sandbox_tasks(sandbox_backend)) == 4
+    assert len(set(run.task_ids().values())) == 4
+
+
+def test_pause_holds_queued_variants_and_resume_continues(
+    client: Orca, fast: dict[str, Any], sandbox_backend: Backend
+) -> None:
+    sandbox_backend.configure(processing="manual")
+    run = start(
+        Experiment.grid(BODY, name="pause", seed=[1, 2, 3]), client, concurrency=1,
+        per_minute=600, **fast,
+    )  # fmt: skip
+    until(lambda: run.progress().running == 1, 30, "one running variant")
+    assert len(run.pause()) == 2
+    sandbox_backend.configure(processing="instant")
+    now = run.wait(30)
+    assert (now.succeeded, now.paused, now.state) == (1, 2, "paused")
+    assert start(Experiment.grid(BODY, name="pause", seed=[1, 2, 3]), client).state == "paused"
+    time.sleep(0.5)
+    assert len(sandbox_tasks(sandbox_backend)) == 1
+    run.resume()
+    assert run.wait(60).succeeded == 3
+    assert len(sandbox_tasks(sandbox_backend)) == 3
+
+
+def test_a_429_holds_the_account_for_retry_after_then_sends_once(
+    client: Orca, fast: dict[str, Any], sandbox_backend: Backend, store: Store
+) -> None:
+    sandbox_backend.faults.add("POST /video/generations", Fault.error(429, retry_after=1.0))
+    began = time.monotonic()
+    run = start(Experiment.grid(BODY, name="slow", seed=[1]), client, per_minute=600, **fast)
+    assert run.wait(60).succeeded == 1
+    assert time.monotonic() - began >= 1.0  # Retry-After respected
+    (row,) = run.variants()
+    assert row.attempts == 2
+    assert store.gate(run.account) > 0  # every worker of the account was held
+    assert len(sandbox_tasks(sandbox_backend)) == 1
+
+
+def test_an_unknown_outcome_is_recorded_and_not_resent(
+    client: Orca, fast: dict[str, Any], sandbox_backend: Backend
+) -> None:
+    sandbox_backend.faults.add("POST /video/generations", Fault.drop_after())
+    run = start(Experiment.grid(BODY, name="unknown", seed=[1, 2]), client, concurrency=1,
+                per_minute=600, **fast)  # fmt: skip
+    done = run.wait(60)
+    assert (done.unknown, done.succeeded) == (1, 1)
+    unknown = next(v for v in run.variants() if v.status == "unknown")
+    assert unknown.attempts == 1
+    assert unknown.task_id is None
+    assert "may have succeeded" in (unknown.error_message or "")
+    time.sleep(0.5)
+    assert len(sandbox_tasks(sandbox_backend)) == 2  # the dropped one was made, once
+
+
+def test_a_variant_left_sending_by_a_dead_worker_becomes_unknown(
+    client: Orca, fast: dict[str, Any], sandbox_backend: Backend, store: Store
+) -> None:
+    from orca_nb.experiments.workflows import submit_step
+
+    sandbox_backend.configure(processing="manual")
+    run = start(Experiment.grid(BODY, name="left", seed=[1, 2]), client, concurrency=1,
+                per_minute=600, **fast)  # fmt: skip
+    until(lambda: run.progress().running == 1, 30, "one running variant")
+    (held,) = run.pause()
+    # As if a worker died after claiming this variant, before hearing back from the service:
+    # the request may be on the wire, so a recovered run must not send it again.
+    store.update(run.experiment_id, held, status="sending")
+    store.set_state(run.experiment_id, "active")
+    row = store.variant(run.experiment_id, held)
+    assert submit_step(run.experiment_id, held, row.run) == {"outcome": "unknown"}
+    after = store.variant(run.experiment_id, held)
+    assert (after.status, after.error_code, after.task_id) == ("unknown", "outcome_unknown", None)
+    assert "before sending it again" in (after.error_message or "")
+    # A run that finds a task id adopts it instead of sending.
+    running = next(v for v in store.variants(run.experiment_id) if v.status == "running")
+    assert submit_step(run.experiment_id, running.variant_id, running.run) == {
+        "outcome": "submitted", "task_id": running.task_id,
+    }  # fmt: skip
+    # A stale run (superseded by a resume) does nothing.
+    assert submit_step(run.experiment_id, held, row.run + 1) == {"outcome": "superseded"}
+    assert len(sandbox_tasks(sandbox_backend)) == 1
