@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from orca_nb.client._redact import redact_text
-from orca_nb.client.hooks import AssetSnapshots, VideoLedger
+from orca_nb.client.hooks import AssetDeletions, AssetSnapshots, VideoLedger
 
 log = logging.getLogger("orca_nb.client")
 
@@ -101,6 +101,12 @@ class DefaultLedger:
         if isinstance(target, AssetSnapshots):
             return target.snapshot_assets(assets, groups)
         return None
+
+    def mark_deleted(self, *, asset_ids: Iterable[str] = (), group_ids: Iterable[str] = ()) -> None:
+        """Forward to the default ledger if it records deletions."""
+        target = self.resolve()
+        if isinstance(target, AssetDeletions):
+            target.mark_deleted(asset_ids=asset_ids, group_ids=group_ids)
 
     def __repr__(self) -> str:
         state = repr(self._target) if self._resolved else "not opened yet"

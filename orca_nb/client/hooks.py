@@ -51,6 +51,16 @@ class VideoLedger(Protocol):
 
 
 @runtime_checkable
+class AssetDeletions(Protocol):
+    """Optional ledger method: record at once that assets or groups were deleted through the
+    client, so reports stop counting them (their snapshots stay, to name them)."""
+
+    def mark_deleted(self, *, asset_ids: Iterable[str] = (), group_ids: Iterable[str] = ()) -> None:
+        """Record deletions (deleting a group deletes its assets)."""
+        ...
+
+
+@runtime_checkable
 class AssetSnapshots(Protocol):
     """Optional ledger method: remember assets' and groups' name, kind and status.
 

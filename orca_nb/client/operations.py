@@ -95,7 +95,7 @@ from orca_nb.client.errors import (
     WaitTimeoutError,
     error_from_response,
 )
-from orca_nb.client.hooks import AssetSnapshots, key_label
+from orca_nb.client.hooks import AssetDeletions, AssetSnapshots, key_label
 from orca_nb.client.models import Asset, Created, Group, Page, Session, VideoTask
 
 log = logging.getLogger("orca_nb.client")
@@ -267,6 +267,7 @@ def delete_group(ctx: Ctx, group_id: Any) -> Op[None]:
     """``DELETE /asset/groups/{id}`` (cascades to the group's assets)."""
     gid = v.require_id("group_id", group_id)
     yield from send(ctx, "DELETE", _url(ctx, wire.GROUP_PATH, group_id=gid), mode="delete")
+    _deleted(ctx, group_ids=(gid,))
     return None
 
 
@@ -383,6 +384,7 @@ def delete_asset(ctx: Ctx, asset_id: Any) -> Op[None]:
     """``DELETE /asset/files/{id}``."""
     aid = v.require_id("asset_id", asset_id)
     yield from send(ctx, "DELETE", _url(ctx, wire.ASSET_PATH, asset_id=aid), mode="delete")
+    _deleted(ctx, asset_ids=(aid,))
     return None
 
 
@@ -507,6 +509,12 @@ def _ledger(ctx: Ctx, method: str, *args: Any, **kw: Any) -> Any:
     except Exception as exc:
         log.warning("ledger %s failed (ignored): %s", method, redact_text(repr(exc)))
         return None
+
+
+def _deleted(ctx: Ctx, *, asset_ids: Sequence[str] = (), group_ids: Sequence[str] = ()) -> None:
+    """Tell the ledger (if it records deletions) that these were deleted through the client."""
+    if isinstance(ctx.config.ledger, AssetDeletions):
+        _ledger(ctx, "mark_deleted", asset_ids=asset_ids, group_ids=group_ids)
 
 
 def _snapshot(ctx: Ctx, *, assets: Sequence[Asset] = (), groups: Sequence[Group] = ()) -> None:
