@@ -13,6 +13,16 @@ not-yet-routable models are 404 ``model_not_found``; bad ``asset://`` references
 ``InvalidParameter`` naming ``metadata.content[i].<type>.url``; ``callback_url`` is accepted
 but never called. Uploads only fetch the sandbox's own URLs and loopback servers (see
 :mod:`orca_nb.sandbox.processing`); everything else fails as ``InvalidParameter.DownloadFailed``.
+
+Section 12 of the reference, as served (tags as in ``orca_nb.wire``): the task fetch answers the
+new-api wrapper with ``data.data`` null by default (DOC-other, NEWAPI; other shapes are the
+``task_shape`` setting); unknown task ids in the wrapper shapes are 400 ``task_not_exist``
+(NEWAPI), on ``GET /videos/{id}`` the 404 envelope (GUESS); the wrapper's ``platform`` is
+``byteplus`` (GUESS); ``/models`` lists not-yet-routable models with ``"routable": false`` and
+no endpoint types, and every model's ``limits`` (both fields GUESS; see
+:mod:`orca_nb.sandbox.models`); the play balance, its price per token, and counting held tokens
+in ``total_usage`` are GUESS (see :mod:`orca_nb.sandbox.billing`); an upload is answered before
+its media is fetched (DOC); a session link lasts ``session_ttl`` (GUESS 30 min; PEER 120 s).
 """
 
 from __future__ import annotations
