@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from orca_nb.ledger.schema import SCHEMA_VERSION, STATEMENTS
+from orca_nb.ledger.schema import COLUMNS_ADDED, INDEXES, SCHEMA_VERSION, TABLES
 
 Dialect = Literal["sqlite", "postgresql"]
 #: Column names and rows of a query.
@@ -73,7 +73,13 @@ class SqliteDatabase:
         # Reports scan large covering indexes: map the file instead of copying pages.
         self._conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         with self._transaction():
-            for statement in STATEMENTS:
+            for statement in TABLES:
+                self._conn.execute(statement)
+            for table, column, kind in COLUMNS_ADDED:
+                present = {r[1] for r in self._conn.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            for statement in INDEXES:
                 self._conn.execute(statement)
             _record_version(self._conn.execute)
 
@@ -141,7 +147,11 @@ class PostgresDatabase:
 
         with self._transaction():
             self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
-            for statement in STATEMENTS:
+            for statement in TABLES:
+                self._conn.execute(statement)
+            for table, column, kind in COLUMNS_ADDED:
+                self._conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+            for statement in INDEXES:
                 self._conn.execute(statement)
             _record_version(run)
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orca_nb import wire
+from orca_nb.compose.cost import estimate_tokens
 
 #: ``content[]`` item type -> the wire's asset type.
 _ITEM_TYPES = {"image_url": "Image", "video_url": "Video", "audio_url": "Audio"}
@@ -43,10 +44,20 @@ class Request:
     duration: int | None
     generate_audio: bool | None
     items: tuple[Item, ...]
+    #: The reference's token rule applied to the request (``compose.estimate_tokens``), used as
+    #: the task's tokens when it succeeds and the service reports none; ``estimate_source`` is
+    #: ``estimated`` or ``estimated_min`` (a lower bound: a reference video's length unknown).
+    estimated_tokens: int | None = None
+    estimate_source: str | None = None
 
 
-def parse_request(body: Mapping[str, Any]) -> Request:
-    """Read a ``POST /video/generations`` body (the wire's Seedance shape)."""
+def parse_request(
+    body: Mapping[str, Any], *, media_seconds: Mapping[str, float] | None = None
+) -> Request:
+    """Read a ``POST /video/generations`` body (the wire's Seedance shape).
+
+    ``media_seconds`` (reference video URL -> seconds) makes the token estimate exact where a
+    length would otherwise be unknown."""
     model = str(body.get("model") or "")
     metadata = body.get("metadata") or {}
     if not isinstance(metadata, Mapping):
@@ -81,6 +92,7 @@ def parse_request(body: Mapping[str, Any]) -> Request:
     if generate_audio is None and spec is not None:
         generate_audio = spec.native_audio
     params = {k: v for k, v in metadata.items() if k != "content"}
+    estimate = estimate_tokens(body, media_seconds=media_seconds)
     return Request(
         model=model,
         prompt=str(body.get("prompt") or ""),
@@ -91,7 +103,29 @@ def parse_request(body: Mapping[str, Any]) -> Request:
         duration=_int(duration),
         generate_audio=bool(generate_audio) if generate_audio is not None else None,
         items=tuple(items),
+        estimated_tokens=estimate.tokens,
+        estimate_source=estimate.source,
     )
+
+
+def stored_body(
+    model: str, params: str, items: list[tuple[str, str | None, str]]
+) -> dict[str, Any]:
+    """A request body rebuilt from a ledger row (``params`` JSON and ``(asset_type, role,
+    source)`` per item), close enough for the token estimate of rows older than it."""
+    try:
+        metadata = json.loads(params) if params else {}
+    except ValueError:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        metadata = {}
+    kinds = {v: k for k, v in _ITEM_TYPES.items()}
+    metadata["content"] = [
+        {"type": kinds[t], kinds[t]: {"url": source}, **({"role": role} if role else {})}
+        for t, role, source in items
+        if t in kinds
+    ]
+    return {"model": model, "metadata": metadata}
 
 
 def request_mode(items: tuple[Item, ...] | list[Item]) -> str:

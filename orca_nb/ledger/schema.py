@@ -10,6 +10,12 @@ reports' SQL portable.
     or ``rejected`` when the submission was refused or its outcome could not be known.
     ``day`` (UTC day number of ``submitted_at``), ``latency_ms`` (submission to finish) and
     ``queue_ms`` (submission to start) are kept for the reports' covering indexes.
+    Tokens: ``total_tokens`` is what the service reported (``tokens_source`` ``reported``) or,
+    when a succeeded task came back without usage (the documented task fetch carries none),
+    ``estimated_tokens``: the reference's rule applied to the request at submission
+    (``compose.estimate_tokens``), with ``tokens_source`` = ``estimate_source`` = ``estimated``,
+    or ``estimated_min`` when a reference video's length was unknown (a lower bound). A reported
+    figure always replaces an estimate. ``tokens_source`` is NULL while there are no tokens.
 ``submission_items``
     One row per media item of the request's ``content[]``: ``position`` (0-based index in the
     array), ``ordinal`` (1-based per type, the ``[Image N]`` number), ``asset_type``
@@ -61,6 +67,9 @@ TABLES: Final[tuple[str, ...]] = (
         error_message TEXT,
         completion_tokens BIGINT,
         total_tokens BIGINT,
+        estimated_tokens BIGINT,
+        estimate_source TEXT,
+        tokens_source TEXT,
         video_url TEXT,
         video_url_expires_at BIGINT,
         submitted_at BIGINT NOT NULL,
@@ -135,6 +144,14 @@ INDEXES: Final[tuple[str, ...]] = (
     " (asset_key, role, outcome, first_of_source, first_of_group, asset_type, group_id, model,"
     " submitted_at, tokens)",
     "CREATE INDEX IF NOT EXISTS assets_group ON assets (group_id)",
+)
+
+#: Columns added since version 1: ``(table, column, type)``. Opening an older ledger adds the
+#: missing ones with ``ALTER TABLE`` (before the indexes are made), on SQLite and PostgreSQL.
+COLUMNS_ADDED: Final[tuple[tuple[str, str, str], ...]] = (
+    ("submissions", "estimated_tokens", "BIGINT"),
+    ("submissions", "estimate_source", "TEXT"),
+    ("submissions", "tokens_source", "TEXT"),
 )
 
 STATEMENTS: Final = TABLES + INDEXES

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orca_nb import wire
+from orca_nb.compose.cost import estimate_tokens
 from orca_nb.ledger.backends import Database
 from orca_nb.ledger.location import connect
 from orca_nb.ledger.records import (
@@ -25,6 +26,7 @@ from orca_nb.ledger.records import (
     parse_group,
     parse_request,
     parse_task,
+    stored_body,
 )
 from orca_nb.ledger.schema import STATUS_REJECTED, STATUS_SUBMITTING
 
@@ -33,6 +35,7 @@ TERMINAL_STATUSES: frozenset[str] = wire.TERMINAL_TASK_STATUSES | {STATUS_REJECT
 #: Milliseconds in a day: ``submitted_at // DAY_MS`` is the UTC day number.
 DAY_MS = 86_400_000
 SEEN_REFRESH_MS = 600_000  # an unchanged snapshot is rewritten at most every 10 minutes
+_ESTIMATES_META = "token_estimates_backfilled"  # ledger_meta row: older rows were estimated
 _STATUS_ORDER = {
     s: i for i, s in enumerate((STATUS_SUBMITTING, *wire.TASK_STATUSES, STATUS_REJECTED))
 }
@@ -61,6 +64,7 @@ class Ledger:
     def __init__(self, database: Database, *, clock: Callable[[], float] = time.time) -> None:
         self.database = database
         self._clock = clock
+        self._backfill_estimates()
         # What this ledger last wrote per asset/group: (content, written at ms). Live panels list
         # the same rows every refresh; unchanged rows are not written again until
         # SEEN_REFRESH_MS has passed, so a refresh costs no disk write at all.
@@ -84,8 +88,8 @@ class Ledger:
             (
                 "INSERT INTO submissions (id, task_id, submitter, base_url, model, prompt, params,"
                 " mode, ratio, resolution, duration, generate_audio, n_items, status, progress,"
-                " submitted_at, updated_at, day)"
-                " VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+                " submitted_at, updated_at, day, estimated_tokens, estimate_source)"
+                " VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
                 (
                     submission_id,
                     submitter,
@@ -103,6 +107,8 @@ class Ledger:
                     now,
                     now,
                     now // DAY_MS,
+                    request.estimated_tokens,
+                    request.estimate_source,
                 ),
             ),
             _event(submission_id, STATUS_SUBMITTING, 0, now),
@@ -341,8 +347,78 @@ class Ledger:
         return f"Ledger({self.database!r})"
 
     # ------------------------------------------------------------------ internals
+    def _backfill_estimates(self) -> None:
+        """Give rows written before token estimates existed their estimate, once per ledger.
+
+        Succeeded rows without tokens then carry the estimate, marked by ``tokens_source``."""
+        _, done = self.database.query(
+            "SELECT value FROM ledger_meta WHERE name = ?", (_ESTIMATES_META,)
+        )
+        if done:
+            return
+        _, rows = self.database.query(
+            "SELECT id, model, params FROM submissions WHERE estimated_tokens IS NULL"
+        )
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            _, items = self.database.query(
+                "SELECT submission_id, asset_type, role, source FROM submission_items"
+                f" WHERE submission_id IN ({marks}) ORDER BY submission_id, position",
+                [r[0] for r in chunk],
+            )
+            by_id: dict[str, list[tuple[str, str | None, str]]] = {}
+            for sid, asset_type, role, source in items:
+                by_id.setdefault(str(sid), []).append((str(asset_type), role, str(source)))
+            statements: list[tuple[str, Sequence[Any]]] = []
+            for sid, model, params in chunk:
+                body = stored_body(str(model), str(params or ""), by_id.get(str(sid), []))
+                estimate = estimate_tokens(body)
+                statements.append(
+                    (
+                        "UPDATE submissions SET estimated_tokens = ?, estimate_source = ?,"
+                        " tokens_source = CASE WHEN total_tokens IS NOT NULL THEN CAST(? AS TEXT)"
+                        " WHEN status = 'succeeded' THEN CAST(? AS TEXT) ELSE tokens_source END,"
+                        " total_tokens = CASE WHEN total_tokens IS NULL AND status = 'succeeded'"
+                        " THEN CAST(? AS BIGINT) ELSE total_tokens END WHERE id = ?",
+                        (
+                            estimate.tokens,
+                            estimate.source,
+                            wire.TOKENS_REPORTED,
+                            estimate.source,
+                            estimate.tokens,
+                            sid,
+                        ),
+                    )
+                )
+                statements.append(
+                    (
+                        "UPDATE submission_items SET"
+                        " tokens = (SELECT total_tokens FROM submissions WHERE id = ?)"
+                        " WHERE submission_id = ? AND outcome IS NOT NULL",
+                        (sid, sid),
+                    )
+                )
+            self.database.write(statements)
+        self.database.write(
+            [
+                (
+                    "INSERT INTO ledger_meta (name, value) VALUES (?, ?)"
+                    " ON CONFLICT (name) DO NOTHING",
+                    (_ESTIMATES_META, "1"),
+                )
+            ]
+        )
+
     def _now_ms(self) -> int:
         return round(self._clock() * 1000)
+
+    def _last_seen_at(self, submission_id: str) -> int:
+        """When the latest status of a submission was recorded (ms)."""
+        _, rows = self.database.query(
+            "SELECT MAX(at) FROM status_events WHERE submission_id = ?", (submission_id,)
+        )
+        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
     def _status_of(self, submission_id: str) -> str | None:
         _, rows = self.database.query(
@@ -375,9 +451,18 @@ class Ledger:
         if current in TERMINAL_STATUSES or status == current:
             status = None  # nothing new to record about the status
         terminal = status in TERMINAL_STATUSES
+        # Tokens: a reported figure always wins; a task that succeeds without one gets the
+        # request's estimate (marked by tokens_source) unless it already has a figure.
+        reported = state.total_tokens
+        estimate_now = int(status == "succeeded")
         progress = 100 if status == "succeeded" and state.progress is None else state.progress
         started = state.started_at or (now if status == "running" else None)
         finished = state.finished_at or (now if terminal else None)
+        if state.started_at is not None or state.finished_at is not None:
+            # The server's clock may differ from ours: its times never precede what we saw.
+            floor = self._last_seen_at(submission_id)
+            started = None if started is None else max(started, floor)
+            finished = None if finished is None else max(finished, started or floor)
         expires = state.video_url_expires_at
         if state.video_url and expires is None:
             expires = (finished or now) + wire.VIDEO_URL_TTL_SECONDS * 1000
@@ -392,7 +477,12 @@ class Ledger:
                 " error_code = COALESCE(?, error_code),"
                 " error_message = COALESCE(?, error_message),"
                 " completion_tokens = COALESCE(?, completion_tokens),"
-                " total_tokens = COALESCE(?, total_tokens),"
+                " total_tokens = CASE WHEN CAST(? AS BIGINT) IS NOT NULL THEN CAST(? AS BIGINT)"
+                " WHEN CAST(? AS INTEGER) = 1 THEN COALESCE(total_tokens, estimated_tokens)"
+                " ELSE total_tokens END,"
+                " tokens_source = CASE WHEN CAST(? AS BIGINT) IS NOT NULL THEN CAST(? AS TEXT)"
+                " WHEN CAST(? AS INTEGER) = 1 AND total_tokens IS NULL"
+                " AND estimated_tokens IS NOT NULL THEN estimate_source ELSE tokens_source END,"
                 " video_url = COALESCE(?, video_url),"
                 " video_url_expires_at = COALESCE(?, video_url_expires_at),"
                 " resolution = COALESCE(?, resolution),"
@@ -408,7 +498,12 @@ class Ledger:
                     state.error_code,
                     state.error_message,
                     state.completion_tokens,
-                    state.total_tokens,
+                    reported,
+                    reported,
+                    estimate_now,
+                    reported,
+                    wire.TOKENS_REPORTED,
+                    estimate_now,
                     state.video_url,
                     expires,
                     state.resolution,
@@ -440,6 +535,16 @@ class Ledger:
                     " tokens = (SELECT total_tokens FROM submissions WHERE id = ?)"
                     " WHERE submission_id = ?",
                     (status, submission_id, submission_id),
+                )
+            )
+        elif reported is not None and current in TERMINAL_STATUSES:
+            # usage read after the end (e.g. from the OpenAI-style alias): the items follow
+            statements.append(
+                (
+                    "UPDATE submission_items SET"
+                    " tokens = (SELECT total_tokens FROM submissions WHERE id = ?)"
+                    " WHERE submission_id = ?",
+                    (submission_id, submission_id),
                 )
             )
         self.database.write(statements)
