@@ -5,10 +5,12 @@ and uploads that answer before their media is fetched (section 12 of the referen
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import fields
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -467,3 +469,44 @@ def test_the_cap_counts_assets_still_being_fetched(
         wire.ASSETS_PATH, json={"GroupId": gid, "URL": slow_media, "AssetType": "Image"}
     )
     assert_envelope(response, 403)
+
+
+def test_a_pending_fetch_resumes_after_restart(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.sqlite3"
+    config = SandboxConfig(db_path=str(db), processing="manual", seed_demo=False)
+    with SandboxServer(config) as server, client_for(server, "sk-orca-sandbox-r") as api:
+        aid = upload(api, make_group(api), sample_url(server, "prop_1x1.png"), "Image")
+        server.backend.wait_for_fetches()
+    with sqlite3.connect(db) as raw:  # as if the process died before the worker read it
+        raw.execute(
+            "UPDATE assets SET fetch_state = 'pending', blob_id = NULL WHERE id = ?", (aid,)
+        )
+    with SandboxServer(config) as server, client_for(server, "sk-orca-sandbox-r") as api:
+        server.backend.step()  # waits for the resumed fetch, then settles
+        asset = get_asset(api, aid)
+        assert asset["Status"] == "Active"
+        assert httpx.get(asset["URL"]).status_code == 200
+
+
+def test_an_older_database_gains_the_new_columns(tmp_path: Path) -> None:
+    db = tmp_path / "old.sqlite3"
+    with sqlite3.connect(db) as raw:
+        raw.execute(
+            "CREATE TABLE assets (id TEXT PRIMARY KEY, account TEXT NOT NULL, group_id TEXT NOT"
+            " NULL, name TEXT NOT NULL, asset_type TEXT NOT NULL, source_url TEXT NOT NULL,"
+            " status TEXT NOT NULL, error_code TEXT, error_message TEXT, verdict_code TEXT,"
+            " verdict_message TEXT, moderation TEXT NOT NULL, blob_id TEXT, width INTEGER,"
+            " height INTEGER, seconds REAL, created REAL NOT NULL, updated REAL NOT NULL,"
+            " steps INTEGER NOT NULL DEFAULT 0, seq INTEGER NOT NULL)"
+        )
+        raw.execute(
+            "INSERT INTO assets VALUES ('asset-1','a','g','n','Image','http://x','Active',NULL,"
+            "NULL,NULL,NULL,'{}',NULL,1,1,NULL,0,0,0,1)"
+        )
+    backend = Backend(SandboxConfig(db_path=str(db)))
+    try:
+        with backend.store.tx() as conn:
+            row = conn.execute("SELECT fetch_state, fetched FROM assets").fetchone()
+        assert (row["fetch_state"], row["fetched"]) == ("done", None)  # old rows count as read
+    finally:
+        backend.close()
