@@ -38,7 +38,6 @@ from orca_nb.client._core import (
     Op,
     Send,
     Sleep,
-    as_timeout,
 )
 from orca_nb.client._redact import register_key
 from orca_nb.client._resources_async import (
@@ -93,6 +92,8 @@ def _resolve(api_key: str | None, base_url: str | None) -> tuple[str, str, bool]
     """``(key, base_url, is_sandbox)`` from arguments, environment, or the embedded sandbox."""
     key = api_key if api_key is not None else (os.environ.get(wire.API_KEY_ENV) or None)
     base = base_url if base_url is not None else (os.environ.get(wire.BASE_URL_ENV) or None)
+    if base is not None:
+        base = v.http_url("base_url", base)
     embedded = False
     if key is None:
         if base is None:
@@ -110,6 +111,9 @@ def _resolve(api_key: str | None, base_url: str | None) -> tuple[str, str, bool]
             )
     if not isinstance(key, str) or not key.strip() or any(c.isspace() for c in key):
         raise ValidationError("api_key", "must be a non-empty key without spaces (sk-orca-...)")
+    if not key.isascii() or not key.isprintable():
+        # never echo the key: it travels in a header, which must be printable ASCII
+        raise ValidationError("api_key", "must be printable ASCII (check for a pasted stray char)")
     register_key(key)
     base = v.http_url("base_url", base or wire.DEFAULT_BASE_URL).rstrip("/")
     return key, base, embedded or key.startswith(wire.SANDBOX_KEY_PREFIX)
@@ -137,6 +141,10 @@ class _BaseClient:
         chosen_api = v.choice("task_api", task_api, wire.TASK_APIS)
         alias_usage = v.boolean("usage_from_alias", usage_from_alias)
         v.integer("max_retries", max_retries, low=0, high=100)
+        if seed is not None:
+            v.integer("seed", seed, low=-(2**63), high=2**63 - 1)
+        if clock is not None and not callable(clock):
+            raise ValidationError("clock", "must be a function returning monotonic seconds")
         if ledger is NOT_GIVEN:
             ledger = DefaultLedger()  # opened on first use, see orca_nb.client.default_ledger
         elif ledger is not None and not isinstance(ledger, VideoLedger):
@@ -149,7 +157,9 @@ class _BaseClient:
         self._config = Config(
             api_key=key,
             base_url=base,
-            timeout=as_timeout(defaults.DEFAULT_TIMEOUT if timeout is NOT_GIVEN else timeout),
+            timeout=(
+                defaults.DEFAULT_TIMEOUT if timeout is NOT_GIVEN else v.timeout("timeout", timeout)
+            ),
             max_retries=max_retries,
             is_sandbox=sandbox,
             ledger=ledger,
@@ -202,7 +212,7 @@ class _BaseClient:
             if max_retries is NOT_GIVEN
             else v.integer("max_retries", max_retries, low=0, high=100)
         )
-        chosen = self._config.timeout if timeout is NOT_GIVEN else as_timeout(timeout)
+        chosen = self._config.timeout if timeout is NOT_GIVEN else v.timeout("timeout", timeout)
         return Ctx(self._config, chosen, retries)
 
     def _copy_with(self, timeout: TimeoutTypes | NotGiven, max_retries: int | NotGiven) -> Self:
@@ -281,6 +291,8 @@ class Orca(_BaseClient):
             raise ValidationError(
                 "http_client", "must be an httpx.Client (AsyncOrca takes an httpx.AsyncClient)"
             )
+        if sleep is not None and not callable(sleep):
+            raise ValidationError("sleep", "must be a function taking seconds")
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(timeout=self._config.timeout)
         self._sleep = sleep or time.sleep
@@ -421,6 +433,8 @@ class AsyncOrca(_BaseClient):
             raise ValidationError(
                 "http_client", "must be an httpx.AsyncClient (Orca takes an httpx.Client)"
             )
+        if sleep is not None and not callable(sleep):
+            raise ValidationError("sleep", "must be an async function taking seconds")
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=self._config.timeout)
         self._sleep = sleep or asyncio.sleep

@@ -26,12 +26,12 @@ import httpx
 
 from orca_nb import __version__, wire
 from orca_nb.client import defaults
-from orca_nb.client._redact import redact_text
 from orca_nb.client.errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
     OutcomeUnknownError,
+    ValidationError,
     error_from_response,
 )
 from orca_nb.client.hooks import VideoLedger
@@ -157,7 +157,14 @@ def build_request(
     query = {k: v for k, v in (params or {}).items() if v is not None}
     # Only pass params when there are some: httpx replaces a URL's own query (a signed
     # download link's signature) with the params given, even an empty dict.
-    request = httpx.Request(method, url, params=query or None, json=json, headers=headers)
+    try:
+        request = httpx.Request(method, url, params=query or None, json=json, headers=headers)
+    except (UnicodeError, ValueError, TypeError, httpx.InvalidURL) as exc:
+        # The operations check every input first; this is the net under them, so nothing
+        # leaves a public call as a bare encoding error.
+        raise ValidationError(
+            "request", f"cannot be sent ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from None
     request.extensions["timeout"] = ctx.timeout.as_dict()
     return request
 
@@ -305,10 +312,13 @@ def send(
         if mode == "create" and landed:
             if reconcile is None:
                 raise OutcomeUnknownError(
-                    redact_text(str(failure)), how_to_check=how_to_check, request=request
+                    _no_usable_reply(request, result),
+                    how_to_check=how_to_check,
+                    request=request,
+                    response=result if isinstance(result, httpx.Response) else None,
                 ) from failure
             log.info("%s %s: outcome unknown, reconciling before any retry", method, url)
-            found = yield from reconcile()
+            found = yield from _reconcile_patiently(ctx, reconcile)
             if found is not None:
                 return Found(found)
         if attempt >= ctx.max_retries:
@@ -327,6 +337,27 @@ def send(
         )
         yield Sleep(delay)
         attempt += 1
+
+
+def _reconcile_patiently(ctx: Ctx, reconcile: Reconcile) -> Op[str | None]:
+    """Look for the object an unanswered create made; while nothing shows, wait the retry
+    backoff and look again, ``defaults.RECONCILE_LOOKS`` more times (the server may still be
+    finishing the create after the client gave up), before concluding nothing was created."""
+    found = yield from reconcile()
+    for look in range(defaults.RECONCILE_LOOKS):
+        if found is not None:
+            break
+        yield Sleep(backoff_delay(look, ctx.config.rng))
+        found = yield from reconcile()
+    return found
+
+
+def _no_usable_reply(request: httpx.Request, result: httpx.Response | Exception) -> str:
+    """What happened to a create that may have landed (no advice: retrying could duplicate)."""
+    what = f"{request.method} {request.url.path}"
+    if isinstance(result, httpx.Response):
+        return f"{what} answered HTTP {result.status_code}, which does not say whether it worked."
+    return f"{what}: the request was sent but no reply came back ({type(result).__name__})."
 
 
 def send_json(

@@ -3,14 +3,35 @@ argument."""
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import httpx
 
 from orca_nb import wire
 from orca_nb.client.errors import ValidationError
 
 _ID_PREFIXES = {"group_id": "group-", "asset_id": "asset-"}
+#: Longest id, URL and JSON nesting the client sends (ids and URLs are far shorter in practice).
+MAX_ID_CHARS = 256
+MAX_URL_CHARS = 8192
+MAX_JSON_DEPTH = 32
+_ID_FORBIDDEN = frozenset("/\\?#%")
+
+
+def _unsendable(value: str) -> str | None:
+    """Why ``value`` cannot travel as UTF-8 text (a lone surrogate, a NUL), or ``None``."""
+    if "\x00" in value:
+        return "must not contain a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"holds invalid Unicode at character {exc.start} (a lone surrogate)"
+    return None
 
 
 def require_id(param: str, value: Any) -> str:
@@ -20,7 +41,14 @@ def require_id(param: str, value: Any) -> str:
     if not value.strip():
         raise ValidationError(param, "must not be empty; pass the id the create/list call returned")
     if value != value.strip() or any(c.isspace() for c in value):
-        raise ValidationError(param, f"must not contain whitespace, got {value!r}")
+        raise ValidationError(param, f"must not contain whitespace, got {value[:80]!r}")
+    if len(value) > MAX_ID_CHARS:
+        raise ValidationError(param, f"is {len(value)} characters; ids are at most {MAX_ID_CHARS}")
+    if not value.isascii() or not value.isprintable() or _ID_FORBIDDEN & set(value):
+        raise ValidationError(
+            param,
+            f"is not an id (ids are printable ASCII without / \\ ? # %); got {value[:80]!r}",
+        )
     if value.startswith(wire.ASSET_URL_SCHEME):
         raise ValidationError(param, f"pass the bare id, not the {wire.ASSET_URL_SCHEME} URL")
     for other, prefix in _ID_PREFIXES.items():
@@ -37,6 +65,9 @@ def text(param: str, value: Any, *, max_chars: int, required: bool) -> str | Non
         return None
     if not isinstance(value, str):
         raise ValidationError(param, f"must be a string, got {type(value).__name__}")
+    problem = _unsendable(value)
+    if problem:
+        raise ValidationError(param, problem)
     if required and not value.strip():
         raise ValidationError(param, "must not be blank")
     if len(value) > max_chars:
@@ -61,17 +92,29 @@ def optional_choice(param: str, value: Any, allowed: Sequence[str]) -> str | Non
 
 
 def http_url(param: str, value: Any) -> str:
-    """An absolute ``http(s)://host/...`` URL."""
+    """An absolute ``http(s)://host/...`` URL that httpx can send."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(param, "must be a public http(s) URL")
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    url = value.strip()
+    problem = _unsendable(url)
+    if problem:
+        raise ValidationError(param, problem)
+    if len(url) > MAX_URL_CHARS:
+        raise ValidationError(param, f"is {len(url)} characters; at most {MAX_URL_CHARS}")
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise ValidationError(param, f"must not contain spaces or control characters: {url[:80]!r}")
+    try:
+        parts = urlsplit(url)
+        host = httpx.URL(url).host
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise ValidationError(param, f"is not a valid URL ({exc}); got {url[:80]!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.netloc or not host:
         raise ValidationError(
             param,
             f"must be a public http(s) URL (no local paths, data: or asset:// URLs); got "
-            f"{value[:80]!r}",
+            f"{url[:80]!r}",
         )
-    return value.strip()
+    return url
 
 
 def integer(param: str, value: Any, *, low: int, high: int) -> int:
@@ -90,11 +133,87 @@ def boolean(param: str, value: Any) -> bool:
     return value
 
 
-def number(param: str, value: Any, *, minimum: float = 0.0) -> float:
-    """A real number >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-        raise ValidationError(param, f"must be a number >= {minimum}; got {value!r}")
-    return float(value)
+def number(param: str, value: Any, *, minimum: float = 0.0, maximum: float = 1e9) -> float:
+    """A finite real number in ``[minimum, maximum]`` (not a bool, NaN or infinity)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(param, f"must be a number of seconds, got {type(value).__name__}")
+    try:
+        result = float(value)
+    except OverflowError:
+        result = math.inf
+    if not math.isfinite(result) or not minimum <= result <= maximum:
+        shown = repr(value) if len(repr(value)) < 40 else f"{repr(value)[:40]}..."
+        raise ValidationError(
+            param, f"must be a number from {minimum:g} to {maximum:g}; got {shown}"
+        )
+    return result
+
+
+def timeout(param: str, value: Any) -> httpx.Timeout:
+    """``timeout=``: seconds, an ``httpx.Timeout``, or ``None`` (no limit)."""
+    if isinstance(value, httpx.Timeout):
+        for name, part in value.as_dict().items():
+            if part is not None:
+                number(f"{param}.{name}", part, maximum=1e6)
+        return value
+    if value is None:
+        return httpx.Timeout(None)
+    return httpx.Timeout(number(param, value, maximum=1e6))
+
+
+def json_body(param: str, value: Any) -> None:
+    """Refuse what cannot travel as JSON before anything is sent or recorded: lone surrogates
+    and NULs in strings, NaN/infinity, non-string keys, other types, nesting past
+    ``MAX_JSON_DEPTH``. The error names the place (``request.metadata.content[0]...``)."""
+    stack: list[tuple[str, Any, int]] = [(param, value, 0)]
+    while stack:
+        where, item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ValidationError(where, f"nests deeper than {MAX_JSON_DEPTH} levels")
+        if item is None or isinstance(item, bool | int):
+            continue
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                raise ValidationError(where, f"must be a finite number, got {item!r}")
+        elif isinstance(item, str):
+            problem = _unsendable(item)
+            if problem:
+                raise ValidationError(where, problem)
+        elif isinstance(item, Mapping):
+            for key, inner in item.items():
+                if not isinstance(key, str):
+                    raise ValidationError(where, f"has a non-string key {key!r}")
+                problem = _unsendable(key)
+                if problem:
+                    raise ValidationError(f"{where} key", problem)
+                stack.append((f"{where}.{key}", inner, depth + 1))
+        elif isinstance(item, list | tuple):
+            stack.extend((f"{where}[{i}]", inner, depth + 1) for i, inner in enumerate(item))
+        else:
+            raise ValidationError(where, f"cannot be sent as JSON ({type(item).__name__})")
+
+
+def file_target(param: str, value: str | os.PathLike[str]) -> Path:
+    """A file path to write: representable, not a directory, in an existing directory."""
+    try:
+        text = os.fspath(value)
+    except TypeError:
+        raise ValidationError(param, "must be a path or a binary file object") from None
+    if not isinstance(text, str):
+        raise ValidationError(param, "must be a str path (not bytes) or a binary file object")
+    problem = _unsendable(text)
+    if problem or not text.strip():
+        raise ValidationError(param, problem or "must not be empty")
+    path = Path(text)
+    try:
+        is_dir, parent_ok = path.is_dir(), path.parent.is_dir()
+    except (OSError, ValueError) as exc:
+        raise ValidationError(param, f"cannot be used ({exc})") from None
+    if is_dir:
+        raise ValidationError(param, f"{path} is a directory; give a file name")
+    if not parent_ok:
+        raise ValidationError(param, f"the folder {path.parent} does not exist; create it first")
+    return path
 
 
 def statuses(value: Any) -> str | None:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from orca_nb.client._redact import redact_text
-from orca_nb.client.hooks import AssetDeletions, AssetSnapshots, VideoLedger
+from orca_nb.client.hooks import AssetDeletions, AssetSnapshots, UnknownOutcomes, VideoLedger
 
 log = logging.getLogger("orca_nb.client")
 
@@ -87,6 +87,14 @@ class DefaultLedger:
         """Forward to the default ledger."""
         target = self.resolve()
         if target is not None:
+            target.submit_failed(submission_id, code=code, message=message)
+
+    def submit_unknown(self, submission_id: str, *, code: str | None, message: str) -> None:
+        """Forward to the default ledger (as ``submit_failed`` if it cannot record unknowns)."""
+        target = self.resolve()
+        if isinstance(target, UnknownOutcomes):
+            target.submit_unknown(submission_id, code=code, message=message)
+        elif target is not None:
             target.submit_failed(submission_id, code=code, message=message)
 
     def on_task(self, task: Mapping[str, Any]) -> None:

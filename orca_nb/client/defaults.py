@@ -52,6 +52,11 @@ VIDEO_WAIT_TIMEOUT_SECONDS: Final = 1800.0
 ITER_PAGE_SIZE: Final = 100
 #: Most pages reconciliation reads before giving up (bounds the loop).
 RECONCILE_MAX_PAGES: Final = 20
+#: Further looks reconciliation takes when the first finds nothing, waiting the retry backoff
+#: between them (0.5 s, 1 s, 2 s, 4 s: about 7 s in all): a server may still be finishing the
+#: create after the client's read timeout, and concluding "nothing was created" too early
+#: creates a duplicate on the retry.
+RECONCILE_LOOKS: Final = 4
 DOWNLOAD_CHUNK_BYTES: Final = 1 << 16
 #: Worker threads the blocking client uses for one polling round of ``wait_many``.
 SYNC_GATHER_THREADS: Final = 4

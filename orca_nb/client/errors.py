@@ -148,8 +148,10 @@ class APITimeoutError(APIConnectionError):
 class OutcomeUnknownError(APIError):
     """A create request may have reached the server but no reply came back.
 
-    It was *not* retried blindly (that could create a duplicate). ``how_to_check`` says how to
-    find out whether it happened; ``candidates`` lists ids that might be the created object.
+    It was *not* retried blindly (that could create a duplicate), and it is not a refusal: the
+    object may exist. ``how_to_check`` (also ``advice``) says how to find out and, for a video,
+    how to settle the ledger row ``submission_id``; ``candidates`` lists ids that might be the
+    created object.
     """
 
     def __init__(
@@ -160,9 +162,12 @@ class OutcomeUnknownError(APIError):
         candidates: tuple[str, ...] = (),
         request: httpx.Request | None = None,
         response: httpx.Response | None = None,
+        submission_id: str | None = None,
     ) -> None:
         self.how_to_check = how_to_check
+        self.advice = how_to_check
         self.candidates = candidates
+        self.submission_id = submission_id
         super().__init__(
             f"{message} The request may have succeeded. {how_to_check}",
             request=request,

@@ -42,7 +42,8 @@ class VideoLedger(Protocol):
         ...
 
     def submit_failed(self, submission_id: str, *, code: str | None, message: str) -> None:
-        """Record that the submission was refused or its outcome could not be known."""
+        """Record that the server refused the submission (it proved nothing was created). A
+        ledger without :class:`UnknownOutcomes` is told about unknown outcomes here too."""
         ...
 
     def on_task(self, task: Mapping[str, Any]) -> None:
@@ -71,4 +72,18 @@ class AssetSnapshots(Protocol):
 
     def snapshot_assets(self, assets: Iterable[Any] = (), groups: Iterable[Any] = ()) -> object:
         """Record snapshots of ``assets`` and ``groups``."""
+        ...
+
+
+@runtime_checkable
+class UnknownOutcomes(Protocol):
+    """Optional ledger method: record a submission whose outcome cannot be known.
+
+    Called instead of ``submit_failed`` when the request may have reached the server but no
+    usable reply came back (reply lost, read timeout, ambiguous 5xx, or the call was
+    interrupted while the request was in flight): the task may exist, so this is not a refusal.
+    """
+
+    def submit_unknown(self, submission_id: str, *, code: str | None, message: str) -> None:
+        """Record that the submission's outcome is unknown (the task may exist)."""
         ...

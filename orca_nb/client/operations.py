@@ -87,6 +87,7 @@ from orca_nb.client._core import (
     send_json,
 )
 from orca_nb.client._redact import redact_text
+from orca_nb.client.default_ledger import DefaultLedger
 from orca_nb.client.errors import (
     APIError,
     AssetFailedError,
@@ -95,7 +96,7 @@ from orca_nb.client.errors import (
     WaitTimeoutError,
     error_from_response,
 )
-from orca_nb.client.hooks import AssetDeletions, AssetSnapshots, key_label
+from orca_nb.client.hooks import AssetDeletions, AssetSnapshots, UnknownOutcomes, key_label
 from orca_nb.client.models import Asset, Created, Group, Page, Session, VideoTask
 
 log = logging.getLogger("orca_nb.client")
@@ -328,6 +329,7 @@ def upload_asset(
     if name_ is not None and not name_.strip():
         raise ValidationError("name", "must not be blank (omit it instead)")
     mod = v.moderation(moderation)
+    v.json_body("moderation", mod)
     body: dict[str, Any] = {"GroupId": gid, "URL": source, "AssetType": kind}
     if name_ is not None:
         body["Name"] = name_
@@ -484,6 +486,7 @@ def start_session(ctx: Ctx, *, return_url: Any = None, extra: Mapping[str, Any])
     for key in extra:
         if key in _SERVER_SET_FIELDS:
             raise ValidationError(key, "is set by OrcaRouter and cannot be overridden")
+        v.json_body(str(key), extra[key])
     body.update(extra)
     if return_url is not None:
         body["return_url"] = v.http_url("return_url", return_url)
@@ -617,7 +620,13 @@ def _task(body: Any, hint: str) -> VideoTask:
 
 
 def create_video(ctx: Ctx, body: dict[str, Any]) -> Op[VideoTask]:
-    """``POST /video/generations``, wrapped in the ledger hooks; never retried blindly."""
+    """``POST /video/generations``, wrapped in the ledger hooks; never retried blindly.
+
+    The ledger row ends ``rejected`` only when the server proved nothing was created (a 4xx, or
+    a refusal before it read the request); when the outcome cannot be known it ends
+    ``unknown`` and the :class:`OutcomeUnknownError` says how to settle it.
+    """
+    v.json_body("request", body)  # nothing unsendable reaches the ledger or the wire
     submission = _ledger(
         ctx,
         "before_submit",
@@ -625,23 +634,68 @@ def create_video(ctx: Ctx, body: dict[str, Any]) -> Op[VideoTask]:
         submitter=key_label(ctx.config.api_key),
         base_url=ctx.config.base_url,
     )
-    how = (
-        "The API has no task list: check the ledger or the OrcaRouter dashboard for a task "
-        "submitted just now before submitting again."
-    )
+    how = _video_how_to_check(ctx, submission)
     try:
         result = yield from send(
             ctx, "POST", _url(ctx, wire.VIDEOS_PATH), json=body, mode="create", how_to_check=how
         )
         assert isinstance(result, httpx.Response)
-        task = _task(parse_json(result), "create video")
-    except APIError as exc:
+        try:
+            task = _task(parse_json(result), "create video")
+        except APIError as exc:  # a 2xx: the server says it made a task, but not which
+            raise OutcomeUnknownError(
+                f"POST {result.request.url.path} answered HTTP {result.status_code} but the "
+                f"task in the reply could not be read ({exc}).",
+                how_to_check=how,
+                response=result,
+            ) from exc
+    except OutcomeUnknownError as exc:
+        exc.submission_id = submission
+        _record_unknown(ctx, submission, exc)
+        raise
+    except APIError as exc:  # the server refused it: nothing was created
         if submission is not None:
             _ledger(ctx, "submit_failed", submission, code=exc.code, message=str(exc))
+        raise
+    except ValidationError as exc:  # refused locally: nothing was sent
+        if submission is not None:
+            _ledger(ctx, "submit_failed", submission, code="not_sent", message=str(exc))
+        raise
+    except BaseException as exc:  # interrupted (Ctrl-C, cancelled) with the request maybe sent
+        _record_unknown(ctx, submission, exc)
         raise
     if submission is not None:
         _ledger(ctx, "after_submit", submission, task.ledger_dict())
     return task
+
+
+def _video_how_to_check(ctx: Ctx, submission: str | None) -> str:
+    """What to do about a video create whose outcome is unknown (names the ledger row)."""
+    text = (
+        "The task may exist (the server did not refuse it): do not submit again before checking, "
+        "a second submission is a second billed video. The API has no task list: look in the "
+        "OrcaRouter dashboard (usage or billing) for a video task created just now."
+    )
+    if submission is None:
+        return text
+    where = "orca_nb.ledger" if isinstance(ctx.config.ledger, DefaultLedger) else "client.ledger"
+    return (
+        f"{text} The usage ledger records it as 'unknown' ({submission}). If you find the task, "
+        f"{where}.settle({submission!r}, task_id='<task id>') attaches it and "
+        f"orca_nb.ledger.reattach follows it; if none was created, "
+        f"{where}.settle({submission!r}, created=False)."
+    )
+
+
+def _record_unknown(ctx: Ctx, submission: str | None, exc: BaseException) -> None:
+    if submission is None:
+        return
+    message = str(exc) or f"interrupted ({type(exc).__name__}) while the request was in flight"
+    code = getattr(exc, "code", None)
+    if isinstance(ctx.config.ledger, UnknownOutcomes):
+        _ledger(ctx, "submit_unknown", submission, code=code, message=message)
+    else:
+        _ledger(ctx, "submit_failed", submission, code=code, message=message)
 
 
 def get_video(ctx: Ctx, task_id: Any, *, via: Any = None) -> Op[VideoTask]:
@@ -731,33 +785,37 @@ def download_video(ctx: Ctx, task: Any, target: Any) -> Op[int]:
     Auth is only sent when the video URL is on the API's own host. A path is written to
     ``<path>.part`` and renamed when complete, so a broken download never looks finished.
     """
-    if isinstance(task, str) and not task.startswith(("http://", "https://")):
-        task = yield from get_video(ctx, task)
-    if isinstance(task, VideoTask):
+    path: Path | None = None
+    if isinstance(target, str | os.PathLike):
+        path = v.file_target("path_or_file", target)
+    elif not callable(getattr(target, "write", None)):
+        raise ValidationError("path_or_file", "must be a path or a binary file object")
+    if isinstance(task, str) and task.startswith(("http://", "https://")):
+        url = v.http_url("task", task)
+    elif isinstance(task, str | VideoTask):
+        if isinstance(task, str):
+            task = yield from get_video(ctx, v.require_id("task", task))
         if not task.video_url:
             raise ValidationError(
                 "task", f"task {task.id} has no video yet (status {task.status}); wait for it first"
             )
         url = task.video_url
-    elif isinstance(task, str):
-        url = v.http_url("task", task)
     else:
         raise ValidationError("task", "must be a VideoTask, a task id or a video URL")
-    if isinstance(target, str | os.PathLike):
-        path = Path(target)
-        if path.is_dir():
-            raise ValidationError("path_or_file", f"{path} is a directory; give a file name")
-        part = path.with_name(path.name + ".part")
-        try:
-            with part.open("wb") as fh:
-                written = yield from _stream(ctx, url, fh)
-            part.replace(path)
-        finally:
-            part.unlink(missing_ok=True)
-        return written
-    if not callable(getattr(target, "write", None)):
-        raise ValidationError("path_or_file", "must be a path or a binary file object")
-    return (yield from _stream(ctx, url, target))
+    if path is None:
+        return (yield from _stream(ctx, url, target))
+    part = path.with_name(path.name + ".part")
+    try:
+        fh = part.open("wb")
+    except OSError as exc:  # a folder the user cannot write to
+        raise ValidationError("path_or_file", f"cannot write {part}: {exc.strerror}") from None
+    try:
+        with fh:
+            written = yield from _stream(ctx, url, fh)
+        part.replace(path)
+    finally:
+        part.unlink(missing_ok=True)
+    return written
 
 
 def _stream(ctx: Ctx, url: str, fh: IO[bytes]) -> Op[int]:

@@ -17,7 +17,7 @@ from orca_nb.ledger.location import (
     default_ledger_disabled,
     default_ledger_url,
 )
-from orca_nb.ledger.reattach import reattach
+from orca_nb.ledger.reattach import reattach, settle
 from orca_nb.ledger.snapshots import SyncResult, sync_snapshots
 from orca_nb.ledger.store import TERMINAL_STATUSES, Ledger, Unfinished, open_ledger
 
@@ -33,5 +33,6 @@ __all__ = [
     "default_ledger_url",
     "open_ledger",
     "reattach",
+    "settle",
     "sync_snapshots",
 ]

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from orca_nb.ledger.store import TERMINAL_STATUSES, Ledger, Unfinished
+from orca_nb.ledger.store import TERMINAL_STATUSES, Ledger, Unfinished, open_ledger
 
 
 class _Videos(Protocol):
@@ -35,7 +35,8 @@ def reattach(
     ``submitter`` (``hooks.key_label(key)``) and ``base_url`` narrow a shared ledger to the
     tasks this client can fetch. With ``wait`` it keeps polling (every ``interval`` s, through
     ``sleep``) until all are terminal or ``timeout`` s pass. Returns ``{task_id: last
-    status}``; tasks the server no longer knows are reported as ``"error: <ErrorClass>"`` and
+    status}``; submissions settled with a task id (:func:`settle`) are followed too; tasks the
+    server no longer knows are reported as ``"error: <ErrorClass>"`` and
     stay unfinished in the ledger.
     """
     found = ledger.unfinished(submitter=submitter, base_url=base_url)
@@ -59,6 +60,23 @@ def reattach(
             break
         sleep(interval)
     return statuses
+
+
+def settle(
+    submission_id: str,
+    *,
+    task_id: str | None = None,
+    created: bool | None = None,
+    ledger: Ledger | str | None = None,
+) -> dict[str, Any]:
+    """Settle a submission whose outcome was unknown: ``task_id=`` the task you found (then
+    :func:`reattach` follows it), or ``created=False`` if none was created (``rejected``,
+    ``not_created``). ``ledger`` is a :class:`Ledger`, a ledger URL, or ``None`` for the default
+    ledger (the one ``Orca()`` records into). Returns the updated submission."""
+    if isinstance(ledger, Ledger):
+        return ledger.settle(submission_id, task_id=task_id, created=created)
+    with open_ledger(ledger) as opened:
+        return opened.settle(submission_id, task_id=task_id, created=created)
 
 
 def _as_dict(task: Any) -> Mapping[str, Any]:

@@ -6,8 +6,13 @@ reports' SQL portable.
 
 ``submissions``
     One row per video submission, written before the request is sent. ``status`` is
-    ``submitting`` until the server answers, then the task's status (``queued`` ... ``succeeded``),
-    or ``rejected`` when the submission was refused or its outcome could not be known.
+    ``submitting`` until the server answers, then the task's status (``queued`` ... ``succeeded``);
+    ``rejected`` when the server proved it created nothing (a 4xx, or a refusal before it read
+    the request: connect error, 429, 503), or when the user settled an unknown outcome as not
+    created (``error_code`` ``not_created``); ``unknown`` when the request may have reached the
+    server but no usable reply came back (reply lost, read timeout, ambiguous 5xx): the task may
+    exist. An ``unknown`` row is not terminal: :meth:`~orca_nb.ledger.Ledger.settle` attaches the
+    task id found (then ``reattach`` follows it) or marks it not created.
     ``day`` (UTC day number of ``submitted_at``), ``latency_ms`` (submission to finish) and
     ``queue_ms`` (submission to start) are kept for the reports' covering indexes.
     Tokens: ``total_tokens`` is what the service reported (``tokens_source`` ``reported``) or,
@@ -41,6 +46,10 @@ SCHEMA_VERSION: Final = 1
 #: Statuses the ledger uses besides the wire's task statuses.
 STATUS_SUBMITTING: Final = "submitting"
 STATUS_REJECTED: Final = "rejected"
+STATUS_UNKNOWN: Final = "unknown"
+#: ``error_code`` of an unknown outcome, and of one the user settled as not created.
+CODE_OUTCOME_UNKNOWN: Final = "outcome_unknown"
+CODE_NOT_CREATED: Final = "not_created"
 
 TABLES: Final[tuple[str, ...]] = (
     """CREATE TABLE IF NOT EXISTS ledger_meta (

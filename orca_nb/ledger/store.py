@@ -28,7 +28,13 @@ from orca_nb.ledger.records import (
     parse_task,
     stored_body,
 )
-from orca_nb.ledger.schema import STATUS_REJECTED, STATUS_SUBMITTING
+from orca_nb.ledger.schema import (
+    CODE_NOT_CREATED,
+    CODE_OUTCOME_UNKNOWN,
+    STATUS_REJECTED,
+    STATUS_SUBMITTING,
+    STATUS_UNKNOWN,
+)
 
 #: Statuses after which a submission never changes again.
 TERMINAL_STATUSES: frozenset[str] = wire.TERMINAL_TASK_STATUSES | {STATUS_REJECTED}
@@ -37,8 +43,11 @@ DAY_MS = 86_400_000
 SEEN_REFRESH_MS = 600_000  # an unchanged snapshot is rewritten at most every 10 minutes
 _ESTIMATES_META = "token_estimates_backfilled"  # ledger_meta row: older rows were estimated
 _STATUS_ORDER = {
-    s: i for i, s in enumerate((STATUS_SUBMITTING, *wire.TASK_STATUSES, STATUS_REJECTED))
+    s: i
+    for i, s in enumerate((STATUS_SUBMITTING, STATUS_UNKNOWN, *wire.TASK_STATUSES, STATUS_REJECTED))
 }
+#: Statuses :meth:`Ledger.settle` accepts: an unknown outcome, or a row a dead kernel left.
+SETTLEABLE_STATUSES: frozenset[str] = frozenset({STATUS_UNKNOWN, STATUS_SUBMITTING})
 _TERMINAL_SQL = ", ".join(f"'{s}'" for s in sorted(TERMINAL_STATUSES))
 
 
@@ -164,13 +173,85 @@ class Ledger:
         self._apply(submission_id, current, _with_status(state, status), now, extra=[accepted])
 
     def submit_failed(self, submission_id: str, *, code: str | None, message: str) -> None:
-        """Record that the submission was refused, or that its outcome cannot be known."""
+        """Record that the server refused the submission: it proved nothing was created."""
+        self._fail(submission_id, STATUS_REJECTED, code, message)
+
+    def submit_unknown(self, submission_id: str, *, code: str | None, message: str) -> None:
+        """Record that the submission's outcome cannot be known: the task may exist.
+
+        The row's status becomes ``unknown`` (not terminal) until :meth:`settle` says what
+        happened; ``code`` defaults to ``outcome_unknown``.
+        """
+        self._fail(submission_id, STATUS_UNKNOWN, code or CODE_OUTCOME_UNKNOWN, message)
+
+    def _fail(self, submission_id: str, status: str, code: str | None, message: str) -> None:
         now = self._now_ms()
         current = self._status_of(submission_id)
         if current is None:
             raise KeyError(f"no submission {submission_id!r} in ledger {self.url}")
-        state = parse_task({"status": STATUS_REJECTED, "error": {"code": code, "message": message}})
+        state = parse_task({"status": status, "error": {"code": code, "message": message}})
         self._apply(submission_id, current, state, now)
+
+    def settle(
+        self,
+        submission_id: str,
+        *,
+        task_id: str | None = None,
+        created: bool | None = None,
+    ) -> dict[str, Any]:
+        """Say what became of a submission whose outcome was unknown (or left ``submitting``).
+
+        ``task_id="..."``: the task was found (dashboard, billing, a colleague); it is attached
+        and :func:`~orca_nb.ledger.reattach` (or any ``client.videos.get`` of it) follows it from
+        there. ``created=False``: no task was created; the row becomes ``rejected`` with
+        ``error_code`` ``not_created``. Returns the updated submission (:meth:`submission`).
+        Raises ``KeyError`` for an unknown id, ``ValueError`` for a row that is not
+        ``unknown``/``submitting`` or a task id another submission already has.
+        """
+        current = self._status_of(submission_id)
+        if current is None:
+            raise KeyError(f"no submission {submission_id!r} in ledger {self.url}")
+        if created is not None and not isinstance(created, bool):
+            raise ValueError(f"created must be True or False, got {created!r}")
+        if created is False and task_id is not None:
+            raise ValueError("pass task_id= (it was created) or created=False, not both")
+        if created is not False and task_id is None:
+            raise ValueError("pass task_id='<the task id you found>', or created=False")
+        if current not in SETTLEABLE_STATUSES:
+            raise ValueError(
+                f"submission {submission_id} is {current!r}, not unknown: nothing to settle"
+            )
+        now = self._now_ms()
+        if task_id is None:
+            self._fail(
+                submission_id,
+                STATUS_REJECTED,
+                CODE_NOT_CREATED,
+                "settled by hand: no task was created for this submission",
+            )
+        else:
+            if not isinstance(task_id, str) or not task_id.strip() or task_id != task_id.strip():
+                raise ValueError(f"task_id must be the task's id, got {task_id!r}")
+            _, rows = self.database.query(
+                "SELECT id FROM submissions WHERE task_id = ? AND id <> ?",
+                (task_id, submission_id),
+            )
+            if rows:
+                raise ValueError(f"task {task_id} already belongs to submission {rows[0][0]}")
+            self.database.write(
+                [
+                    (
+                        "UPDATE submissions SET task_id = ?, status = ?, error_code = NULL,"
+                        " error_message = NULL, accepted_at = COALESCE(accepted_at, ?),"
+                        " updated_at = ? WHERE id = ?",
+                        (task_id, STATUS_UNKNOWN, now, now, submission_id),
+                    ),
+                    _event(submission_id, STATUS_UNKNOWN, None, now),
+                ]
+            )
+        record = self.submission(submission_id)
+        assert record is not None
+        return record
 
     def on_task(self, task: Mapping[str, Any]) -> None:
         """Record a fetched task state; tasks this ledger never saw submitted are ignored."""
@@ -303,6 +384,28 @@ class Ledger:
             params,
         )
         return [Unfinished(r[0], r[1], r[2], r[3], r[4], r[5], _datetime(int(r[6]))) for r in rows]
+
+    def unsettled(
+        self, *, submitter: str | None = None, base_url: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Submissions whose outcome is unknown and not settled yet (no task id), oldest first:
+        ``submission_id``, ``submitted_at``, ``model``, ``prompt``, ``error_message``. Settle
+        each with :meth:`settle`."""
+        conditions = ["status = ?", "task_id IS NULL"]
+        params: list[str] = [STATUS_UNKNOWN]
+        for column, value in (("submitter", submitter), ("base_url", base_url)):
+            if value is not None:
+                conditions.append(f"{column} = ?")
+                params.append(value)
+        names, rows = self.database.query(
+            "SELECT id AS submission_id, submitted_at, model, prompt, error_message"
+            f" FROM submissions WHERE {' AND '.join(conditions)} ORDER BY submitted_at, id",
+            params,
+        )
+        records = [dict(zip(names, r, strict=True)) for r in rows]
+        for record in records:
+            record["submitted_at"] = _datetime(int(record["submitted_at"]))
+        return records
 
     def submission(self, submission_id: str) -> dict[str, Any] | None:
         """One submission as a dict (times as UTC datetimes) with its ``items`` and ``events``."""

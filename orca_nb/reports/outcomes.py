@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from orca_nb import wire
+from orca_nb.ledger.schema import STATUS_UNKNOWN
 from orca_nb.ledger.store import DAY_MS, TERMINAL_STATUSES
 from orca_nb.reports.filters import LedgerLike, Names, Selection, TimeLike, frame, using
 from orca_nb.reports.schemas import SCHEMAS, conform
@@ -25,6 +26,9 @@ def failures_by_code(
     now: datetime | None = None,
 ) -> pd.DataFrame:
     """Unsuccessful submissions by how they ended and their error code, most frequent first.
+
+    Only ended submissions: an ``unknown`` outcome (the task may exist) is not a failure; it is
+    counted in ``tokens_per_day``/``quota_use`` (``unknown``) until settled.
 
     Schema: ``SCHEMAS["failures_by_code"]``.
     """
@@ -130,13 +134,18 @@ def tokens_per_day(
     sql = f"""
         SELECT s.day AS day_number, s.submitter, COUNT(*) AS videos,
                SUM(CASE WHEN s.status = 'succeeded' THEN 1 ELSE 0 END) AS succeeded,
-               CAST(SUM(COALESCE(s.total_tokens, 0)) AS BIGINT) AS tokens
+               SUM(CASE WHEN s.status = '{STATUS_UNKNOWN}' THEN 1 ELSE 0 END) AS unknown,
+               CAST(SUM(COALESCE(s.total_tokens, 0)) AS BIGINT) AS tokens,
+               CAST(SUM(CASE WHEN s.tokens_source IN ('estimated', 'estimated_min')
+                        THEN s.total_tokens ELSE 0 END) AS BIGINT) AS estimated_tokens,
+               MAX(CASE WHEN s.tokens_source = 'estimated_min' THEN 1 ELSE 0 END) AS lower_bound
         FROM submissions s WHERE {where}
         GROUP BY s.day, s.submitter
     """
     with using(ledger) as opened:
         rows = frame(opened, sql, params)
     rows["day"] = rows["day_number"].astype("int64") * DAY_MS
+    rows["lower_bound"] = rows["lower_bound"].fillna(0).astype("int64") > 0
     rows = rows.sort_values(["day", "submitter"], kind="stable")
     return conform(rows, "tokens_per_day")
 
@@ -162,7 +171,10 @@ def quota_use(
     sql = f"""
         SELECT s.day AS day_number, COUNT(*) AS videos,
                SUM(CASE WHEN s.status = 'succeeded' THEN 1 ELSE 0 END) AS succeeded,
-               CAST(SUM(COALESCE(s.total_tokens, 0)) AS BIGINT) AS tokens
+               SUM(CASE WHEN s.status = '{STATUS_UNKNOWN}' THEN 1 ELSE 0 END) AS unknown,
+               CAST(SUM(COALESCE(s.total_tokens, 0)) AS BIGINT) AS tokens,
+               CAST(SUM(CASE WHEN s.tokens_source IN ('estimated', 'estimated_min')
+                        THEN s.total_tokens ELSE 0 END) AS BIGINT) AS estimated_tokens
         FROM submissions s WHERE {where} GROUP BY s.day
     """
     with using(ledger) as opened:
@@ -188,7 +200,7 @@ def quota_use(
     days = pd.DataFrame({"day_number": np.arange(first, last + 1, dtype="int64")})
     daily["day_number"] = daily["day_number"].astype("int64")
     table = days.merge(daily, on="day_number", how="left")
-    for name in ("videos", "succeeded", "tokens"):
+    for name in ("videos", "succeeded", "unknown", "tokens", "estimated_tokens"):
         table[name] = table[name].fillna(0).astype("int64")
     table["cumulative_tokens"] = table["tokens"].cumsum()
     day = table["day_number"].to_numpy()
@@ -227,7 +239,7 @@ def submissions(
     sql = f"""
         SELECT s.id AS submission_id, s.task_id, s.submitted_at, s.finished_at, s.status,
                s.model, s.mode, s.resolution, s.duration, s.n_items AS items, s.submitter,
-               s.total_tokens AS tokens, s.error_code, s.prompt
+               s.total_tokens AS tokens, s.tokens_source, s.error_code, s.prompt
         FROM submissions s WHERE {where} ORDER BY s.submitted_at DESC, s.id
     """
     if limit is not None:

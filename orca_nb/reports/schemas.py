@@ -2,8 +2,11 @@
 
 Dtypes are pandas 3's: ``str`` (missing = NaN), ``Int64`` (nullable integer), ``float64``,
 ``bool`` and ``datetime64[ms, UTC]``. "Failed" in a count means any terminal outcome other than
-``succeeded`` (failed, cancelled, expired, or rejected at submission). ``success_rate`` is
-succeeded / (succeeded + failed) and NaN while nothing has finished.
+``succeeded`` (failed, cancelled, expired, or rejected at submission). A submission whose
+outcome is ``unknown`` (sent, no usable reply: the task may exist) is neither succeeded nor
+failed: ``tokens_per_day`` and ``quota_use`` count it in their ``unknown`` column and
+``submissions`` lists it with that status until it is settled (``orca_nb.ledger.settle``).
+``success_rate`` is succeeded / (succeeded + failed) and NaN while nothing has finished.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ SCHEMAS: Final[dict[str, tuple[Column, ...]]] = {
         ("references", INT, "content items that referenced it"),
         ("videos", INT, "distinct submissions it fed"),
         *_OUTCOME,
-        ("tokens", INT, "usage tokens of the videos it fed (each video once)"),
+        ("tokens", INT, "usage tokens of the videos it fed (each once; estimated if unreported)"),
         ("first_used", TIME, "first submission that referenced it"),
         ("last_used", TIME, "latest submission that referenced it"),
     ),
@@ -70,7 +73,12 @@ SCHEMAS: Final[dict[str, tuple[Column, ...]]] = {
         ("last_seen_at", TIME, "when the ledger last saw the asset (to within 10 minutes)"),
     ),
     "failures_by_code": (
-        ("status", STR, "failed, cancelled, expired, or rejected (refused at submission)"),
+        (
+            "status",
+            STR,
+            "failed, cancelled, expired, or rejected (refused at submission); never"
+            " unknown (an unknown outcome is not a failure)",
+        ),
         ("error_code", STR, "error code ('unknown' when the server gave none)"),
         ("failures", INT, "submissions that ended this way"),
         ("share", FLOAT, "failures / all unsuccessful submissions in the selection"),
@@ -97,7 +105,10 @@ SCHEMAS: Final[dict[str, tuple[Column, ...]]] = {
         ("submitter", STR, "key label (hooks.key_label), never the key"),
         ("videos", INT, "submissions"),
         ("succeeded", INT, "succeeded videos"),
-        ("tokens", INT, "usage tokens billed"),
+        ("unknown", INT, "submissions whose outcome is unknown (the task may exist; settle them)"),
+        ("tokens", INT, "usage tokens: reported by the service, else estimated (12.4 rule)"),
+        ("estimated_tokens", INT, "of tokens, the part estimated because no usage was reported"),
+        ("lower_bound", BOOL, "an estimate counted an unknown video length at its minimum"),
     ),
     "group_summary": (
         ("group_id", STR, "group id"),
@@ -111,7 +122,7 @@ SCHEMAS: Final[dict[str, tuple[Column, ...]]] = {
         ("references", INT, "content items referencing the group's assets"),
         ("videos", INT, "distinct submissions using the group"),
         *_OUTCOME,
-        ("tokens", INT, "usage tokens of those videos (each video once)"),
+        ("tokens", INT, "usage tokens of those videos (each once; estimated if unreported)"),
         ("first_used", TIME, "first use"),
         ("last_used", TIME, "latest use"),
     ),
@@ -119,7 +130,9 @@ SCHEMAS: Final[dict[str, tuple[Column, ...]]] = {
         ("day", TIME, "UTC day"),
         ("videos", INT, "submissions that day"),
         ("succeeded", INT, "succeeded videos that day"),
-        ("tokens", INT, "usage tokens of that day's submissions"),
+        ("unknown", INT, "submissions that day whose outcome is unknown (may exist; settle them)"),
+        ("tokens", INT, "usage tokens of that day's submissions (reported, else estimated)"),
+        ("estimated_tokens", INT, "of tokens, the part estimated because no usage was reported"),
         ("cumulative_tokens", INT, "tokens since the start of the selection"),
         ("assets_created", INT, "assets created that day (from snapshots)"),
         ("assets_live", INT, "assets existing at the end of the day (created, not deleted)"),
@@ -131,7 +144,7 @@ SCHEMAS: Final[dict[str, tuple[Column, ...]]] = {
         ("task_id", STR, "server task id (NaN if never accepted)"),
         ("submitted_at", TIME, "when it was submitted"),
         ("finished_at", TIME, "when it reached a terminal status"),
-        ("status", STR, "latest status"),
+        ("status", STR, "latest status ('unknown': sent, no usable reply; the task may exist)"),
         ("model", STR, "model"),
         ("mode", STR, "text, first_frame, first_last or reference"),
         ("resolution", STR, "resolution"),
@@ -139,6 +152,7 @@ SCHEMAS: Final[dict[str, tuple[Column, ...]]] = {
         ("items", INT, "media items in content[]"),
         ("submitter", STR, "key label"),
         ("tokens", INT, "usage tokens"),
+        ("tokens_source", STR, "reported, estimated (none reported) or estimated_min (at least)"),
         ("error_code", STR, "error code when it failed"),
         ("prompt", STR, "prompt"),
     ),
