@@ -91,6 +91,7 @@ class TaskRow:
     error_message: str = ""
     created_at: str = ""
     video_url: str = field(default="", compare=False, repr=False)
+    tokens: int | None = None  # usage.total_tokens as the service billed it (None: not yet)
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,18 @@ def task_from(obj: Any) -> TaskRow:
         error_message=_text(_get(error, "message", "Message")),
         created_at=_text(_get(obj, "created_at")),
         video_url=_text(_get(obj, "video_url")),
+        tokens=_tokens(_get(obj, "usage")),
     )
+
+
+def _tokens(usage: Any) -> int | None:
+    total = _get(usage, "total_tokens")
+    if total is None:
+        total = _get(usage, "completion_tokens")
+    try:
+        return None if total is None else int(total)
+    except (TypeError, ValueError):
+        return None
 
 
 def session_from(obj: Any) -> SessionRow:

@@ -11,7 +11,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import logging
+import weakref
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from PIL import Image
 
@@ -20,6 +24,8 @@ from orca_nb.media import mime_of
 THUMB_SIDE = 96  # px, longest side
 THUMB_QUALITY = 60
 CACHE_SIZE = 512  # thumbnails kept in the kernel (one per asset id)
+CONCURRENCY = 4  # downloads + decodes at once per store
+log = logging.getLogger(__name__)
 
 
 def _encode(image: Image.Image) -> str:
@@ -93,3 +99,65 @@ class ThumbCache:
 async def make_thumbnail(data: bytes, asset_type: str) -> str:
     """:func:`thumbnail` in a worker thread (keeps the kernel responsive)."""
     return await asyncio.to_thread(thumbnail, data, asset_type)
+
+
+class ThumbLoader:
+    """Thumbnails of one store's assets, made once and shared by every panel that shows them
+    (asset cards, picker chips). ``fetch`` downloads bytes in the kernel."""
+
+    def __init__(
+        self, fetch: Callable[[str], Awaitable[bytes]], *, concurrency: int = CONCURRENCY
+    ) -> None:
+        self._fetch = fetch
+        self._concurrency = concurrency
+        self._limit: asyncio.Semaphore | None = None
+        self.cache = ThumbCache()
+        self._jobs: set[str] = set()
+
+    def cached(self, asset_id: str) -> str | None:
+        """The thumbnail already made ("" when none could be), or None when not made yet."""
+        return self.cache.get(asset_id)
+
+    def wanted(self, row: Any) -> bool:
+        """Whether ``row`` (an ``AssetRow``) should get a thumbnail that is not made or coming."""
+        return (
+            row.asset_type in ("Image", "Video")
+            and row.status == "Active"
+            and bool(row.url)
+            and self.cache.get(row.id) is None
+            and row.id not in self._jobs
+        )
+
+    def claim(self, row: Any) -> bool:
+        """True (and the job is now taken) when the caller should run :meth:`load` for ``row``."""
+        if not self.wanted(row):
+            return False
+        self._jobs.add(row.id)
+        return True
+
+    async def load(self, row: Any) -> str:
+        """Download and shrink ``row``'s media; "" (remembered) when it cannot be done."""
+        if self._limit is None:
+            self._limit = asyncio.Semaphore(self._concurrency)
+        try:
+            async with self._limit:
+                data = await self._fetch(row.url)
+                uri = await make_thumbnail(data, row.asset_type)
+        except Exception as exc:  # a missing thumbnail is not worth an error banner
+            log.info("no thumbnail for %s: %s", row.id, exc)
+            uri = ""
+        finally:
+            self._jobs.discard(row.id)
+        self.cache.put(row.id, uri)
+        return uri
+
+
+_LOADERS: weakref.WeakKeyDictionary[Any, ThumbLoader] = weakref.WeakKeyDictionary()
+
+
+def loader_for(store: Any) -> ThumbLoader:
+    """The one :class:`ThumbLoader` of a ``LiveStore`` (made on first use)."""
+    loader = _LOADERS.get(store)
+    if loader is None:
+        loader = _LOADERS[store] = ThumbLoader(store.gateway.fetch_bytes)
+    return loader

@@ -229,7 +229,7 @@ async def test_verify_shows_link_until_done_then_removes_it() -> None:
     [
         ("InputImageSensitiveContentDetected", "failed", "content check"),
         ("", "failed", "video task failed"),
-        ("", "expired", "execution_expires_after"),
+        ("", "expired", "past its expiry and was dropped: submit it again"),
         ("InternalServiceError", "running", ""),
         ("", "succeeded", ""),
     ],

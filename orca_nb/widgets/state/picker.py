@@ -36,6 +36,13 @@ class PickerState(Observable):
         self.prompt = ""
         self.cursor = 0
         self.mode = mode
+        self.touched = False  # messages about the prompt show after the first edit or submit
+
+    def touch(self) -> None:
+        """Show the prompt's messages from now on (a submit attempt, or the prompt was edited)."""
+        if not self.touched:
+            self.touched = True
+            self.changed()
 
     # ------------------------------------------------------------------ selection
     def add_asset(self, asset: AssetRow) -> bool:
@@ -89,6 +96,7 @@ class PickerState(Observable):
     def replace_all(self, selection: Selection, prompt: str) -> None:
         """Load a whole selection and prompt (re-run with edits)."""
         self.selection, self.prompt, self.cursor = selection, prompt, len(prompt)
+        self.touched = True
         self.clear_error()
         self.changed()
 
@@ -103,6 +111,7 @@ class PickerState(Observable):
     # ------------------------------------------------------------------ prompt
     def set_prompt(self, text: str, cursor: int | None = None) -> None:
         """The prompt as typed (and where the cursor is, when the browser says)."""
+        self.touched = self.touched or text != self.prompt
         self.prompt = text
         self.cursor = len(text) if cursor is None else max(0, min(cursor, len(text)))
         self.changed()
@@ -115,6 +124,7 @@ class PickerState(Observable):
         except ValueError as exc:
             self.fail(exc)
             return
+        self.touched = True
         self.changed()
 
     # ------------------------------------------------------------------ what views show

@@ -20,6 +20,7 @@ from orca_nb.widgets.state.picker import PickerState
 from orca_nb.widgets.store import LiveStore, StoreChange
 
 _SPEC = wire.MODELS[wire.SEEDANCE_2]
+REPEAT_SECONDS = 10.0  # the same body again within this many seconds asks before it is sent
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,20 @@ class Run:
         """The exact request body, as indented JSON (copyable)."""
         return json.dumps(self.request, indent=2, ensure_ascii=False)
 
+    def params_text(self) -> str:
+        """The parameters in a few words (``9:16 · 5 s · 720p · audio · seed 7``)."""
+        p = self.params
+        words = [
+            p.ratio,
+            f"{p.duration} s",
+            p.resolution,
+            "audio" if p.generate_audio else "silent",
+        ]
+        if p.watermark:
+            words.append("watermark")
+        words.append("random seed" if p.seed < 0 else f"seed {p.seed}")
+        return " · ".join(words)
+
 
 class StudioState(Observable):
     """Prompt + picker + parameters -> a Seedance task, followed live through the store."""
@@ -71,6 +86,9 @@ class StudioState(Observable):
         self.submitting = False
         self.current: str | None = None
         self.runs: list[Run] = []
+        self.confirming = False  # the same body was sent moments ago: Submit asks first
+        self.notice = ""  # what the last action did, in words (the view shows it for a while)
+        self.ended: dict[str, float] = {}  # task id -> when this kernel saw it end (epoch s)
         self._result: tuple[str, bytes] | None = None
 
     # ------------------------------------------------------------------ parameters and checks
@@ -110,19 +128,41 @@ class StudioState(Observable):
         )
 
     # ------------------------------------------------------------------ submit
-    async def submit(self) -> Run | None:
-        """Send the request once. A second call while one is in flight does nothing (None)."""
+    def repeats_last(self, body: dict[str, Any], now: float | None = None) -> Run | None:
+        """The last run when ``body`` is the same request sent less than
+        :data:`REPEAT_SECONDS` ago (a second click, not a decision), else None."""
+        if not self.runs:
+            return None
+        last = self.runs[-1]
+        moment = time.time() if now is None else now
+        return (
+            last if last.request == body and moment - last.submitted_at < REPEAT_SECONDS else None
+        )
+
+    def cancel_repeat(self) -> None:
+        """The person chose not to send the same request again."""
+        self.confirming = False
+        self.changed()
+
+    async def submit(self, *, confirmed: bool = False) -> Run | None:
+        """Send the request once. A second call while one is in flight does nothing (None); the
+        same body again within :data:`REPEAT_SECONDS` only sets ``confirming`` (None) unless
+        ``confirmed``."""
         if self.submitting:
             return None
         self.submitting = True  # set before the first await: a double-click sends one task
+        self.picker.touch()  # a submit attempt shows the prompt's messages
         self.changed()
         try:
-            blocking = errors(self.issues())
-            if blocking:
-                self.error = "; ".join(i.message for i in blocking)
-                self.advice = "Fix the messages under the prompt, then submit again."
+            if errors(self.issues()):  # said once, under the prompt; this only points there
+                self.error = "Not submitted: fix the messages under the prompt."
+                self.advice = ""
                 return None
             body = self.preview()
+            if not confirmed and self.repeats_last(body) is not None:
+                self.confirming = True
+                return None
+            self.confirming = False
             task = await self.store.gateway.create_video(body)
             run = Run(
                 number=len(self.runs) + 1,
@@ -163,9 +203,25 @@ class StudioState(Observable):
         return text, advice
 
     def on_store(self, change: StoreChange) -> None:
-        """Store listener: notify views when the current task moves."""
-        if change.table == "tasks" and self.current in change.diff.touched:
+        """Store listener: note when runs end; notify views when a run's task moves."""
+        if change.table != "tasks":
+            return
+        ours = {r.task_id for r in self.runs} & set(change.diff.touched)
+        for tid in ours:
+            task = self.store.tasks.get(tid)
+            if task is not None and task.status in wire.TERMINAL_TASK_STATUSES:
+                self.ended.setdefault(tid, time.time())
+        if ours:
             self.changed()
+
+    def elapsed(self, task_id: str | None = None, now: float | None = None) -> float | None:
+        """Seconds from submitting to the end (or to ``now`` while it runs); None: no such run."""
+        tid = task_id or self.current
+        run = next((r for r in self.runs if r.task_id == tid), None)
+        if run is None:
+            return None
+        end = self.ended.get(run.task_id, time.time() if now is None else now)
+        return max(0.0, end - run.submitted_at)
 
     def load_run(self, number: int) -> None:
         """Put run ``number``'s prompt, selection and parameters back for editing."""
@@ -175,6 +231,11 @@ class StudioState(Observable):
         self.params = run.params
         self.picker.mode = run.mode
         self.picker.replace_all(run.selection, run.prompt)
+        self.confirming = False
+        self.notice = (
+            f"Run #{number}'s prompt, references and parameters are in the form: edit them, "
+            "then Submit."
+        )
         self.changed()
 
     # ------------------------------------------------------------------ result

@@ -31,6 +31,43 @@ def sample_names() -> list[str]:
     return sorted(SAMPLES)
 
 
+def sample_purpose(filename: str) -> str:
+    """What a sandbox sample is for: valid (and what it is), or which rule it breaks on purpose
+    and the error code the sandbox will give it; "" for a name that is not a sample."""
+    try:
+        from orca_nb.sandbox.samples import SAMPLES
+    except ImportError:
+        return ""
+    sample = SAMPLES.get(filename)
+    if sample is None:
+        return ""
+    if sample.valid:
+        return f"Valid {sample.asset_type.lower()}: {sample.description}"
+    return (
+        f"Breaks a rule on purpose ({sample.expected_error}): {sample.description}"
+        if sample.expected_error
+        else f"Breaks a rule on purpose: {sample.description}"
+    )
+
+
+def sample_choices() -> list[dict[str, str]]:
+    """The samples as the upload form lists them: ``title`` (file), ``value``, ``purpose``;
+    valid ones first."""
+    names = sample_names()
+    purposes = {n: sample_purpose(n) for n in names}
+    return [
+        {"title": n, "value": n, "purpose": purposes[n]}
+        for n in sorted(names, key=lambda n: (not purposes[n].startswith("Valid"), n))
+    ]
+
+
+def name_from_source(source: str) -> str:
+    """An asset name from a URL's file name (no query, no extension), within the name limit."""
+    tail = source.split("?")[0].split("#")[0].rstrip("/").rsplit("/", 1)[-1]
+    stem = tail.rsplit(".", 1)[0] if "." in tail else tail
+    return stem[: wire.NAME_MAX_CHARS]
+
+
 def _detect(source: str) -> str | None:
     try:
         from orca_nb.media import detect_asset_type
@@ -59,6 +96,8 @@ class UploadState(Observable):
         self.checking = False
         self.uploading = False
         self.asset_id: str | None = None
+        self.purpose = ""  # what the chosen sandbox sample is for ("" for other URLs)
+        self._auto_name = ""  # the name last filled in from a file name (replaced by the next)
 
     # ------------------------------------------------------------------ fields
     def set_source(self, source: str) -> None:
@@ -69,9 +108,11 @@ class UploadState(Observable):
             source = f"{root}/sandbox/samples/{source}"
         self.source = source
         self.detected = _detect(source) if source else None
-        if not self.name and source:
-            tail = source.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
-            self.name = tail.rsplit(".", 1)[0][: wire.NAME_MAX_CHARS]
+        prefix = f"{root}/sandbox/samples/" if root else None
+        is_sample = prefix is not None and source.startswith(prefix)
+        self.purpose = sample_purpose(source.removeprefix(prefix or "")) if is_sample else ""
+        if source and (not self.name or self.name == self._auto_name):
+            self.name = self._auto_name = name_from_source(source)
         self.violations, self.checked, self.asset_id = [], False, None
         self.clear_error()
         self.changed()

@@ -9,9 +9,11 @@ import traitlets
 from ipywidgets import widget_serialization
 
 from orca_nb import wire
+from orca_nb.widgets.rows import AssetRow, TaskRow
 from orca_nb.widgets.state.picker import PickerState
-from orca_nb.widgets.state.studio import StudioState
+from orca_nb.widgets.state.studio import Run, StudioState
 from orca_nb.widgets.store import LiveStore, StoreChange
+from orca_nb.widgets.thumbs import loader_for
 from orca_nb.widgets.views.base import Panel, template
 
 CHOICES = 12  # asset suggestions sent to the browser at once
@@ -26,6 +28,7 @@ class PickerView(Panel):
     messages: traitlets.List[Any] = traitlets.List().tag(sync=True)
     content_json = traitlets.Unicode("[]").tag(sync=True)
     choices: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    choices_note = traitlets.Unicode("").tag(sync=True)
     asset_search = traitlets.Unicode("", allow_none=True).tag(sync=True)
     url_input = traitlets.Unicode("", allow_none=True).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
@@ -42,12 +45,13 @@ class PickerView(Panel):
         self.state = state or PickerState()
         self._issues = issues  # callable returning compose Issues (the studio passes its own)
         self._rendering = False
+        self._thumbs = loader_for(store)  # shared with the assets panel's cards
         super().__init__(store, **kw)
         self.listen(self.state.on_change(self.render))
         self.render()
 
     def render(self) -> None:
-        """Re-read the picker state."""
+        """Re-read the picker state (the prompt's messages once it was edited or submitted)."""
         s = self.state
         self._rendering = True
         try:
@@ -58,7 +62,7 @@ class PickerView(Panel):
                     for i in s.items()
                 ]
                 self.content_json = s.content_json()
-                found = self._issues() if self._issues is not None else []
+                found = self._issues() if self._issues is not None and s.touched else []
                 self.messages = [{"level": i.level, "message": i.message} for i in found]
                 self.error, self.advice = s.error, s.advice
                 self._render_choices()
@@ -66,17 +70,27 @@ class PickerView(Panel):
             self._rendering = False
 
     def _render_choices(self) -> None:
-        needle = (self.asset_search or "").strip().lower()
-        picked = {i.source for i in self.state.items()}
-        rows = [
-            a
-            for a in self.store.assets.values()
-            if a.status == "Active" and a.id not in picked and needle in a.name.lower()
-        ]
-        rows.sort(key=lambda a: (a.create_time, a.id), reverse=True)
+        rows = choices_for(
+            self.store, self.asset_search or "", {i.source for i in self.state.items()}
+        )
+        shown = rows[:CHOICES]
+        for row in shown:
+            if self._thumbs.claim(row):
+                self.run(self._thumb(row))
         self.choices = [
-            {"id": a.id, "label": f"{a.asset_type}: {a.name or a.id}"} for a in rows[:CHOICES]
+            {
+                "id": a.id,
+                "label": f"{a.asset_type}: {a.name or a.id}",
+                "thumb": self._thumbs.cached(a.id) or "",
+                "icon": _TYPE_ICON.get(a.asset_type, "mdi-file"),
+            }
+            for a in shown
         ]
+        self.choices_note = choices_note(len(shown), len(rows), bool(self.asset_search))
+
+    async def _thumb(self, row: AssetRow) -> None:
+        if await self._thumbs.load(row) and any(c["id"] == row.id for c in self.choices):
+            self._render_choices()
 
     def on_store(self, change: StoreChange) -> None:
         """New or changed assets: refresh the suggestions."""
@@ -116,6 +130,40 @@ class PickerView(Panel):
         self.state.insert(str(data["token"]), int(data.get("cursor", len(self.state.prompt))))
 
 
+_TYPE_ICON = {"Image": "mdi-image", "Video": "mdi-filmstrip", "Audio": "mdi-music"}
+
+
+def choices_for(store: LiveStore, search: str, picked: set[str]) -> list[AssetRow]:
+    """Every Active asset not picked yet whose name, id or group name holds ``search`` (any
+    case), newest first: the search reaches the whole library, not only the chips shown."""
+    needle = search.strip().lower()
+    groups = {g.id: g.name.lower() for g in store.groups.values()}
+    rows = [
+        a
+        for a in store.assets.values()
+        if a.status == "Active"
+        and a.id not in picked
+        and (
+            not needle
+            or needle in a.name.lower()
+            or needle in a.id.lower()
+            or needle in groups.get(a.group_id, "")
+        )
+    ]
+    rows.sort(key=lambda a: (a.create_time, a.id), reverse=True)
+    return rows
+
+
+def choices_note(shown: int, total: int, searching: bool) -> str:
+    """What the chips are out of: "" when all are shown."""
+    if total == 0:
+        return "No Active asset matches this search." if searching else "No Active assets yet."
+    if shown >= total:
+        return ""
+    more = "refine the search" if searching else "type a name to find the others"
+    return f"Showing the newest {shown} of {total} Active assets: {more}."
+
+
 class StudioView(Panel):
     """Prompt + picker + parameters + Submit; status, progress, errors, the video, run history."""
 
@@ -135,13 +183,24 @@ class StudioView(Panel):
     resolutions: traitlets.List[Any] = traitlets.List().tag(sync=True)
     submitting = traitlets.Bool(False).tag(sync=True)
     blocked = traitlets.Bool(False).tag(sync=True)
+    prompt_touched = traitlets.Bool(False).tag(sync=True)  # Submit greys out only after an edit
     task_status = traitlets.Unicode("").tag(sync=True)
     task_advice = traitlets.Unicode("").tag(sync=True)
     task_running = traitlets.Bool(False).tag(sync=True)
     progress = traitlets.Int(0).tag(sync=True)
+    task_started_ms = traitlets.Float(0.0).tag(sync=True)  # epoch ms the current run was sent
+    task_ended_ms = traitlets.Float(0.0).tag(sync=True)  # epoch ms it was seen ending (0: not)
     error = traitlets.Unicode("").tag(sync=True)
     advice = traitlets.Unicode("").tag(sync=True)
     runs: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    confirming = traitlets.Bool(False).tag(sync=True)
+    repeat_text = traitlets.Unicode("").tag(sync=True)
+    notice = traitlets.Unicode("").tag(sync=True)  # a transient "what just happened" line
+    history_player = traitlets.Instance(ipywidgets.Video, allow_none=True).tag(
+        sync=True, **widget_serialization
+    )
+    history_run = traitlets.Int(0).tag(sync=True)  # the run whose video history_player holds
+    history_loading = traitlets.Int(0).tag(sync=True)
 
     def __init__(self, store: LiveStore, state: StudioState | None = None, **kw: Any) -> None:
         self.state = state or StudioState(store)
@@ -162,6 +221,7 @@ class StudioView(Panel):
 
     def _picker_state_moved(self) -> None:
         self.blocked = self.state.blocked()
+        self.prompt_touched = self.state.picker.touched
 
     def render(self) -> None:
         """Re-read the studio state."""
@@ -179,22 +239,29 @@ class StudioView(Panel):
                 )
                 self.submitting = s.submitting
                 self.blocked = s.blocked()
+                self.prompt_touched = s.picker.touched
                 self.error, self.advice = s.error, s.advice
                 self.task_status, self.task_advice = s.task_line()
                 if task is None:
                     self.task_running, self.progress = False, 0
+                    self.task_started_ms = self.task_ended_ms = 0.0
                 else:
                     self.task_running = task.status not in wire.TERMINAL_TASK_STATUSES
                     self.progress = task.progress
-                statuses = {r.task_id: self.store.tasks.get(r.task_id) for r in s.runs}
+                    run = s.runs[-1] if s.runs and s.runs[-1].task_id == task.id else None
+                    self.task_started_ms = run.submitted_at * 1000 if run else 0.0
+                    self.task_ended_ms = s.ended.get(task.id, 0.0) * 1000
+                self.confirming = s.confirming
+                self.notice = s.notice
+                last = s.runs[-1] if s.runs else None
+                self.repeat_text = (
+                    f"Run #{last.number} sent this same request a moment ago. Send it again "
+                    "as a new task?"
+                    if s.confirming and last
+                    else ""
+                )
                 self.runs = [
-                    {
-                        "number": r.number,
-                        "task_id": r.task_id,
-                        "status": (t.status if (t := statuses[r.task_id]) else "submitted"),
-                        "request_json": r.request_json,
-                    }
-                    for r in reversed(s.runs)
+                    run_entry(r, self.store.tasks.get(r.task_id), s) for r in reversed(s.runs)
                 ]
         finally:
             self._rendering = False
@@ -205,19 +272,27 @@ class StudioView(Panel):
 
     async def _show_video(self, task_id: str) -> None:
         data = await self.state.result_video(task_id)
-        # the bytes travel over the widget comm; the browser plays them from a blob URL
-        self.player = ipywidgets.Video(
-            value=data,
-            format="mp4",
-            autoplay=True,
-            loop=False,
-            layout=ipywidgets.Layout(width="100%", max_width="640px"),
-        )
+        old, self.player = self.player, video_player(data, autoplay=True)
+        if old is not None:
+            old.close()
+
+    async def _show_history(self, number: int) -> None:
+        run = next((r for r in self.state.runs if r.number == number), None)
+        try:
+            if run is None:
+                raise ValueError(f"no run {number}")
+            data = await self.state.result_video(run.task_id)
+        finally:
+            self.history_loading = 0
+        old, self.history_player = self.history_player, video_player(data, autoplay=True)
+        self.history_run = number
+        if old is not None:
+            old.close()
 
     def on_store(self, change: StoreChange) -> None:
-        """Task moved: re-render status and progress."""
+        """Task moved: the state notes it (and re-renders when it is one of our runs)."""
         if change.table == "tasks":
-            self.render()
+            self.state.on_store(change)
         elif change.table == "assets":
             self.picker.on_store(change)
 
@@ -226,18 +301,87 @@ class StudioView(Panel):
         if not self._rendering:
             self.state.set_params(**{change["name"]: change["new"]})
 
+    @traitlets.observe("notice")
+    def _on_notice(self, change: dict[str, Any]) -> None:
+        self.state.notice = change["new"]
+
     def vue_submit(self, _data: Any = None) -> None:
-        """Submit button (a double-click sends one task: the state ignores the second)."""
+        """Submit button (a double-click sends one task: the state ignores the second; the same
+        request again within seconds asks first)."""
         if not self.state.submitting:
             self.run(self.state.submit())
+
+    def vue_submit_again(self, _data: Any = None) -> None:
+        """ "Send again" on the repeat question: the person means it."""
+        if not self.state.submitting:
+            self.run(self.state.submit(confirmed=True))
+
+    def vue_cancel_repeat(self, _data: Any = None) -> None:
+        """ "Cancel" on the repeat question."""
+        self.state.cancel_repeat()
 
     def vue_edit_run(self, number: int) -> None:
         """Edit and re-run: load that run's prompt, references and parameters."""
         self.state.load_run(int(number))
 
+    def vue_play_run(self, number: int) -> None:
+        """Play a run of the history: its video is fetched by the kernel now (on demand)."""
+        if self.history_loading:
+            return
+        self.history_loading = int(number)
+        self.run(self._show_history(int(number)))
+
     def close(self) -> None:
-        """Close the studio, its picker and its player."""
+        """Close the studio, its picker and its players."""
         self.picker.close()
-        if self.player is not None:
-            self.player.close()
+        for player in (self.player, self.history_player):
+            if player is not None:
+                player.close()
         super().close()
+
+
+def video_player(data: bytes, *, autoplay: bool) -> ipywidgets.Video:
+    """A player for MP4 bytes that fits the visible area whatever the video's ratio (the bytes
+    travel over the widget comm; the browser plays them from a blob URL, never a kernel URL)."""
+    return ipywidgets.Video(
+        value=data,
+        format="mp4",
+        autoplay=autoplay,
+        loop=False,
+        controls=True,
+        layout=ipywidgets.Layout(
+            width="auto",
+            height="auto",
+            max_width="100%",
+            max_height=PLAYER_MAX_HEIGHT,
+            object_fit="contain",
+        ),
+    )
+
+
+PLAYER_MAX_HEIGHT = "70vh"  # a 9:16 video stays inside the viewport with its controls
+
+
+def run_entry(run: Run, task: TaskRow | None, state: StudioState) -> dict[str, Any]:
+    """What the history shows of one run: prompt, time, parameters, status, tokens, JSON."""
+    status = task.status if task else "submitted"
+    if task is not None and task.tokens is not None:
+        tokens = f"{task.tokens:,} tokens"
+    elif status in wire.TERMINAL_TASK_STATUSES:
+        tokens = "tokens not reported by the service"
+    else:
+        tokens = "tokens when it finishes"
+    took = state.elapsed(run.task_id)
+    return {
+        "number": run.number,
+        "task_id": run.task_id,
+        "status": status,
+        "prompt": run.prompt,
+        "at_ms": run.submitted_at * 1000,
+        "params": run.params_text(),
+        "tokens": tokens,
+        "took": f"{took:.0f} s" if took is not None and run.task_id in state.ended else "",
+        "playable": bool(task and task.status == "succeeded" and task.video_url),
+        "error": " ".join(p for p in (task.error_code, task.error_message) if p) if task else "",
+        "request_json": run.request_json,
+    }

@@ -9,7 +9,7 @@ from ipywidgets import widget_serialization
 
 from orca_nb import wire
 from orca_nb.widgets.state.quota import QuotaState
-from orca_nb.widgets.state.upload import UploadState, sample_names, sandbox_root
+from orca_nb.widgets.state.upload import UploadState, sample_choices, sandbox_root
 from orca_nb.widgets.state.verify import CONSENT_NOTE, VerifyState, qr_data_uri
 from orca_nb.widgets.store import LiveStore, StoreChange
 from orca_nb.widgets.views.base import Panel, template
@@ -35,6 +35,7 @@ class UploadView(Panel):
     error = traitlets.Unicode("").tag(sync=True)
     advice = traitlets.Unicode("").tag(sync=True)
     samples: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    purpose = traitlets.Unicode("").tag(sync=True)  # what the chosen sample is for
     group_choices: traitlets.List[Any] = traitlets.List().tag(sync=True)
     type_choices: traitlets.List[Any] = traitlets.List().tag(sync=True)
 
@@ -50,7 +51,7 @@ class UploadView(Panel):
         self._rendering = False
         super().__init__(
             store,
-            samples=sample_names() if sandbox_root(store.client) else [],
+            samples=sample_choices() if sandbox_root(store.client) else [],
             type_choices=[{"title": "Auto-detect", "value": ""}]
             + [{"title": t, "value": t} for t in wire.ASSET_TYPES],
             **kw,
@@ -68,6 +69,7 @@ class UploadView(Panel):
                 self.source, self.name = s.source, s.name
                 self.group_id, self.asset_type = s.group_id or "", s.asset_type or ""
                 self.detected = s.detected or ""
+                self.purpose = s.purpose
                 self.violations = list(s.violations)
                 self.checked, self.checking, self.uploading = s.checked, s.checking, s.uploading
                 self.status, self.status_advice = status, status_advice

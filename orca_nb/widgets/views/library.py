@@ -3,7 +3,6 @@ only that row's changed fields to the browser."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -19,13 +18,12 @@ from orca_nb.widgets.frames import assets_frame, groups_frame
 from orca_nb.widgets.rows import AssetRow
 from orca_nb.widgets.state.library import GroupSummary, LibraryState
 from orca_nb.widgets.store import LiveStore, StoreChange
-from orca_nb.widgets.thumbs import ThumbCache, audio_data_uri, make_thumbnail
+from orca_nb.widgets.thumbs import audio_data_uri, loader_for
 from orca_nb.widgets.views.base import Panel, template
 
 log = logging.getLogger(__name__)
 
 STATUS_COLORS = {"Active": "green", "Processing": "orange", "Failed": "red"}
-THUMB_CONCURRENCY = 4
 GROUP_WINDOW = 50  # group rows sent to the browser until "show more"
 
 
@@ -269,9 +267,7 @@ class AssetsPanel(LibraryPanel):
         **kw: Any,
     ) -> None:
         self._cards: dict[str, AssetCard] = {}
-        self._thumbs = ThumbCache()
-        self._thumb_jobs: set[str] = set()
-        self._thumb_limit: asyncio.Semaphore | None = None
+        self._thumbs = loader_for(store)  # shared with the picker's chips
         self._rendering = False
         self.pick_callback = pick
         self.thumbnails = thumbnails
@@ -299,7 +295,7 @@ class AssetsPanel(LibraryPanel):
                 card = self._cards.get(row.id)
                 if card is None:
                     card = self._cards[row.id] = AssetCard(self)
-                card.show(row, names.get(row.group_id, row.group_id), self._thumbs.get(row.id))
+                card.show(row, names.get(row.group_id, row.group_id), self._thumbs.cached(row.id))
                 cards.append(card)
             visible = {row.id for row in window}
             for aid in set(self._cards) - visible:
@@ -349,29 +345,11 @@ class AssetsPanel(LibraryPanel):
     # ------------------------------------------------------------------ media made by the kernel
     def _load_thumbs(self, rows: list[AssetRow]) -> None:
         for row in rows:
-            if (
-                row.asset_type in ("Image", "Video")
-                and row.status == "Active"
-                and row.url
-                and self._thumbs.get(row.id) is None
-                and row.id not in self._thumb_jobs
-            ):
-                self._thumb_jobs.add(row.id)
+            if self._thumbs.claim(row):
                 self.run(self._thumb(row))
 
     async def _thumb(self, row: AssetRow) -> None:
-        if self._thumb_limit is None:
-            self._thumb_limit = asyncio.Semaphore(THUMB_CONCURRENCY)
-        try:
-            async with self._thumb_limit:
-                data = await self.store.gateway.fetch_bytes(row.url)
-                uri = await make_thumbnail(data, row.asset_type)
-        except Exception as exc:  # a missing thumbnail is not worth an error banner
-            log.info("no thumbnail for %s: %s", row.id, exc)
-            uri = ""
-        finally:
-            self._thumb_jobs.discard(row.id)
-        self._thumbs.put(row.id, uri)
+        uri = await self._thumbs.load(row)
         card = self._cards.get(row.id)
         if card is not None and uri:
             card.thumb = uri
