@@ -184,7 +184,7 @@ def _tokens(usage: Any) -> int | None:
 def session_from(obj: Any) -> SessionRow:
     """A :class:`SessionRow` from a client ``Session`` model or the wire dict."""
     status = _text(_get(obj, "status", default="pending"))
-    raw = _text(_get(obj, "raw_status", default=status))
+    raw = _text(_get(obj, "status_raw", "raw_status", default=status))
     error = _get(obj, "error")
     try:
         expires_at = float(_get(obj, "expires_at", default=0) or 0)

@@ -74,6 +74,8 @@ def test_session_row_reads_reason_expiry_and_raw_word() -> None:
     same = session_from({"session_id": "s1", "status": "pending", "expires_at": "nan"})
     assert (same.raw_status, same.expires_at) == ("", 0.0)
     assert session_from({"session_id": "s", "expires_at": "soon"}).expires_at == 0.0
+    client_model = {"session_id": "s", "status": "success", "status_raw": "verified"}
+    assert session_from(client_model).raw_status == "verified"  # the client's name for it
 
 
 # ---------------------------------------------------------------------- state
@@ -200,7 +202,7 @@ async def test_stale_link_view_offers_a_new_one_and_shows_the_raw_word(
     view.vue_start()
     await settle()
     first = view.state.session_id or ""
-    _set(client, first, status="expired", raw_status="timeout")
+    _set(client, first, status="expired", status_raw="timeout")
     await store.refresh(full=False)
     assert view.stale
     assert view.done  # the start button shows (as "New link")
