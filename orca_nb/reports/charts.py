@@ -95,13 +95,53 @@ def latency_chart(frame: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def _estimated(frame: pd.DataFrame) -> pd.Series:
+    if "estimated_tokens" not in frame:
+        return pd.Series(0, index=frame.index, dtype="int64")
+    return frame["estimated_tokens"].fillna(0).astype("int64")
+
+
+def estimate_note(frame: pd.DataFrame) -> str:
+    """Words saying how much of a token report is estimated ("" when nothing is)."""
+    if frame.empty or "tokens" not in frame:
+        return ""
+    estimated = int(_estimated(frame).sum())
+    if not estimated:
+        return ""
+    total = int(frame["tokens"].fillna(0).astype("int64").sum())
+    share = estimated / total if total else 1.0
+    note = (
+        f"{estimated:,} of {total:,} tokens ({share:.0%}) are estimates: the service reported no "
+        "usage, so they follow the token rule applied to each request"
+    )
+    if "lower_bound" in frame and bool(frame["lower_bound"].fillna(False).astype(bool).any()):
+        note += "; some are lower bounds (a reference video's length was unknown)"
+    return note + "."
+
+
 def tokens_chart(frame: pd.DataFrame) -> go.Figure:
-    """Usage tokens per day, stacked by submitter label."""
-    fig = _figure("Tokens per day by submitter")
+    """Usage tokens per day, stacked by submitter label; estimated tokens are hatched and named
+    as estimates."""
+    estimated = _estimated(frame)
+    title = "Tokens per day by submitter"
+    if int(estimated.sum()):
+        title += " (hatched: estimated, no usage reported)"
+    fig = _figure(title)
     if frame.empty:
         return _empty(fig)
-    for submitter, part in frame.groupby("submitter", sort=True):
-        fig.add_bar(x=part["day"], y=part["tokens"].astype("int64"), name=str(submitter))
+    data = frame.assign(estimated=estimated)
+    for submitter, part in data.groupby("submitter", sort=True):
+        reported = part["tokens"].astype("int64") - part["estimated"]
+        fig.add_bar(x=part["day"], y=reported, name=str(submitter), legendgroup=str(submitter))
+        if int(part["estimated"].sum()):
+            fig.add_bar(
+                x=part["day"],
+                y=part["estimated"],
+                name=f"{submitter} (estimated)",
+                legendgroup=str(submitter),
+                marker={"pattern": {"shape": "/"}},
+                hovertemplate="%{y:,} tokens estimated<extra>%{fullData.name}</extra>",
+            )
     fig.update_layout(barmode="stack", yaxis_title="tokens")
     return fig
 
@@ -128,13 +168,23 @@ def quota_chart(frame: pd.DataFrame) -> go.Figure:
     fig.update_layout(title="Quota use over time", **_LAYOUT)
     if frame.empty:
         return _empty(fig)
+    estimated = int(_estimated(frame).sum())
     fig.add_scatter(
         x=frame["day"],
         y=frame["cumulative_tokens"].astype("int64"),
-        name="tokens (cumulative)",
+        name="tokens (cumulative, partly estimated)" if estimated else "tokens (cumulative)",
         mode="lines+markers",
         secondary_y=False,
     )
+    if estimated:
+        fig.add_scatter(
+            x=frame["day"],
+            y=_estimated(frame).cumsum(),
+            name="of which estimated (no usage reported)",
+            mode="lines",
+            line={"dash": "dash"},
+            secondary_y=False,
+        )
     fig.add_scatter(
         x=frame["day"],
         y=frame["assets_live"].astype("int64"),

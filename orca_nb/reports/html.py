@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from orca_nb.reports.charts import CHARTS
+from orca_nb.reports.charts import CHARTS, estimate_note
 from orca_nb.reports.filters import LedgerLike, Names, Selection, TimeLike, using
 from orca_nb.reports.registry import build_all
 from orca_nb.reports.schemas import SCHEMAS
@@ -39,6 +39,7 @@ section { margin: 2.5rem 0; } h2 { border-bottom: 1px solid #ddd; padding-bottom
 table { border-collapse: collapse; font-size: .85rem; width: 100%; overflow-x: auto; }
 th, td { border-bottom: 1px solid #eee; padding: .25rem .5rem; text-align: left; }
 th { background: #f6f6f6; } .note { color: #666; font-size: .85rem; }
+.estimate { background: #fff8e1; border-left: 3px solid #f0a500; padding: .3rem .6rem; }
 """
 
 
@@ -56,6 +57,10 @@ def render_html(
         f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>",
         f"<h1>{html.escape(title)}</h1><p class='meta'>{html.escape(subtitle)}</p>",
     ]
+    tokens = frames.get("tokens_per_day")
+    note = estimate_note(tokens) if tokens is not None else ""
+    if note:
+        parts.append(f"<p class='estimate' id='estimate-note'>{html.escape(note)}</p>")
     for name in [*SECTIONS, *(n for n in frames if n not in SECTIONS)]:
         if name not in frames:
             continue
@@ -72,6 +77,9 @@ def render_html(
                     config={"displaylogo": False, "responsive": True},
                 )
             )
+        section_note = estimate_note(frame) if "estimated_tokens" in frame else ""
+        if section_note:
+            parts.append(f"<p class='estimate'>{html.escape(section_note)}</p>")
         if frame.empty:
             parts.append("<p class='note'>Nothing in this selection.</p>")
         else:

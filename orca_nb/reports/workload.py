@@ -104,8 +104,15 @@ def seed_month(
     live_videos: int = 6,
     seed: int = 0,
     end: datetime | None = None,
+    usage_reported: float = 1.0,
 ) -> Workload:
-    """Fill the ledger at ``ledger_url`` with ``days`` of activity ending at ``end`` (now)."""
+    """Fill the ledger at ``ledger_url`` with ``days`` of activity ending at ``end`` (now).
+
+    ``usage_reported`` is the share of succeeded history tasks whose reply carries usage; the
+    others answer as the documented wrapped fetch does, without usage, so the ledger records
+    the estimate (``tokens_source`` ``estimated``)."""
+    if not 0.0 <= usage_reported <= 1.0:
+        raise ValueError("usage_reported must be a share from 0 to 1")
     if days < 1 or per_day <= 0:
         raise ValueError("days must be >= 1 and per_day > 0")
     stop = (end or datetime.now(UTC)).astimezone(UTC)
@@ -115,12 +122,20 @@ def seed_month(
     result = Workload(ledger_url, begin, stop)
     with open_ledger(ledger_url, clock=clock, durable=False) as ledger:
         if sandbox:
-            _through_sandbox(ledger, clock, result, rng, stop.timestamp(), live_videos, per_day)
+            _through_sandbox(
+                ledger, clock, result, rng, stop.timestamp(), live_videos, per_day, usage_reported
+            )
         else:
             result.groups, result.assets = synthetic_library(begin.timestamp(), rng)
             ledger.snapshot_assets(result.assets, result.groups)
             result.history = seed_history(
-                ledger, clock, result.assets, until=stop.timestamp(), per_day=per_day, rng=rng
+                ledger,
+                clock,
+                result.assets,
+                until=stop.timestamp(),
+                per_day=per_day,
+                rng=rng,
+                usage_reported=usage_reported,
             )
     return result
 
@@ -161,6 +176,7 @@ def seed_history(
     until: float,
     per_day: float,
     rng: random.Random,
+    usage_reported: float = 1.0,
 ) -> int:
     """Submissions from the clock's time to ``until``, through the ledger's hook methods.
 
@@ -181,7 +197,8 @@ def seed_history(
         if rng.random() >= _busyness(datetime.fromtimestamp(clock(), tz=UTC)):
             continue
         body = _random_body(rng, by_type)
-        _one_submission(ledger, clock, body, rng.choices(labels, (5, 3, 2))[0], rng, count)
+        submitter = rng.choices(labels, (5, 3, 2))[0]
+        _one_submission(ledger, clock, body, submitter, rng, count, usage_reported)
         count += 1
 
 
@@ -235,6 +252,7 @@ def _one_submission(
     submitter: str,
     rng: random.Random,
     number: int,
+    usage_reported: float = 1.0,
 ) -> None:
     """One submission's life, with the clock set to when each step happens (restored after)."""
     at = clock()
@@ -258,8 +276,10 @@ def _one_submission(
         clock.value = at + queue + run
         state: dict[str, Any] = {"id": task_id, "status": outcome, "progress": 100}
         if outcome == "succeeded":
-            tokens = wire.usage_tokens(size[0], size[1], metadata["duration"])
-            state["usage"] = {"completion_tokens": tokens, "total_tokens": tokens}
+            # drawn apart from rng, so a seed gives the same month whatever usage_reported is
+            if random.Random(number).random() < usage_reported:
+                tokens = wire.usage_tokens(size[0], size[1], metadata["duration"])
+                state["usage"] = {"completion_tokens": tokens, "total_tokens": tokens}
             state["video_url"] = f"https://example.invalid/{task_id}.mp4"
         else:
             state["error"] = {"code": rng.choice(FAILURE_CODES), "message": "seeded failure"}
@@ -275,6 +295,7 @@ def _through_sandbox(
     until: float,
     live_videos: int,
     per_day: float,
+    usage_reported: float = 1.0,
 ) -> None:
     from orca_nb.client import Orca
     from orca_nb.sandbox import SandboxConfig, SandboxServer
@@ -313,7 +334,13 @@ def _through_sandbox(
         result.groups = [g.model_dump(by_alias=True, mode="json") for g in groups]
         live_window = 2 * 3600.0
         result.history = seed_history(
-            ledger, clock, result.assets, until=until - live_window, per_day=per_day, rng=rng
+            ledger,
+            clock,
+            result.assets,
+            until=until - live_window,
+            per_day=per_day,
+            rng=rng,
+            usage_reported=usage_reported,
         )
         clock.value = max(clock(), until - live_window)
         result.through_sandbox = _live(client, server, clock, result.assets, live_videos, rng)
@@ -370,6 +397,12 @@ def main(argv: Sequence[str] | None = None, *, out: Callable[[str], object] = pr
     parser.add_argument("--live", type=int, default=6, help="real submissions through the sandbox")
     parser.add_argument("--no-sandbox", action="store_true", help="no server: invent the library")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--usage-reported",
+        type=float,
+        default=1.0,
+        help="share of succeeded history tasks whose reply carries usage (the rest: estimated)",
+    )
     args = parser.parse_args(argv)
     result = seed_month(
         args.ledger,
@@ -378,6 +411,7 @@ def main(argv: Sequence[str] | None = None, *, out: Callable[[str], object] = pr
         sandbox=not args.no_sandbox,
         live_videos=args.live,
         seed=args.seed,
+        usage_reported=args.usage_reported,
     )
     out(str(result))
     return 0
