@@ -4,6 +4,10 @@ Every request the panels make goes through :class:`Gateway`: paging at the large
 fetching every page of a list at bounded concurrency, and turning models into rows. Media bytes
 for thumbnails and the result video are fetched here too, by the kernel, so the browser never
 needs to reach a URL only the kernel can reach.
+
+Every request runs on the gateway's :class:`~orca_nb.widgets.tasks.Home` loop: the client's pooled
+connections and the concurrency limit belong to one loop, and a call made on another thread's
+loop (a widget handler on a JupyterLab kernel subshell) is awaited there.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from orca_nb.widgets.rows import (
     session_from,
     task_from,
 )
-from orca_nb.widgets.tasks import gather_all
+from orca_nb.widgets.tasks import Home, gather_all
 
 T = TypeVar("T")
 
@@ -72,6 +76,7 @@ class Gateway:
         concurrency: int | None = None,
         page_size: int = wire.MAX_PAGE_SIZE,
         http: httpx.AsyncClient | None = None,
+        home: Home | None = None,
     ) -> None:
         if page_size < 1 or page_size > wire.MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be 1..{wire.MAX_PAGE_SIZE}, got {page_size}")
@@ -79,14 +84,22 @@ class Gateway:
         self.concurrency = concurrency or client_concurrency(client)
         self.page_size = page_size
         self._http = http
+        #: The loop every request runs on (the live store shares it).
+        self.home = home or Home()
         self._limit: asyncio.Semaphore | None = None
+        self._limit_loop: asyncio.AbstractEventLoop | None = None
         self.requests = 0  # requests sent through this gateway (for tests and benchmarks)
         self._totals: dict[str, int] = {}  # last total of each list (to request pages at once)
 
     # ------------------------------------------------------------------ plumbing
     async def _call(self, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-        if self._limit is None:
+        if not self.home.here():
+            return await self.home.run(self._call(fn, *args, **kwargs))
+        self.home.adopt()
+        loop = asyncio.get_running_loop()
+        if self._limit is None or self._limit_loop is not loop:
             self._limit = asyncio.Semaphore(self.concurrency)
+            self._limit_loop = loop
         async with self._limit:
             self.requests += 1
             return await fn(*args, **kwargs)
@@ -241,6 +254,9 @@ class Gateway:
         """Download media the kernel can reach (signed asset URL, result video)."""
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"only http(s) media can be fetched, got {url[:40]!r}")
+        if not self.home.here():
+            return await self.home.run(self.fetch_bytes(url, limit=limit))
+        self.home.adopt()
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=30.0, follow_redirects=True)
         async with self._http.stream("GET", url) as response:
@@ -256,6 +272,9 @@ class Gateway:
 
     async def aclose(self) -> None:
         """Close the media HTTP client (the API client stays the caller's)."""
+        if not self.home.here():
+            await self.home.run(self.aclose())
+            return
         if self._http is not None:
             await self._http.aclose()
             self._http = None

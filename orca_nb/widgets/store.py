@@ -14,6 +14,13 @@ refresher is a task on the kernel's own asyncio loop (never a thread, never nest
 * on errors it backs off (doubling up to ``max_backoff``, or the server's ``Retry-After``) and
   exposes the error and advice in :attr:`status`; :meth:`pause` / :meth:`resume`;
 * it starts when the first panel attaches and stops when the last one detaches.
+
+One loop owns the store (its :class:`~orca_nb.widgets.tasks.Home`, shared with the gateway): the
+refresher, its wake event and lock, and every request of the client run there. A widget handler
+on another thread and loop (JupyterLab's kernel subshells) may call any public method: a pass or
+an action is awaited on the home loop, a wake-up is handed over with ``call_soon_threadsafe``,
+and the rows, listeners and panels are guarded by a lock, so whatever is tracked is polled at the
+fast interval from the moment it is tracked, whichever thread tracked it.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping
@@ -31,7 +39,7 @@ from orca_nb import wire
 from orca_nb.widgets.advice import describe_error
 from orca_nb.widgets.gateway import GROUP_KINDS, Gateway
 from orca_nb.widgets.rows import AssetRow, Diff, GroupRow, SessionRow, TaskRow, diff
-from orca_nb.widgets.tasks import gather_all
+from orca_nb.widgets.tasks import Home, gather_all
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +73,7 @@ class StoreChange:
 Listener = Callable[[StoreChange], None]
 
 _STORES: weakref.WeakKeyDictionary[Any, LiveStore] = weakref.WeakKeyDictionary()
+_STORES_LOCK = threading.Lock()
 
 
 class LiveStore:
@@ -87,6 +96,8 @@ class LiveStore:
             raise ValueError("need 0 < fast_interval <= slow_interval")
         self.gateway = gateway or Gateway(client, concurrency=concurrency, page_size=page_size)
         self.client = client
+        #: The loop that owns this store and the client's connections (shared with the gateway).
+        self.home: Home = self.gateway.home
         self.fast_interval = fast_interval
         self.slow_interval = slow_interval
         self.max_backoff = max_backoff
@@ -103,6 +114,8 @@ class LiveStore:
         self._task: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
         self._lock: asyncio.Lock | None = None
+        self._primitives_loop: asyncio.AbstractEventLoop | None = None
+        self._guard = threading.RLock()  # rows, status, listeners, panels (any thread)
         self._full_due = True
         self._next_full = 0.0
 
@@ -110,32 +123,37 @@ class LiveStore:
     @classmethod
     def for_client(cls, client: Any, **options: Any) -> LiveStore:
         """The one store of ``client`` (created on first use with ``options``)."""
-        store = _STORES.get(client)
-        if store is None:
-            store = cls(client, **options)
-            _STORES[client] = store
-        return store
+        with _STORES_LOCK:
+            store = _STORES.get(client)
+            if store is None:
+                store = cls(client, **options)
+                _STORES[client] = store
+            return store
 
     # ------------------------------------------------------------------ listeners and panels
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` on every change; returns the function that unsubscribes it."""
-        self._listeners.append(listener)
+        with self._guard:
+            self._listeners.append(listener)
 
         def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
+            with self._guard, contextlib.suppress(ValueError):
                 self._listeners.remove(listener)
 
         return unsubscribe
 
     def attach(self, panel: object) -> None:
         """Count ``panel`` as open; the first one starts the refresher (on a running loop)."""
-        self._panels.add(id(panel))
+        with self._guard:
+            self._panels.add(id(panel))
         self.start()
 
     def detach(self, panel: object) -> None:
         """Count ``panel`` as closed; after the last one the refresher stops."""
-        self._panels.discard(id(panel))
-        if not self._panels:
+        with self._guard:
+            self._panels.discard(id(panel))
+            last = not self._panels
+        if last:
             self.stop()
 
     @property
@@ -146,24 +164,32 @@ class LiveStore:
     # ------------------------------------------------------------------ lifecycle
     @property
     def running(self) -> bool:
-        """True while the refresher task is alive."""
-        return self._task is not None and not self._task.done()
+        """True while the refresher task is alive (on a loop that is not closed)."""
+        task = self._task
+        return task is not None and not task.done() and not task.get_loop().is_closed()
 
     def start(self) -> bool:
-        """Start the refresher on the running loop; False (and no error) if there is none."""
+        """Start the refresher on the home loop (the running loop becomes home if there is no
+        live one); False (and no error) if no loop runs. From another thread or loop the
+        start is handed to the home loop."""
+        home = self.home.adopt()
+        if home is None:
+            return False
+        if not self.home.here():
+            home.call_soon_threadsafe(self.start)
+            return True
         if self.running:
             return True
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return False
-        self._wake = asyncio.Event()
-        self._task = loop.create_task(self._run(), name="orca_nb-live-store")
+        self._primitives()
+        self._task = home.create_task(self._run(), name="orca_nb-live-store")
         self._set_status(running=True)
         return True
 
     def stop(self) -> None:
         """Cancel the refresher (rows stay; :meth:`start` resumes polling)."""
+        self.home.call(self._stop_here)
+
+    def _stop_here(self) -> None:
         if self._task is not None and not self._task.done():
             self._task.cancel()
         self._task = None
@@ -171,12 +197,24 @@ class LiveStore:
 
     async def aclose(self) -> None:
         """Stop and wait for the refresher to finish; close the media HTTP client."""
+        await self.home.run(self._aclose_here())
+
+    async def _aclose_here(self) -> None:
         task = self._task
-        self.stop()
-        if task is not None:
+        self._stop_here()
+        if task is not None and not task.get_loop().is_closed():
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.gateway.aclose()
+
+    def _primitives(self) -> asyncio.Lock:
+        """The wake event and pass lock of the running (home) loop, made anew for a new loop."""
+        loop = asyncio.get_running_loop()
+        if self._primitives_loop is not loop or self._lock is None:
+            self._wake = asyncio.Event()
+            self._lock = asyncio.Lock()
+            self._primitives_loop = loop
+        return self._lock
 
     def pause(self) -> None:
         """Stop polling until :meth:`resume` (the task stays, idle)."""
@@ -194,6 +232,10 @@ class LiveStore:
         self._poke()
 
     def _poke(self) -> None:
+        """Wake the refresher now, from any thread (handed to the home loop's thread)."""
+        self.home.call(self._wake_here)
+
+    def _wake_here(self) -> None:
         if self._wake is not None:
             self._wake.set()
 
@@ -209,10 +251,13 @@ class LiveStore:
 
     # ------------------------------------------------------------------ passes
     async def refresh(self, *, full: bool = True) -> None:
-        """One pass now: everything (``full``) or only what is in flight. Raises on failure."""
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
+        """One pass now: everything (``full``) or only what is in flight. Raises on failure.
+
+        Runs on the home loop (awaited from there when called on another loop)."""
+        await self.home.run(self._refresh_here(full))
+
+    async def _refresh_here(self, full: bool) -> None:
+        async with self._primitives():
             self._set_status(loading=True)
             try:
                 if full:
@@ -295,16 +340,19 @@ class LiveStore:
 
     # ------------------------------------------------------------------ the refresher
     async def _run(self) -> None:
-        assert self._wake is not None
+        wake = self._wake
+        assert wake is not None
         while True:
             if self.status.paused:
-                self._wake.clear()
-                await self._wake.wait()
+                wake.clear()
+                await wake.wait()
                 continue
+            # cleared before the pass: what is tracked during it wakes the next wait at once
+            wake.clear()
             full = self._full_due or time.monotonic() >= self._next_full
             delay = self.fast_interval if self.in_flight else self.slow_interval
             try:
-                await self.refresh(full=full)
+                await self._refresh_here(full)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # shown to the user, then retried with backoff
@@ -323,9 +371,13 @@ class LiveStore:
                     self._set_status(error="", advice="", consecutive_errors=0, retry_in=0.0)
                 self._set_status(last_refresh=time.time())
                 delay = self.fast_interval if self.in_flight else self._until_full()
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, delay))
+            # a timer that sets the event, not wait_for: no inner task whose cancellation can be
+            # lost while a wake-up from another thread lands at the same moment
+            timer = asyncio.get_running_loop().call_later(max(0.0, delay), wake.set)
+            try:
+                await wake.wait()
+            finally:
+                timer.cancel()
 
     def _until_full(self) -> float:
         return max(0.0, min(self.slow_interval, self._next_full - time.monotonic()))
@@ -383,25 +435,29 @@ class LiveStore:
         removed: Iterable[str] = (),
         replace_all: bool = False,
     ) -> None:
-        before: dict[str, Any] = getattr(self, table)
-        after: dict[str, Any] = dict(rows) if replace_all else {**before, **rows}
-        for key in removed:
-            after.pop(key, None)
-        change = diff(before, after)
-        if not change:
-            return
-        # keep unchanged row objects so signed URLs refresh without counting as a change
-        setattr(self, table, after)
-        self._emit(StoreChange(table, change))
+        with self._guard:  # a handler thread and the refresher may both write a table
+            before: dict[str, Any] = getattr(self, table)
+            after: dict[str, Any] = dict(rows) if replace_all else {**before, **rows}
+            for key in removed:
+                after.pop(key, None)
+            change = diff(before, after)
+            if not change:
+                return
+            # keep unchanged row objects so signed URLs refresh without counting as a change
+            setattr(self, table, after)
+            self._emit(StoreChange(table, change))
 
     def _set_status(self, **fields: Any) -> None:
-        new = replace(self.status, **fields)
-        if new != self.status:
-            self.status = new
-            self._emit(StoreChange("status", Diff()))
+        with self._guard:
+            new = replace(self.status, **fields)
+            if new != self.status:
+                self.status = new
+                self._emit(StoreChange("status", Diff()))
 
     def _emit(self, change: StoreChange) -> None:
-        for listener in list(self._listeners):
+        with self._guard:
+            listeners = list(self._listeners)
+        for listener in listeners:
             try:
                 listener(change)
             except Exception:  # a broken view must not stop the refresher

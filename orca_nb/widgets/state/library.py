@@ -173,6 +173,7 @@ class LibraryState(Observable):
             gid = await self.store.gateway.create_group(clean, desc)
             self.store.upsert_group(await self.store.gateway.get_group(gid))
         except Exception as exc:
+            self.busy = False  # before fail() notifies: the Create button must not stay busy
             self.fail(exc)
             return None
         finally:

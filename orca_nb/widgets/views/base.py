@@ -78,8 +78,14 @@ class Panel(VuetifyTemplate):
             self.paused = s.paused
 
     def run(self, coro: Any) -> None:
-        """Run an action on the kernel's loop (errors appear in the status line)."""
-        spawn(coro, on_error=self.show_error)
+        """Run an action on the store's home loop (errors appear in the status line).
+
+        Every ``vue_*`` handler that awaits anything must start it here, never with
+        ``asyncio.create_task``/``ensure_future``: in JupyterLab the handler may run on a kernel
+        subshell's thread and loop, and the store, its refresher and the client's connections
+        belong to the home loop. Synchronous store methods are safe from any thread.
+        """
+        spawn(coro, on_error=self.show_error, home=self.store.home)
 
     def show_error(self, exc: BaseException) -> None:
         """Show an unexpected action failure as text."""
