@@ -112,6 +112,24 @@ def _spec_for(model_id: str, entry: Mapping[str, Any], routable: bool) -> wire.M
     resolutions = _strings(_limit(entry, "resolutions", "supported_resolutions"))
     if resolutions:
         changes["resolutions"] = resolutions
+    for field_name, key, allowed in (
+        ("default_resolution", "default_resolution", wire.RESOLUTIONS),
+        ("default_ratio", "default_ratio", wire.RATIOS),
+        ("multimodal", "reference_media", ("full", "image")),
+    ):
+        word = _limit(entry, key)
+        if isinstance(word, str) and word in allowed:
+            changes[field_name] = word
+    default_seconds = _int(_limit(entry, "default_seconds", "default_duration"))
+    if default_seconds is not None and default_seconds > 0:
+        changes["default_seconds"] = default_seconds
+    for field_name, key in (
+        ("first_last_frame", "first_last_frame"),
+        ("native_audio", "native_audio"),
+    ):
+        flag = _limit(entry, key)
+        if isinstance(flag, bool):
+            changes[field_name] = flag
     return replace(base, **changes)
 
 

@@ -272,7 +272,16 @@ MODELS_REPLY = {
             "id": "byteplus/new-video-model",
             "object": "model",
             "supported_endpoint_types": ["openai-video"],
-            "limits": {"durations": [3, 6, 9], "resolutions": ["720p"], "max_reference_images": 4},
+            "limits": {
+                "durations": [3, 6, 9],
+                "resolutions": ["720p"],
+                "max_reference_images": 4,
+                "default_seconds": 6,
+                "default_resolution": "720p",
+                "reference_media": "image",
+                "first_last_frame": False,
+                "native_audio": False,
+            },
         },
     ],
 }
@@ -299,6 +308,12 @@ async def test_models_list_keeps_video_models_with_limits(client: Client, fake: 
     assert (new.spec.min_seconds, new.spec.max_seconds) == (3, 9)
     assert new.spec.resolutions == ("720p",)
     assert new.spec.max_ref_images == 4
+    assert (new.spec.default_seconds, new.spec.default_resolution) == (6, "720p")
+    assert (new.spec.multimodal, new.spec.first_last_frame, new.spec.native_audio) == (
+        "image",
+        False,
+        False,
+    )
     assert new.label == "new-video-model"
 
 

@@ -215,3 +215,43 @@ async def test_upload_cap_and_bad_key_on_the_sandbox(
         assert wrong not in str(info.value)
     finally:
         await run(bad.close())
+
+
+@pytest.mark.parametrize("via", ["generations", "openai"])
+async def test_documented_default_shape_reports_usage_through_the_alias(
+    sb: Client, sandbox_backend: Backend, via: str
+) -> None:
+    # the sandbox's default fetch is the documented wrapper: no usage in it, so the client
+    # reads the alias once (via="generations"), or reads the alias throughout (via="openai")
+    task = await run(sb.videos.create(prompt="a harbour", ratio="16:9", duration=4))
+    sandbox_backend.wait_for_renders()
+    done = await run(sb.videos.wait(task.id, via=via))  # type: ignore[arg-type]
+    assert done.status == "succeeded"
+    assert done.shape == ("newapi" if via == "generations" else "openai")
+    assert done.usage is not None
+    assert done.usage.total_tokens == 87_300  # 720p 16:9 4 s, as the reference measured
+
+
+async def test_models_and_balance_on_the_sandbox(sb: Client) -> None:
+    offered = await run(sb.models.offer())
+    assert offered[0].id == wire.SEEDANCE_2
+    assert offered[0].routable
+    assert offered[0].source == "service"
+    assert [m.id for m in offered if m.routable] == [wire.SEEDANCE_2]
+    assert {m.id for m in offered} >= set(wire.MODELS) | set(wire.PEER_MODELS)
+    peer = next(m for m in offered if m.id == "dreamina-seedance-2-5-260628")
+    assert peer.spec.max_seconds == 30
+    before = await run(sb.billing.balance())
+    assert before is not None
+    assert before.remaining is not None
+    assert before.remaining > 0
+
+
+async def test_an_empty_balance_is_refused_as_such(sb: Client, sandbox_backend: Backend) -> None:
+    from orca_nb.client import InsufficientBalanceError
+
+    sandbox_backend.configure(play_balance_usd=0.0)
+    with pytest.raises(InsufficientBalanceError) as info:
+        await run(sb.videos.create(prompt="a harbour", duration=4))
+    assert info.value.status == 403
+    assert "top up" in str(info.value).lower()
