@@ -11,7 +11,14 @@ from orca_nb.widgets.advice import asset_advice
 from orca_nb.widgets.rows import AssetRow
 from orca_nb.widgets.state.base import Observable
 from orca_nb.widgets.state.library import check_name
+from orca_nb.widgets.state.quota import cap_block
 from orca_nb.widgets.store import LiveStore, StoreChange
+
+FACE_NOTE = (
+    "A verified person's group: Check covers the file's requirements (format, size, length). The "
+    "service compares each look's face with the verified person after upload; a different "
+    "face, two faces or none then fail the asset (FaceMismatch, MultipleFaces, NoFaceDetected)."
+)
 
 
 def sandbox_root(client: Any) -> str | None:
@@ -134,6 +141,17 @@ class UploadState(Observable):
         """The type to upload as: chosen, else detected."""
         return self.asset_type or self.detected
 
+    @property
+    def blocked(self) -> str:
+        """Why no upload can be made now (the account is at its asset cap), else ``""``."""
+        return cap_block(len(self.store.assets), self.store.asset_cap)
+
+    @property
+    def face_note(self) -> str:
+        """For a verified person's group: what is checked where (``""`` for other groups)."""
+        group = self.store.groups.get(self.group_id or "")
+        return FACE_NOTE if group is not None and group.kind == "LivenessFace" else ""
+
     # ------------------------------------------------------------------ pre-flight
     async def check(self) -> bool:
         """Run the media pre-flight (in a worker thread: it downloads and probes); True if ok."""
@@ -167,6 +185,8 @@ class UploadState(Observable):
         if self.uploading:
             return None
         try:
+            if self.blocked:
+                raise ValueError(self.blocked)
             if not self.group_id:
                 raise ValueError("Choose the group to upload into.")
             if self.chosen_type not in wire.ASSET_TYPES:

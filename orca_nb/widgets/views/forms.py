@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+import time
 from typing import Any
 
 import traitlets
@@ -14,7 +17,17 @@ from orca_nb.widgets.state.verify import CONSENT_NOTE, VerifyState, qr_data_uri
 from orca_nb.widgets.store import LiveStore, StoreChange
 from orca_nb.widgets.views.base import Panel, template
 
-KIND_LABEL = {"AIGC": "virtual", "LivenessFace": "real person"}
+USAGE_EVERY = 30.0  # seconds between ledger reads of which assets videos used
+KIND_LABEL = {"AIGC": "virtual", "LivenessFace": "verified person"}
+_VERIFIED_SUFFIX = re.compile(r"\s*\(verified\)\s*$", re.IGNORECASE)
+
+
+def group_label(name: str, kind: str) -> str:
+    """``name (virtual)`` or ``name (verified person)``; a name that already ends in
+    "(verified)" (as the sandbox names a new person's group) does not say it twice."""
+    if kind == "LivenessFace":
+        name = _VERIFIED_SUFFIX.sub("", name) or name
+    return f"{name} ({KIND_LABEL.get(kind, kind)})"
 
 
 class UploadView(Panel):
@@ -36,6 +49,8 @@ class UploadView(Panel):
     advice = traitlets.Unicode("").tag(sync=True)
     samples: traitlets.List[Any] = traitlets.List().tag(sync=True)
     purpose = traitlets.Unicode("").tag(sync=True)  # what the chosen sample is for
+    blocked = traitlets.Unicode("").tag(sync=True)  # why Upload is disabled (the asset cap)
+    face_note = traitlets.Unicode("").tag(sync=True)  # a verified person's group: face check
     group_choices: traitlets.List[Any] = traitlets.List().tag(sync=True)
     type_choices: traitlets.List[Any] = traitlets.List().tag(sync=True)
 
@@ -75,20 +90,20 @@ class UploadView(Panel):
                 self.status, self.status_advice = status, status_advice
                 self.error, self.advice = s.error, s.advice
                 self.group_choices = [
-                    {
-                        "title": f"{g.name or g.id} ({KIND_LABEL.get(g.kind, g.kind)})",
-                        "value": g.id,
-                    }
+                    {"title": group_label(g.name or g.id, g.kind), "value": g.id}
                     for g in sorted(self.store.groups.values(), key=lambda g: g.name.lower())
                 ]
+                self.blocked, self.face_note = s.blocked, s.face_note
         finally:
             self._rendering = False
 
     def on_store(self, change: StoreChange) -> None:
-        """Groups or the uploaded asset changed."""
+        """Groups or the uploaded asset changed (or the asset count, for the cap)."""
         self.state.on_store(change)
         if change.table == "groups":
             self.render()
+        elif change.table == "assets":
+            self.blocked = self.state.blocked
 
     @traitlets.observe("source")
     def _source(self, change: dict[str, Any]) -> None:
@@ -206,7 +221,8 @@ class VerifyView(Panel):
 
 
 class QuotaView(Panel):
-    """Assets used of the cap, across both kinds of group; orange near the cap, red at it."""
+    """Assets used of the cap, across both kinds of group; orange near the cap, red at it, with
+    the assets to delete first (failed, never used in a video per the ledger, oldest)."""
 
     template_file = template("quota.vue")
     message = traitlets.Unicode("").tag(sync=True)
@@ -214,9 +230,11 @@ class QuotaView(Panel):
     level = traitlets.Unicode("ok").tag(sync=True)
     aigc = traitlets.Int(0).tag(sync=True)
     real = traitlets.Int(0).tag(sync=True)
+    candidates: traitlets.List[Any] = traitlets.List().tag(sync=True)
 
     def __init__(self, store: LiveStore, **kw: Any) -> None:
         self.state = QuotaState(store)
+        self._usage_loaded_at = -USAGE_EVERY
         super().__init__(store, **kw)
         self.render()
 
@@ -227,6 +245,28 @@ class QuotaView(Panel):
             self.message, self.level = q.message, q.level
             self.percent = round(min(1.0, q.fraction) * 100, 1)
             self.aigc, self.real = q.by_kind.get("AIGC", 0), q.by_kind.get("LivenessFace", 0)
+            shown = [
+                {
+                    "id": c.asset_id,
+                    "name": c.name or c.asset_id,
+                    "group": c.group_name,
+                    "why": c.why,
+                }
+                for c in q.candidates
+            ]
+            if shown != self.candidates:
+                self.candidates = shown
+        now = time.monotonic()
+        if q.level != "ok" and now - self._usage_loaded_at >= USAGE_EVERY:
+            self._usage_loaded_at = now
+            with contextlib.suppress(RuntimeError):  # no loop: the candidates skip the ledger
+                self.run(self._load_usage())
+
+    async def _load_usage(self) -> None:
+        before = self.state.used_ids
+        await self.state.load_usage()
+        if self.state.used_ids != before:
+            self.render()
 
     def on_store(self, change: StoreChange) -> None:
         """Assets or groups changed."""
