@@ -16,6 +16,7 @@ answer changes the one line that carries the tag.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -26,6 +27,21 @@ BASE_URL_ENV: Final = "ORCAROUTER_BASE_URL"
 KEY_PREFIX: Final = "sk-orca-"  # DOC: every key is ``sk-orca-...``
 SANDBOX_KEY_PREFIX: Final = "sk-orca-sandbox-"  # sandbox accounts; never valid upstream
 DEFAULT_SANDBOX_KEY: Final = "sk-orca-sandbox-demo"  # the embedded sandbox's demo account
+#: Query parameters that make a link a bearer secret (a signed download URL's signature,
+#: credential or token): scrubbed from logs, reprs and the ledger. TOS/S3 presigned names
+#: (ARK: result and asset URLs are TOS presigned links) and the common generic ones. GUESS
+#: for any other signer.
+SECRET_QUERY_PARAMS: Final = re.compile(
+    r"(?i)(?<=[?&])(x-(?:tos|amz)-(?:signature|credential|security-token)|signature|sig|token"
+    r"|access_token)=[^&#\s\"'<>]*"
+)
+
+
+def strip_secret_params(text: str) -> str:
+    """``text`` with the value of every signature/credential/token query parameter in it
+    replaced by ``redacted`` (the rest of each URL is kept)."""
+    return SECRET_QUERY_PARAMS.sub(lambda m: m.group(1) + "=redacted", text)
+
 
 # --------------------------------------------------------------------------- paths, under /v1
 GROUPS_PATH: Final = "/asset/groups"  # DOC (POST create, GET list)

@@ -39,7 +39,7 @@ from orca_nb.client._core import (
     Send,
     Sleep,
 )
-from orca_nb.client._redact import register_key
+from orca_nb.client._redact import install_log_filter, register_key
 from orca_nb.client._resources_async import (
     AsyncAssets,
     AsyncBilling,
@@ -115,6 +115,7 @@ def _resolve(api_key: str | None, base_url: str | None) -> tuple[str, str, bool]
         # never echo the key: it travels in a header, which must be printable ASCII
         raise ValidationError("api_key", "must be printable ASCII (check for a pasted stray char)")
     register_key(key)
+    install_log_filter()
     base = v.http_url("base_url", base or wire.DEFAULT_BASE_URL).rstrip("/")
     return key, base, embedded or key.startswith(wire.SANDBOX_KEY_PREFIX)
 

@@ -2,12 +2,15 @@
 
 Two nets: every key a client was configured with is registered here and replaced wherever it
 appears, and anything shaped like an OrcaRouter key (``sk-orca-...``) is masked too, so a key the
-server echoes back (or a key the user pasted into a name) is caught as well.
+server echoes back (or a key the user pasted into a name) is caught as well. Signed links lose
+their signature the same way, and a logging filter applies all of it to httpx's request log
+lines and the client's own.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -28,11 +31,37 @@ def register_key(api_key: str) -> None:
 
 
 def redact_text(text: str) -> str:
-    """``text`` with every known or key-shaped secret replaced by ``[redacted]``."""
+    """``text`` with every known or key-shaped secret replaced by ``[redacted]``, and the
+    signature of any signed link in it too (``wire.strip_secret_params``)."""
     for key in sorted(_known_keys, key=len, reverse=True):
         if key in text:
             text = text.replace(key, REDACTED)
-    return _KEY_SHAPE.sub(wire.KEY_PREFIX + REDACTED, text)
+    return wire.strip_secret_params(_KEY_SHAPE.sub(wire.KEY_PREFIX + REDACTED, text))
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a log record whose message holds a key or a signed link's signature."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact_text(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+_FILTER = RedactingFilter()
+#: Loggers whose records can carry URLs: httpx logs every request URL (a signed download link
+#: included) at INFO; the client's own.
+_LOGGERS = ("httpx", "orca_nb.client")
+
+
+def install_log_filter() -> None:
+    """Put :class:`RedactingFilter` on the loggers that may see secrets (idempotent)."""
+    for name in _LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
 
 
 def redact_value(value: Any) -> Any:

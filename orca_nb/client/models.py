@@ -82,7 +82,9 @@ class Asset(_Pascal):
     name: str | None = None
     asset_type: wire.AssetType | None = None
     status: wire.AssetStatus
-    url: str | None = Field(default=None, alias="URL", validation_alias=AliasChoices("URL", "Url"))
+    url: str | None = Field(  # a bearer link: kept out of repr
+        default=None, alias="URL", validation_alias=AliasChoices("URL", "Url"), repr=False
+    )
     error: AssetError | None = None
     moderation: dict[str, Any] | None = None
     project_name: str | None = None
@@ -125,7 +127,7 @@ class Session(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     session_id: str
-    h5_link: str | None = None
+    h5_link: str | None = Field(default=None, repr=False)  # whoever has it can verify: not shown
     status: wire.SessionStatus = "pending"
     status_raw: str | None = None
     group_id: str | None = None
@@ -194,8 +196,8 @@ class VideoTask(BaseModel):
     status: wire.TaskStatus
     progress: int = Field(ge=0, le=100)
     model: str | None = None
-    video_url: str | None = None
-    last_frame_url: str | None = None
+    video_url: str | None = Field(default=None, repr=False)  # signed links: kept out of repr
+    last_frame_url: str | None = Field(default=None, repr=False)
     error: TaskError | None = None
     usage: TaskUsage | None = None
     created_at: int | None = None

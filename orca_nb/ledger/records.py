@@ -72,6 +72,7 @@ def parse_request(
         asset_type = _ITEM_TYPES[kind]
         inner = raw.get(kind)
         url = str(inner.get("url", "")) if isinstance(inner, Mapping) else str(inner or "")
+        url = wire.strip_secret_params(url)  # a signed link is a secret: keep where, not the key
         counts[asset_type] = counts.get(asset_type, 0) + 1
         asset_id = (
             url[len(wire.ASSET_URL_SCHEME) :] if url.startswith(wire.ASSET_URL_SCHEME) else None
@@ -96,7 +97,7 @@ def parse_request(
     return Request(
         model=model,
         prompt=str(body.get("prompt") or ""),
-        params=json.dumps(params, sort_keys=True, default=str),
+        params=wire.strip_secret_params(json.dumps(params, sort_keys=True, default=str)),
         mode=request_mode(items),
         ratio=str(ratio) if ratio is not None else None,
         resolution=str(resolution) if resolution is not None else None,
@@ -188,7 +189,7 @@ def parse_task(task: Mapping[str, Any]) -> TaskState:
         error_message=message,
         completion_tokens=completion,
         total_tokens=total if total is not None else completion,
-        video_url=video_url,
+        video_url=wire.strip_secret_params(video_url) if video_url else None,
         video_url_expires_at=to_ms(
             _first(task, "video_url_expires_at", "expires_at", "url_expires_at")
         ),
