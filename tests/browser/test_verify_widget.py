@@ -1,5 +1,6 @@
 """The verify widget in a real JupyterLab: the H5 link never reaches a saved notebook (Lab saving
-widget state), a stale link is offered again in one click, a failed check says why."""
+widget state), a stale link is offered again in one click, a failed check says why; at the asset
+cap Upload is disabled with the reason."""
 
 from __future__ import annotations
 
@@ -141,4 +142,29 @@ def test_stale_link_is_offered_again_in_one_click_and_a_failure_says_why(
     reason.wait_for(timeout=60_000)
     web.shot("failed-two-faces")
     assert page.locator(".orca-verify-result", has_text="failed").count() == 1
+    assert web.page_errors == []
+
+
+def test_upload_is_disabled_at_the_asset_cap_and_the_meter_names_candidates(
+    web: Web, lab_server: ServerProcess, notebook_root: Path
+) -> None:
+    name = _notebook(
+        notebook_root,
+        "quota_cap.ipynb",
+        "from IPython.display import display\n\n"
+        "from orca_nb.widgets import live_store, quota_meter, upload_form\n\n"
+        "store = live_store(asset_cap=3)  # the demo library alone is over this cap\n"
+        "display(quota_meter(store))\nupload_form(store)",
+    )
+    saved = run_all_in_lab(web.page, lab_server, notebook_root, name)
+    assert error_outputs(saved) == []
+    page = web.page
+    blocked = page.locator(".orca-upload-blocked").first
+    blocked.wait_for(timeout=60_000)
+    assert "the most it may have" in blocked.inner_text()
+    assert page.locator(".orca-upload-button").first.is_disabled()
+    page.locator(".orca-quota-candidate").first.wait_for(timeout=30_000)
+    assert 1 <= page.locator(".orca-quota-candidate").count() <= 5
+    assert "cap is reached" in page.locator(".orca-quota-message").first.inner_text()
+    web.shot("at-cap")
     assert web.page_errors == []
