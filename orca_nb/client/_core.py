@@ -283,6 +283,9 @@ def send(
     first runs ``reconcile`` (returns the created id, ``None`` if nothing was created, or raises
     :class:`OutcomeUnknownError`); without ``reconcile`` it raises :class:`OutcomeUnknownError`.
     """
+    # One Idempotency-Key per create call, the same on its retries. GUESS: whether OrcaRouter
+    # honours it is unknown (the reference is silent); the sandbox ignores it on purpose, and
+    # nothing here depends on it: reconciliation alone prevents duplicates.
     idempotency_key = uuid.uuid4().hex if mode == "create" else None
     attempt = 0
     may_have_landed = False

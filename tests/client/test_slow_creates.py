@@ -13,7 +13,7 @@ import pytest
 
 from orca_nb import wire
 from orca_nb.client import Orca, defaults
-from orca_nb.sandbox import Backend
+from orca_nb.sandbox import Backend, SandboxServer
 from tests.client.slow_server import Mode, slow_sandbox, wait_until
 
 SERVER_DELAY = 0.8
@@ -91,3 +91,13 @@ def test_without_looking_again_the_same_slow_create_duplicates(
         sandbox_backend, "SELECT id FROM groups WHERE account = ? AND name = ?", account, "twice"
     )
     assert len(rows) >= 2
+
+
+def test_the_sandbox_ignores_idempotency_keys(sandbox_server: SandboxServer) -> None:
+    """GUESS, decided here: the real service's handling of ``Idempotency-Key`` is unknown, so the
+    sandbox ignores it (the client never depends on it; the tests above would pass for the
+    wrong reason otherwise). Two creates with one key make two groups."""
+    headers = {"Authorization": f"Bearer {KEY}", "Idempotency-Key": "same-key"}
+    with httpx.Client(base_url=sandbox_server.base_url, headers=headers) as api:
+        ids = {api.post(wire.GROUPS_PATH, json={"Name": "idem"}).json()["Id"] for _ in range(2)}
+    assert len(ids) == 2
