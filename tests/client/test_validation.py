@@ -169,7 +169,92 @@ CASES: list[tuple[str, str, Call]] = [
     ("videos.download task", "task", lambda c: c.videos.download(42, "out.mp4")),
     ("videos.download target", "path_or_file", lambda c: c.videos.download(URL, 42)),
     ("per-call max_retries", "max_retries", lambda c: c.groups.get(G, max_retries=-1)),
+    # what cannot travel: lone surrogates, NUL, path characters, non-finite or huge numbers
+    ("groups.get NUL", "group_id", lambda c: c.groups.get("group-\x00x")),
+    ("groups.get slash", "group_id", lambda c: c.groups.get("group-a/../b")),
+    ("groups.get query", "group_id", lambda c: c.groups.get("group-a?x=1")),
+    ("groups.get surrogate", "group_id", lambda c: c.groups.get("group-\ud800")),
+    ("groups.get non-ASCII", "group_id", lambda c: c.groups.get("group-é")),
+    ("assets.get too long", "asset_id", lambda c: c.assets.get("asset-" + "x" * 300)),
+    ("groups.create surrogate", "name", lambda c: c.groups.create(name="a\udfffb")),
+    ("groups.list surrogate", "name", lambda c: c.groups.list(name="\ud800")),
+    ("groups.list NUL", "name", lambda c: c.groups.list(name="a\x00")),
+    ("groups.list float size", "page_size", lambda c: c.groups.list(page_size=5.0)),
+    ("groups.list odd digits", "page_number", lambda c: c.groups.list(page_number="١٢")),
+    ("assets.wait NaN", "timeout", lambda c: c.assets.wait(A, timeout=float("nan"))),
+    ("assets.wait inf", "timeout", lambda c: c.assets.wait(A, timeout=float("inf"))),
+    ("assets.wait huge", "timeout", lambda c: c.assets.wait(A, timeout=10**400)),
+    ("assets.wait bool", "poll_interval", lambda c: c.assets.wait(A, poll_interval=True)),
+    ("per-call timeout NaN", "timeout", lambda c: c.groups.get(G, timeout=float("nan"))),
+    ("per-call timeout text", "timeout", lambda c: c.groups.get(G, timeout="5")),
+    (
+        "assets.upload bracket url",
+        "url",
+        lambda c: c.assets.upload(group_id=G, url="http://[::1/a.png", asset_type="Image"),
+    ),
+    (
+        "assets.upload space url",
+        "url",
+        lambda c: c.assets.upload(group_id=G, url="http://a b/c.png", asset_type="Image"),
+    ),
+    (
+        "assets.upload surrogate url",
+        "url",
+        lambda c: c.assets.upload(group_id=G, url="http://x/\ud800.png", asset_type="Image"),
+    ),
+    (
+        "assets.upload moderation object",
+        "moderation.Extra",
+        lambda c: c.assets.upload(
+            group_id=G, url=URL, asset_type="Image", moderation={"Strategy": "Skip", "Extra": {1}}
+        ),
+    ),
+    (
+        "real_human.start_session surrogate extra",
+        "note",
+        lambda c: c.real_human.start_session(note="\ud800"),
+    ),
+    (
+        "videos.create NaN in extra metadata",
+        "request.metadata.x",
+        lambda c: c.videos.create(
+            request={"model": wire.SEEDANCE_2, "prompt": "p", "metadata": {"x": float("nan")}}
+        ),
+    ),
+    (
+        "videos.create surrogate prompt",
+        "request.prompt",
+        lambda c: c.videos.create(prompt="a \ud800 b"),
+    ),
+    (
+        "videos.create object in body",
+        "request.metadata.x[0]",
+        lambda c: c.videos.create(
+            request={"model": wire.SEEDANCE_2, "prompt": "p", "metadata": {"x": [object()]}}
+        ),
+    ),
+    (
+        "videos.create nested too deep",
+        "request.metadata.x" + ".k" * 31,  # depth 33: request, metadata, x, then 30 more
+        lambda c: c.videos.create(
+            request={"model": wire.SEEDANCE_2, "prompt": "p", "metadata": {"x": _deep(40)}}
+        ),
+    ),
+    ("videos.download NUL path", "path_or_file", lambda c: c.videos.download(URL, "a\x00.mp4")),
+    (
+        "videos.download missing folder",
+        "path_or_file",
+        lambda c: c.videos.download(URL, "/no/such/folder/out.mp4"),
+    ),
+    ("videos.download slash id", "task", lambda c: c.videos.download("t/../x", "out.mp4")),
 ]
+
+
+def _deep(n: int) -> Any:
+    value: Any = "leaf"
+    for _ in range(n):
+        value = {"k": value}
+    return value
 
 
 async def drive(result: Any) -> Any:
