@@ -26,7 +26,10 @@ call                               guarantee
                                    which AIGC groups already carry that exact name (one extra
                                    list request). If the outcome is unknown (connection lost
                                    after the request may have been sent, read timeout, 408,
-                                   409, 500, 502, 504), it lists them again: one new
+                                   409, 500, 502, 504), it lists them again (while none
+                                   shows, waiting the retry backoff and looking again up
+                                   to ``defaults.RECONCILE_LOOKS`` times: the server may
+                                   still be finishing): one new
                                    exact-name group means the create worked and its id is
                                    returned; none means it did not, and the create is retried
                                    (within ``max_retries``); several raise
@@ -40,9 +43,11 @@ call                               guarantee
                                    invented silently; pass ``name=`` to get reconciliation.
 ``videos.create``                  **Never duplicates**, but the API has no task list to
                                    reconcile against: an unknown outcome raises
-                                   ``OutcomeUnknownError`` (check the ledger or dashboard
-                                   before submitting again). Failures that prove nothing was
-                                   created (connect errors, 429, 503) are retried.
+                                   ``OutcomeUnknownError`` and the ledger row is ``unknown``
+                                   (its advice: check the dashboard, then
+                                   ``orca_nb.ledger.settle``). Failures that prove nothing was
+                                   created (connect errors, 429, 503, other 4xx) are retried
+                                   or raised, and the row is ``rejected``.
 =================================  ==========================================================
 
 "Outcome unknown" never comes from a failure to connect (the request was not sent), a 429 or a
