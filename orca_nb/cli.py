@@ -1,5 +1,6 @@
 """The ``orca-nb`` command: ``sandbox`` (serve the emulator), ``studio`` (open the studio
-notebook on the sandbox) and ``report`` (usage report). Each room registers its own subcommand."""
+notebook on the sandbox), ``report`` (usage report) and ``worker`` (run experiment variants).
+Each room registers its own subcommand."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ _COMMANDS = {
     "sandbox": "orca_nb.sandbox.cli",
     "studio": "orca_nb.widgets.cli",
     "report": "orca_nb.reports.cli",
+    "worker": "orca_nb.experiments.cli",
 }
 
 

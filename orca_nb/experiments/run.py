@@ -166,6 +166,19 @@ class ExperimentRun:
         off_loop(go)
         return len(todo)
 
+    def limits(self) -> dict[str, int | None]:
+        """The account queue's ``concurrency`` (running variants) and ``per_minute`` (submits)."""
+        queue = self.runtime.queue(self.account)
+        limiter = off_loop(lambda: queue.limiter)
+        return {
+            "concurrency": off_loop(lambda: queue.global_concurrency),
+            "per_minute": int(limiter["limit"]) if limiter else None,
+        }
+
+    def set_limits(self, *, concurrency: int | None = None, per_minute: int | None = None) -> None:
+        """Change the account queue's limits; every worker follows them from its next poll."""
+        self.runtime.queue(self.account, concurrency=concurrency, per_minute=per_minute)
+
     def pause(self) -> list[str]:
         """Stop starting variants (running ones finish); returns the variant ids held back."""
         return self._hold(PAUSED)

@@ -114,6 +114,11 @@ class Runtime:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @property
+    def stopped(self) -> bool:
+        """True once :func:`shutdown` began: executions still in flight must record nothing."""
+        return self._stop.is_set()
+
     # ------------------------------------------------------------------ clients
     def add_client(self, client: Orca) -> str:
         """Use ``client`` for its account's variants in this process; returns the account."""
@@ -159,9 +164,10 @@ class Runtime:
         existing = off_loop(lambda: DBOS.retrieve_queue(name))
         if existing is not None and concurrency is None and per_minute is None:
             return existing
-        if existing is not None:
-            limiter = existing._limiter
-            concurrency = concurrency if concurrency is not None else existing._concurrency
+        if existing is not None:  # keep what is stored for the setting not given
+            limiter = off_loop(lambda: existing.limiter)
+            if concurrency is None:
+                concurrency = off_loop(lambda: existing.global_concurrency)
             if per_minute is None and limiter is not None:
                 per_minute = int(limiter["limit"])
         concurrency = concurrency or DEFAULT_CONCURRENCY
@@ -175,6 +181,18 @@ class Runtime:
                 on_conflict="always_update",
             )
         )
+
+    def outstanding(self, account: str) -> int:
+        """Workflows waiting on or running from the account's queue (every worker's)."""
+        from dbos import DBOS
+
+        waiting = off_loop(
+            lambda: DBOS.list_workflows(
+                queue_name=queue_name(account), status=["ENQUEUED", "PENDING"],
+                load_input=False, load_output=False,
+            )
+        )  # fmt: skip
+        return len(waiting)
 
     # ------------------------------------------------------------------ liveness
     def start_monitor(self) -> None:
@@ -210,13 +228,16 @@ class Runtime:
                 log.info("orca_nb experiments: recovered %d workflows of %s", len(pending), dead)
         return recovered
 
-    def stop(self) -> None:
-        """Stop the monitor and forget this worker's heartbeat row."""
+    def stop_monitor(self) -> None:
+        """Stop beating and recovering."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+    def retire(self) -> None:
+        """After DBOS stopped: mark this worker gone (others recover what it left) and close."""
         try:
-            self.store.forget_executor(self.executor_id)
+            self.store.retire_executor(self.executor_id)
         finally:
             self.store.close()
 
@@ -331,5 +352,9 @@ def shutdown(*, wait_seconds: int = 0) -> None:
     with _lock:
         runtime, _runtime = _runtime, None
         if runtime is not None:
-            runtime.stop()
-        off_loop(lambda: DBOS.destroy(workflow_completion_timeout_sec=wait_seconds))
+            runtime.stop_monitor()
+        try:
+            off_loop(lambda: DBOS.destroy(workflow_completion_timeout_sec=wait_seconds))
+        finally:
+            if runtime is not None:
+                runtime.retire()

@@ -480,10 +480,15 @@ class Store:
                 claimed.append(executor_id)
         return claimed
 
-    def forget_executor(self, executor_id: str) -> None:
-        """Remove this process's row (a clean shutdown)."""
+    def retire_executor(self, executor_id: str) -> None:
+        """Mark this process gone (a clean shutdown): its heartbeat becomes stale at once, so any
+        live worker recovers the workflows it left unfinished at its next check."""
         with self.engine.begin() as c:
-            c.execute(executors.delete().where(executors.c.executor_id == executor_id))
+            c.execute(
+                executors.update()
+                .where(executors.c.executor_id == executor_id)
+                .values(heartbeat_at=0)
+            )
 
 
 def _pid_alive(pid: int) -> bool:

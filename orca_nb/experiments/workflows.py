@@ -14,9 +14,11 @@ cut short (timeout, crash) simply runs again: it only reads.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Final
 
 from dbos import DBOS
+from dbos._error import DBOSWorkflowCancelledError
 
 from orca_nb.client.errors import (
     APIConnectionError,
@@ -46,6 +48,22 @@ FOLLOW_FAILURES_MAX: Final = 10
 FOLLOW_RETRY_SECONDS: Final = 30.0
 
 
+_bound = threading.local()
+
+
+def _runtime() -> runtime.Runtime:
+    """The runtime this workflow execution started under (bound per thread by the workflow).
+
+    After :func:`~orca_nb.experiments.runtime.shutdown` (or a relaunch) an execution still in
+    flight in this process must not record anything: it raises DBOS's cancellation, which leaves
+    the workflow pending for a live worker to recover.
+    """
+    rt: runtime.Runtime | None = getattr(_bound, "rt", None) or runtime.current()
+    if rt is None or rt.stopped:
+        raise DBOSWorkflowCancelledError("this process stopped running experiments")
+    return rt
+
+
 def _backoff(attempts: int) -> float:
     """Seconds to hold an account after a refusal without ``Retry-After``: 2, 4, 8 ... 60."""
     return float(min(BACKOFF_MAX_SECONDS, 2.0 ** max(1, attempts)))
@@ -54,7 +72,7 @@ def _backoff(attempts: int) -> float:
 @DBOS.step(name="orca_nb.experiments.submit")
 def submit_step(experiment_id: str, variant_id: str, run: int) -> dict[str, Any]:
     """Send the variant once (or adopt its task, or record why not); see the module doc."""
-    rt = runtime.require()
+    rt = _runtime()
     store = rt.store
     row = store.variant(experiment_id, variant_id)
     if row.run != run:
@@ -123,13 +141,15 @@ def submit_step(experiment_id: str, variant_id: str, run: int) -> dict[str, Any]
 @DBOS.step(name="orca_nb.experiments.follow")
 def follow_step(experiment_id: str, variant_id: str, task_id: str) -> dict[str, Any]:
     """Poll the task until it ends (or ``follow_timeout``) and record what it reached."""
-    rt = runtime.require()
+    rt = _runtime()
     store = rt.store
     exp = store.experiment(experiment_id)
     assert exp is not None
     client = rt.client(exp.account)
 
     def progress(task: Any) -> None:
+        if rt.stopped:
+            raise DBOSWorkflowCancelledError("this process stopped running experiments")
         store.update(
             experiment_id, variant_id, only_if=[RUNNING], task_status=task.status,
             progress=task.progress,
@@ -170,12 +190,13 @@ def follow_step(experiment_id: str, variant_id: str, task_id: str) -> dict[str, 
 @DBOS.step(name="orca_nb.experiments.note")
 def note_step(experiment_id: str, variant_id: str, message: str) -> None:
     """Record why a variant's run stopped following its task."""
-    runtime.require().store.update(experiment_id, variant_id, error_message=message)
+    _runtime().store.update(experiment_id, variant_id, error_message=message)
 
 
 @DBOS.workflow(name="orca_nb.experiments.variant")
 def variant_workflow(experiment_id: str, variant_id: str, run: int) -> str:
     """Submit one variant (waiting out 429s durably), then follow its task to the end."""
+    _bound.rt = runtime.current()
     while True:
         out = submit_step(experiment_id, variant_id, run)
         if out["outcome"] != "wait":

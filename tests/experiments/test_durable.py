@@ -252,3 +252,64 @@ def test_a_variant_left_sending_by_a_dead_worker_becomes_unknown(
     # A stale run (superseded by a resume) does nothing.
     assert submit_step(run.experiment_id, held, row.run + 1) == {"outcome": "superseded"}
     assert len(sandbox_tasks(sandbox_backend)) == 1
+
+
+def test_the_concurrency_cap_holds_and_can_be_raised_while_running(
+    client: Orca, fast: dict[str, Any], sandbox_backend: Backend
+) -> None:
+    sandbox_backend.configure(processing="manual")
+    run = start(Experiment.grid(BODY, name="cap", seed=[1, 2, 3]), client, concurrency=2,
+                per_minute=600, **fast)  # fmt: skip
+    until(lambda: run.progress().running == 2, 30, "two running variants")
+    time.sleep(0.5)
+    assert (run.progress().running, run.progress().queued) == (2, 1)
+    assert run.limits() == {"concurrency": 2, "per_minute": 600}
+    run.set_limits(concurrency=3)
+    until(lambda: run.progress().running == 3, 30, "the third variant")
+    assert run.limits()["concurrency"] == 3
+    sandbox_backend.configure(processing="instant")
+    assert run.wait(30).succeeded == 3
+    with pytest.raises(ValueError, match="whole number >= 1"):
+        run.set_limits(per_minute=0)
+
+
+async def test_starting_from_a_running_event_loop_works(
+    client: Orca, fast: dict[str, Any], sandbox_backend: Backend
+) -> None:
+    # A notebook cell runs inside the kernel's event loop, where DBOS refuses blocking calls.
+    run = start(Experiment.grid(BODY, name="in a loop", seed=[1]), client, per_minute=600, **fast)
+    assert run.wait(30).succeeded == 1
+    assert run.pause() == []
+    assert run.resume() == 0
+    assert len(sandbox_tasks(sandbox_backend)) == 1
+
+
+def test_orca_nb_worker_finishes_what_a_stopped_kernel_left(
+    client: Orca, fast: dict[str, Any], sandbox_server: SandboxServer,
+    sandbox_backend: Backend, store: Store, sandbox_key: str,
+) -> None:  # fmt: skip
+    from orca_nb.experiments import shutdown
+
+    sandbox_backend.configure(processing="manual")
+    run = start(Experiment.grid(BODY, name="handover", seed=[1, 2, 3]), client, concurrency=1,
+                per_minute=600, **fast)  # fmt: skip
+    until(lambda: run.progress().running == 1, 30, "one running variant")
+    shutdown()  # the kernel stops (cleanly) with one variant running and two queued
+    sandbox_backend.configure(processing="instant")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).parents[2]),
+        "ORCAROUTER_API_KEY": sandbox_key,
+        "ORCAROUTER_BASE_URL": sandbox_server.base_url,
+        "ORCA_NB_EXPERIMENTS_DB": fast["database_url"],
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "orca_nb.cli", "worker", "--exit-when-idle",
+         "--polling-interval", "0.1"],
+        env=env, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "running key-" in done.stdout
+    rows = store.variants(run.experiment_id)
+    assert [r.status for r in rows] == ["succeeded"] * 3
+    assert sorted(sandbox_tasks(sandbox_backend)) == sorted(str(r.task_id) for r in rows)
