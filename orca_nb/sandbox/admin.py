@@ -14,7 +14,8 @@ from starlette.routing import Route
 from orca_nb import wire
 from orca_nb.sandbox.backend import Backend
 from orca_nb.sandbox.errors import ApiError, bad_request
-from orca_nb.sandbox.parsing import Handler, backend_of, json_body
+from orca_nb.sandbox.faults import MAX_FAULT_SECONDS, Fault
+from orca_nb.sandbox.parsing import Handler, backend_of, json_body, query_dict
 from orca_nb.sandbox.processing import is_loopback_host
 
 
@@ -41,24 +42,62 @@ def _admin(fn: Callable[[Request, Backend], Awaitable[Any]]) -> Handler:
     return handler
 
 
-async def _admin_body(request: Request) -> dict[str, Any]:
+async def _admin_body(request: Request, allowed: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The optional JSON object body of an admin route, with only the ``allowed`` keys (when
+    given): a malformed body or an unknown key is a 400 and the route changes nothing."""
     body = await json_body(request, optional=True)
     if body is None:
         return {}
     if not isinstance(body, dict):
         raise bad_request("the request body must be a JSON object", None)
+    unknown = sorted(set(body) - set(allowed)) if allowed is not None else []
+    if unknown and allowed is not None:
+        known = ", ".join(allowed) if allowed else "none"
+        raise bad_request(f"unknown field(s) {', '.join(unknown)} (known: {known})", unknown[0])
     return body
 
 
+def _count(body: dict[str, Any], key: str = "n") -> int:
+    n = body.get(key, 1)
+    if type(n) is not int or not 0 <= n <= MAX_COUNT:
+        raise bad_request(f"{key} must be an integer from 0 to {MAX_COUNT}", key)
+    return n
+
+
+def _seconds(value: object, key: str, maximum: float) -> float:
+    """A number of seconds from 0 to ``maximum`` (finite; booleans are not numbers)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value <= maximum  # False for NaN
+    ):
+        raise bad_request(f"{key} must be a number of seconds from 0 to {maximum:g}", key)
+    return float(value)
+
+
+def _text(body: dict[str, Any], key: str, max_chars: int) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or len(value) > max_chars:
+        raise bad_request(
+            f"{key} must be a non-empty string of at most {max_chars} characters", key
+        )
+    return value
+
+
+MAX_COUNT = 1000  # step n, fail-next-tasks n
+MAX_ADVANCE_SECONDS = 10 * 366 * 86_400.0  # one clock advance: at most ten years
+
+
 async def _reset(request: Request, backend: Backend) -> Any:
+    await _admin_body(request, ())
     await run_in_threadpool(backend.reset)
     return {"ok": True}
 
 
 async def _step(request: Request, backend: Backend) -> Any:
-    n = (await _admin_body(request)).get("n", 1)
-    if type(n) is not int or not 0 <= n <= 1000:
-        raise bad_request("n must be an integer from 0 to 1000", "n")
+    n = _count(await _admin_body(request, ("n",)))
     await run_in_threadpool(backend.step, n)
     return {"ok": True, "now": backend.now()}
 
@@ -66,12 +105,11 @@ async def _step(request: Request, backend: Backend) -> Any:
 async def _clock(request: Request, backend: Backend) -> Any:
     from orca_nb.sandbox.clock import ManualClock
 
-    seconds = (await _admin_body(request)).get("advance", 0)
-    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
-        raise bad_request("advance must be a number of seconds >= 0", "advance")
+    body = await _admin_body(request, ("advance",))
+    seconds = _seconds(body.get("advance", 0), "advance", MAX_ADVANCE_SECONDS)
     if not isinstance(backend.clock, ManualClock):
         raise bad_request("this sandbox runs on the wall clock; it cannot be advanced", "advance")
-    return {"now": backend.clock.advance(float(seconds))}
+    return {"now": backend.clock.advance(seconds)}
 
 
 _SETTABLE = (
@@ -94,8 +132,14 @@ async def _settings(request: Request, backend: Backend) -> Any:
         unknown = sorted(set(body) - set(_SETTABLE))
         if unknown:
             raise bad_request(f"unknown or fixed setting(s): {', '.join(unknown)}", unknown[0])
+        current = backend.config
+        for name, value in body.items():  # each alone first, so the error names its setting
+            try:
+                current.updated(**{name: value})
+            except (ValueError, TypeError) as exc:
+                raise bad_request(str(exc), name) from None
         try:
-            backend.configure(**body)
+            backend.configure(**body)  # all or nothing
         except (ValueError, TypeError) as exc:
             raise bad_request(str(exc), None) from None
     return {name: getattr(backend.config, name) for name in _SETTABLE}
@@ -103,38 +147,50 @@ async def _settings(request: Request, backend: Backend) -> Any:
 
 async def _faults(request: Request, backend: Backend) -> Any:
     if request.method == "DELETE":
-        route = request.query_params.get("route")
+        route = query_dict(request).get("route")
         backend.faults.clear(route)
     elif request.method == "POST":
-        body = await _admin_body(request)
+        body = await _admin_body(request, ("route", "actions", "repeat", "latency"))
         route = body.get("route")
         actions = body.get("actions", [])
-        latency = body.get("latency", 0.0)
-        if not isinstance(route, str) or not isinstance(actions, list):
-            raise bad_request('send {"route": "POST /asset/files", "actions": ["429", "ok"]}', None)
-        if not isinstance(latency, int | float) or isinstance(latency, bool):
-            raise bad_request("latency must be seconds", "latency")
+        if not isinstance(route, str) or not route.strip():
+            raise bad_request('route must be a string like "POST /asset/files" or "*"', "route")
+        if not isinstance(actions, list):
+            raise bad_request('actions must be a list like ["429", "ok"]', "actions")
+        parsed = []
+        for index, action in enumerate(actions):
+            if isinstance(action, bool) or not isinstance(action, str | int):
+                raise bad_request(
+                    'each action is a string like "503" or "latency:0.5", or a status',
+                    f"actions[{index}]",
+                )
+            try:
+                parsed.append(Fault.parse(action))
+            except ValueError as exc:
+                raise bad_request(str(exc), f"actions[{index}]") from None
+        latency = _seconds(body.get("latency", 0.0), "latency", MAX_FAULT_SECONDS)
+        repeat = body.get("repeat", False)
+        if not isinstance(repeat, bool):
+            raise bad_request("repeat must be true or false", "repeat")
         try:
-            backend.faults.add(
-                route, *actions, repeat=bool(body.get("repeat", False)), latency=float(latency)
-            )
+            backend.faults.add(route, *parsed, repeat=repeat, latency=latency)
         except ValueError as exc:
-            raise bad_request(str(exc), "actions") from None
+            raise bad_request(str(exc), "route") from None
     return {"faults": backend.faults.describe()}
 
 
 async def _fail_next(request: Request, backend: Backend) -> Any:
-    body = await _admin_body(request)
-    n = body.get("n", 1)
-    if type(n) is not int or not 0 <= n <= 1000:
-        raise bad_request("n must be an integer from 0 to 1000", "n")
-    given = {k: str(body[k]) for k in ("code", "message") if k in body}
+    body = await _admin_body(request, ("n", "code", "message"))
+    n = _count(body)
+    given = {
+        k: v for k in ("code", "message") if (v := _text(body, k, 2000 if k == "message" else 200))
+    }
     backend.fail_next_tasks(n, **given)  # its defaults: InternalServiceError, a stock message
     return {"ok": True}
 
 
 async def _seed(request: Request, backend: Backend) -> Any:
-    key = (await _admin_body(request)).get("api_key", wire.DEFAULT_SANDBOX_KEY)
+    key = (await _admin_body(request, ("api_key",))).get("api_key", wire.DEFAULT_SANDBOX_KEY)
     if not isinstance(key, str):
         raise bad_request("api_key must be a string", "api_key")
     await run_in_threadpool(backend.account_for_key, key)

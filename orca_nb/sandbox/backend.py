@@ -16,7 +16,7 @@ import re
 import secrets
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -32,6 +32,7 @@ from orca_nb.sandbox.faults import Faults
 from orca_nb.sandbox.fields import (
     description_field,
     group_type_param,
+    http_url,
     json_object,
     moderation_field,
     name_field,
@@ -50,6 +51,7 @@ _KEY_PATTERN = re.compile(r"sk-orca-[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
 SAMPLES_PREFIX = "/sandbox/samples/"
 FILES_PREFIX = "/sandbox/files/"
 H5_PREFIX = "/sandbox/h5/"
+RETURN_URL_MAX_CHARS = 2048
 RENDER_WAIT_SECONDS = 300.0  # the longest step()/instant creation waits for one render
 #: H5 choices that fail the face check (the others are sample people's names).
 H5_FAILURES: dict[str, tuple[str, str]] = {
@@ -85,10 +87,7 @@ class Backend:
         self.rng = random.Random(self._initial.seed)
         self.store = Store(self._initial.db_path)
         self.faults = Faults()
-        secret = self.store.meta("secret")
-        if secret is None:
-            secret = secrets.token_hex(32)
-            self.store.set_meta("secret", secret)
+        secret = self.store.setdefault_meta("secret", secrets.token_hex(32))
         self.signer = Signer(bytes.fromhex(secret))
         self._ready_accounts: set[str] = set()  # exist (and, for the demo key, are seeded)
         self._fail_next: list[tuple[str, str]] = []
@@ -348,6 +347,7 @@ class Backend:
             raise bad_request(
                 "URL must be an http(s) URL (no base64, data: URIs or file uploads)", "URL"
             )
+        http_url(url, "URL")
         asset_type = body.get("AssetType")
         if asset_type not in wire.ASSET_TYPES:
             raise bad_request(
@@ -439,7 +439,7 @@ class Backend:
         aid = self._new_id(db, "asset", "assets", now)
         blob_id = None
         if data is not None and verdict.code is None:
-            blob_id = ids.token(24, self.rng)
+            blob_id = self._new_token(db, "blobs", "", 24)
             db.execute(
                 "INSERT INTO blobs (id, media_type, data) VALUES (?,?,?)",
                 (blob_id, verdict.media_type, data),
@@ -542,10 +542,14 @@ class Backend:
                 403,
                 wire.CODE_ACCESS_DENIED,
                 "This download link has expired; fetch the asset or task again for a fresh URL.",
+                "X-Tos-Expires",
             )
         if problem is not None:
             raise ApiError(
-                403, wire.CODE_ACCESS_DENIED, "The download link's signature is invalid."
+                403,
+                wire.CODE_ACCESS_DENIED,
+                "The download link's signature is invalid.",
+                "X-Tos-Signature",
             )
         blob_id = path[len(FILES_PREFIX) :]
         with self.store.tx() as db:
@@ -576,16 +580,12 @@ class Backend:
         """``POST /asset/real-human/sessions`` -> ``{session_id, h5_link, status}``."""
         body = {} if body is None else json_object(body)
         return_url = body.get("return_url")
-        if return_url is not None and (
-            not isinstance(return_url, str)
-            or not return_url.startswith(("http://", "https://"))
-            or len(return_url) > 2048
-        ):
-            raise bad_request("return_url must be an http(s) URL", "return_url")
+        if return_url is not None:
+            http_url(return_url, "return_url", max_chars=RETURN_URL_MAX_CHARS)
         extra = {k: v for k, v in body.items() if k != "return_url"}
         now = self.now()
         with self.store.tx() as db:
-            sid = ids.token(wire.SESSION_ID_CHARS, self.rng)
+            sid = self._new_token(db, "sessions", "", wire.SESSION_ID_CHARS)
             db.execute(
                 "INSERT INTO sessions (id, account, status, return_url, extra, created, expires)"
                 " VALUES (?,?,?,?,?,?,?)",
@@ -689,7 +689,7 @@ class Backend:
         with self.store.tx() as db:
             request = parse_video_request(body, lambda aid: self._asset_lookup(db, account, aid))
             now = self.now()
-            tid = "task_" + ids.token(32, self.rng)
+            tid = self._new_token(db, "tasks", "task_", 32)
             params = request.to_json()
             params["seed_used"] = request.seed if request.seed >= 0 else self.rng.randrange(2**31)
             render_state, render_error, error_code = "pending", None, None
@@ -776,11 +776,20 @@ class Backend:
         lifecycle.advance(db, self.config, self.now(), mode)
 
     def _new_id(self, db: sqlite3.Connection, kind: str, table: str, now: float) -> str:
-        for _ in range(100):
-            candidate = ids.resource_id(kind, now, self.rng)
+        """A free ``<kind>-<time>-<5 alnum>`` id of ``table`` (inside the inserting write
+        transaction, whose lock makes check-then-insert atomic across processes)."""
+        return self._free_id(db, table, lambda: ids.resource_id(kind, now))
+
+    def _new_token(self, db: sqlite3.Connection, table: str, prefix: str, length: int) -> str:
+        """A free ``prefix`` + random token id of ``table`` (see :meth:`_new_id`)."""
+        return self._free_id(db, table, lambda: prefix + ids.token(length))
+
+    def _free_id(self, db: sqlite3.Connection, table: str, draw: Callable[[], str]) -> str:
+        for _ in range(100):  # 36**5 suffixes per second: a retry is already rare
+            candidate = draw()
             if db.execute(f"SELECT 1 FROM {table} WHERE id = ?", (candidate,)).fetchone() is None:
                 return candidate
-        raise RuntimeError(f"could not find a free {kind} id")  # pragma: no cover
+        raise RuntimeError(f"could not find a free id in {table}")  # pragma: no cover
 
 
 def _qualified(order: str, alias: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
@@ -43,6 +44,7 @@ class SandboxConfig:
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the setting when a value is out of range."""
+        _check_types(self)
         if self.processing not in PROCESSING_MODES:
             raise ValueError(
                 f"processing must be one of {PROCESSING_MODES}, not {self.processing!r}"
@@ -71,3 +73,30 @@ class SandboxConfig:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
         return SandboxConfig(**values)
+
+
+MAX_SETTING_NUMBER = 1e10  # seconds, counts and prices beyond this are refused (NaN/inf too)
+
+
+def _check_types(config: SandboxConfig) -> None:
+    """Every ``float`` setting a finite number, every ``int`` one an integer, every ``bool`` /
+    ``str`` one of its type, within +-``MAX_SETTING_NUMBER`` (so a setting can never break
+    later arithmetic on dates and timeouts). Raises ``ValueError`` naming the setting."""
+    for f in fields(config):
+        value, kind = getattr(config, f.name), f.type
+        if kind == "float":
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"{f.name} must be a number, not {type(value).__name__}")
+            if not math.isfinite(value) or abs(value) > MAX_SETTING_NUMBER:
+                raise ValueError(
+                    f"{f.name} must be a finite number of at most {MAX_SETTING_NUMBER:g}"
+                )
+        elif kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{f.name} must be an integer, not {type(value).__name__}")
+            if abs(value) > MAX_SETTING_NUMBER:
+                raise ValueError(f"{f.name} must be an integer of at most {MAX_SETTING_NUMBER:g}")
+        elif kind == "bool" and not isinstance(value, bool):
+            raise ValueError(f"{f.name} must be true or false")
+        elif kind == "str" and not isinstance(value, str):
+            raise ValueError(f"{f.name} must be a string")

@@ -67,7 +67,7 @@ class Fault:
         if isinstance(spec, Fault):
             return spec
         text = str(spec).strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit() and len(text) <= 3:
             return cls.error(int(text))
         name, _, arg = text.partition(":")
         if name == "ok":
@@ -88,9 +88,12 @@ class Fault:
         )
 
 
+MAX_FAULT_SECONDS = 3600.0  # a scripted wait is at most an hour
+
+
 def _non_negative(seconds: float) -> float:
-    if seconds < 0:
-        raise ValueError("fault seconds must be >= 0")
+    if not 0 <= seconds <= MAX_FAULT_SECONDS:  # also refuses NaN
+        raise ValueError(f"fault seconds must be from 0 to {MAX_FAULT_SECONDS:g}")
     return float(seconds)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from orca_nb import wire
 from orca_nb.sandbox.errors import bad_request
@@ -74,16 +75,51 @@ def group_type_param(query: Mapping[str, str]) -> str:
     return wire.GROUP_TYPE_QUERY_TO_WIRE[value]
 
 
-def _positive_int(query: Mapping[str, str], key: str, default: int, maximum: int | None) -> int:
+URL_MAX_CHARS = 4096  # longer http(s) URLs in a request are refused
+
+
+def int_text(raw: str, param: str, *, minimum: int, maximum: int) -> int:
+    """The integer written in ``raw`` (ASCII digits, an optional leading ``-``), checked to be
+    from ``minimum`` to ``maximum``; anything else (``"١٢"``, ``"²"``, ``"1e3"``, 5,000 digits)
+    is a 400 naming ``param``."""
+    text = raw
+    digits = text[1:] if text.startswith("-") else text
+    if not (digits.isascii() and digits.isdigit()):
+        raise bad_request(
+            f"{param} must be an integer from {minimum} to {maximum} in ASCII digits", param
+        )
+    if len(digits) > 19 or not minimum <= int(text) <= maximum:
+        raise bad_request(f"{param} must be an integer from {minimum} to {maximum}", param)
+    return int(text)
+
+
+def http_url(value: object, param: str, *, max_chars: int = URL_MAX_CHARS) -> str:
+    """``value`` if it is a well-formed ``http(s)`` URL with a host, at most ``max_chars`` long
+    (no whitespace or control characters, brackets only around an IPv6 host, a valid port);
+    else a 400 naming ``param``."""
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise bad_request(f"{param} must be an http(s) URL", param)
+    if len(value) > max_chars:
+        raise bad_request(f"{param} is {len(value):,} characters; at most {max_chars:,}", param)
+    if any(ch <= " " or ch == "\x7f" for ch in value):
+        raise bad_request(
+            f"{param} must not contain spaces or control characters (percent-encode them)", param
+        )
+    try:
+        parts = urlsplit(value)
+        host, _port = parts.hostname, parts.port
+    except ValueError as exc:
+        raise bad_request(f"{param} is not a well-formed URL ({exc})", param) from None
+    if not host:
+        raise bad_request(f"{param} must name a host, e.g. https://example.com/a.png", param)
+    return value
+
+
+def _positive_int(query: Mapping[str, str], key: str, default: int, maximum: int) -> int:
     raw = query.get(key)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise bad_request(f"{key} must be a positive integer", key)
-    value = int(raw)
-    if maximum is not None and value > maximum:
-        raise bad_request(f"{key} must be at most {maximum}", key)
-    return value
+    return int_text(raw, key, minimum=1, maximum=maximum)
 
 
 def paging_params(query: Mapping[str, str]) -> tuple[int, int]:

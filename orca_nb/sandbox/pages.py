@@ -13,7 +13,16 @@ from starlette.routing import Route
 from orca_nb import wire
 from orca_nb.sandbox import h5
 from orca_nb.sandbox.errors import ApiError
-from orca_nb.sandbox.parsing import API_PREFIX, backend_of, path_param, query_dict, root_url
+from orca_nb.sandbox.parsing import (
+    API_PREFIX,
+    backend_of,
+    path_param,
+    query_dict,
+    read_body,
+    root_url,
+)
+
+H5_FORM_MAX_BYTES = 65_536  # the H5 form holds two short fields
 
 
 def page_routes() -> list[Route]:
@@ -122,7 +131,10 @@ async def _h5_page(request: Request, error: str | None = None, status: int = 200
 
 async def _h5_submit(request: Request) -> Response:
     backend = backend_of(request)
-    raw = (await request.body())[:65536].decode("utf-8", "replace")
+    try:
+        raw = (await read_body(request, H5_FORM_MAX_BYTES)).decode("utf-8", "replace")
+    except ApiError as exc:
+        return HTMLResponse(h5.message_page("Form too large", exc.message), exc.status)
     form = {k: v[0] for k, v in parse_qs(raw).items()}
     try:
         result = await run_in_threadpool(

@@ -60,7 +60,10 @@ def fetch(
 ) -> bytes:
     """The bytes at ``url``: the sandbox's own URLs via ``internal``, other loopback URLs over
     HTTP. Raises :class:`DownloadError` for anything else."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. "http://[::1"
+        raise DownloadError(f"cannot download {url!r}: {exc}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DownloadError(f"cannot download {url!r}: only http(s) URLs are supported")
     if not is_loopback_host(parts.hostname):
@@ -85,7 +88,7 @@ def fetch(
                 if size > max_bytes:
                     raise DownloadError(f"{url!r} is larger than {max_bytes} bytes")
                 chunks.append(chunk)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise DownloadError(f"downloading {url!r} failed: {type(exc).__name__}") from exc
     return b"".join(chunks)
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 _DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z", re.ASCII)
+_EXPIRES = re.compile(r"[0-9]{1,12}", re.ASCII)
+_HEX = re.compile(r"[0-9a-f]{64}", re.ASCII)
 
 
 class Signer:
@@ -38,6 +42,12 @@ class Signer:
         date = params.get("X-Tos-Date", "")
         raw_expires = params.get("X-Tos-Expires", "")
         signature = params.get("X-Tos-Signature", "")
+        # only the shapes this signer writes: ASCII digits and lowercase hex (non-ASCII text
+        # cannot be compared in constant time, and huge numbers cannot be added to a date)
+        if not (
+            _DATE.fullmatch(date) and _EXPIRES.fullmatch(raw_expires) and _HEX.fullmatch(signature)
+        ):
+            return "invalid"
         try:
             expires = int(raw_expires)
             issued = datetime.strptime(date, _DATE_FORMAT).replace(tzinfo=UTC).timestamp()

@@ -104,6 +104,14 @@ class Store:
             row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row["value"])
 
+    def setdefault_meta(self, key: str, value: str) -> str:
+        """The ``meta`` value of ``key``, set to ``value`` first if absent (atomically, so
+        processes opening one database at once agree on it)."""
+        with self.tx() as db:
+            db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row["value"])
+
     def set_meta(self, key: str, value: str) -> None:
         """Set a value of the ``meta`` table."""
         with self.tx() as db:

@@ -17,6 +17,7 @@ from typing import Any
 from orca_nb import wire
 from orca_nb.compose import KIND_WIRE, ROLE_KIND
 from orca_nb.sandbox.errors import ApiError, bad_request
+from orca_nb.sandbox.fields import http_url, int_text
 
 #: Looks an asset id up for the caller: ``None`` when unknown or not theirs, else a mapping with
 #: ``status``, ``asset_type``, ``seconds``, ``width``, ``height``.
@@ -197,7 +198,7 @@ def _media_item(
             kind, role, url, asset_id, found.get("seconds"), found.get("width"), found.get("height")
         )
     if url.startswith(("http://", "https://")):
-        return MediaRef(kind, role, url)
+        return MediaRef(kind, role, http_url(url, param))
     if kind == "image" and url.startswith("data:image/") and ";base64," in url:
         return MediaRef(kind, role, url)
     raise bad_request(
@@ -249,7 +250,8 @@ def _prompt_refs(prompt: str, refs: list[MediaRef]) -> None:
         "Audio": sum(1 for r in refs if r.kind == "audio"),
     }
     for match in _PROMPT_REF.finditer(prompt):
-        kind, number = match.group(1), int(match.group(2))
+        digits = match.group(2)
+        kind, number = match.group(1), int(digits) if len(digits) <= 9 else 10**9
         if not 1 <= number <= counts[kind]:
             have = counts[kind]
             raise bad_request(
@@ -282,8 +284,11 @@ def _int_or_none(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
+    if isinstance(value, str):
+        try:
+            return int_text(value.strip(), "seconds", minimum=-(2**63), maximum=2**63 - 1)
+        except ApiError:
+            return None
     return None
 
 
@@ -324,6 +329,4 @@ def _callback(meta: Mapping[str, Any]) -> str | None:
     value = meta.get("callback_url")
     if value is None:
         return None
-    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
-        raise bad_request("metadata.callback_url must be an http(s) URL", "metadata.callback_url")
-    return value
+    return http_url(value, "metadata.callback_url")
