@@ -14,6 +14,9 @@ from orca_nb.sandbox.config import SandboxConfig
 from orca_nb.sandbox.server import SandboxServer
 
 DB_ENV = "ORCA_NB_SANDBOX_DB"
+#: The embedded sandbox's task shape (``config.TASK_SHAPES``), e.g. to run the notebooks against
+#: each shape: ``ORCA_NB_SANDBOX_TASK_SHAPE=ark``. Unset: the documented default.
+TASK_SHAPE_ENV = "ORCA_NB_SANDBOX_TASK_SHAPE"
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,11 @@ def ensure_embedded() -> Embedded:
     with _lock:
         if _embedded is not None and _embedded.server.running:
             return _embedded
-        server = SandboxServer(SandboxConfig(db_path=default_db_path())).start()
+        config = SandboxConfig(db_path=default_db_path())
+        shape = os.environ.get(TASK_SHAPE_ENV)
+        if shape:
+            config = config.updated(task_shape=shape)  # a wrong name raises, naming the choices
+        server = SandboxServer(config).start()
         _embedded = Embedded(server.base_url, wire.DEFAULT_SANDBOX_KEY, server)
         return _embedded
 

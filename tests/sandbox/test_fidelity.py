@@ -510,3 +510,19 @@ def test_an_older_database_gains_the_new_columns(tmp_path: Path) -> None:
         assert (row["fetch_state"], row["fetched"]) == ("done", None)  # old rows count as read
     finally:
         backend.close()
+
+
+def test_embedded_task_shape_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orca_nb.sandbox import embedded
+
+    monkeypatch.setattr(embedded, "_embedded", None)
+    monkeypatch.setenv(embedded.DB_ENV, ":memory:")
+    monkeypatch.setenv(embedded.TASK_SHAPE_ENV, "openai")
+    started = embedded.ensure_embedded()
+    try:
+        assert started.server.backend.config.task_shape == "openai"
+    finally:
+        embedded.shutdown_embedded()
+    monkeypatch.setenv(embedded.TASK_SHAPE_ENV, "xml")
+    with pytest.raises(ValueError, match="task_shape"):
+        embedded.ensure_embedded()
