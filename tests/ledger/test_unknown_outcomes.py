@@ -8,6 +8,7 @@ unknown row is settled both ways (the task found, then followed by ``reattach``;
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ import httpx
 import pytest
 
 from orca_nb import wire
-from orca_nb.client import Orca
+from orca_nb.client import AsyncOrca, Orca
 from orca_nb.client.errors import (
     APIConnectionError,
     BadRequestError,
@@ -209,3 +210,26 @@ def test_an_interrupted_create_is_unknown_not_left_submitting(
         client.videos.create(**BODY)  # type: ignore[arg-type]
     [(_, status, _, _)] = _rows(ledger)
     assert status == "unknown"
+
+
+def test_a_cancelled_async_create_is_unknown_and_its_task_is_listed(
+    sandbox_backend: Backend, sandbox_key: str, ledger: Ledger
+) -> None:
+    """An asyncio cancellation while the request is at the server: ``unknown``, and the server
+    indeed made the task (listed afterwards)."""
+    paths = {"/v1" + wire.VIDEOS_PATH}
+
+    async def submit_then_cancel(url: str) -> None:
+        async with AsyncOrca(sandbox_key, base_url=url, ledger=ledger) as client:
+            pending = asyncio.create_task(client.videos.create(**BODY))  # type: ignore[arg-type]
+            await asyncio.sleep(0.3)
+            pending.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await pending
+
+    with slow_sandbox(sandbox_backend, paths=paths, delay=1.0, mode="reply_late") as (url, app):
+        asyncio.run(submit_then_cancel(url))
+        wait_until(lambda: app.finished == app.started == 1, timeout=15)
+    assert len(_server_tasks(sandbox_backend, sandbox_key)) == 1
+    [(_, status, task_id, code)] = _rows(ledger)
+    assert (status, task_id, code) == ("unknown", None, "outcome_unknown")
