@@ -3,6 +3,7 @@ offline HTML). Each function takes the report's DataFrame and returns a ``go.Fig
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Final
 
@@ -22,6 +23,49 @@ def _figure(title: str) -> go.Figure:
     fig = go.Figure()
     fig.update_layout(title=title, **_LAYOUT)
     return fig
+
+
+DAY_MS: Final = 86_400_000
+HOUR_MS: Final = 3_600_000
+
+
+def whole_axis(fig: go.Figure, top: float, *, axis: str = "yaxis") -> None:
+    """Ticks at whole numbers on an axis of counts (one apart while the counts are small), from
+    zero; ``top`` is the largest value shown (a stacked bar's total); ``axis`` is the layout's
+    name for it (``xaxis``, ``yaxis``, ``yaxis2``)."""
+    kw: dict[str, object] = {"tickformat": ",d", "rangemode": "tozero"}
+    if top <= 10:
+        kw["dtick"] = 1
+    fig.update_layout({axis: kw})
+
+
+def day_axis(fig: go.Figure, days: pd.Series) -> None:
+    """A date axis that reads right: within one day, hours around it (a single day otherwise
+    gets sub-second ticks); over more days, whole days."""
+    stamps = pd.to_datetime(days, utc=True).dropna()
+    if stamps.empty:
+        return
+    first, last = stamps.min(), stamps.max()
+    fig.update_traces(xhoverformat="%Y-%m-%d")
+    if last - first < pd.Timedelta(days=1):
+        # the day's bar fills the day it counts (left edge at its midnight), hours around it
+        start, end = first.floor("D"), last.floor("D") + pd.Timedelta(days=1)
+        fig.update_traces(selector={"type": "bar"}, width=0.96 * DAY_MS, offset=0.02 * DAY_MS)
+        pad = pd.Timedelta(hours=1)
+        fig.update_xaxes(
+            range=[start - pad, end + pad], dtick=3 * HOUR_MS, tick0=start, tickformat="%H:%M"
+        )
+        fig.update_layout(xaxis_title=f"hours of {start:%Y-%m-%d} (UTC)")
+        return
+    span_days = (last - first) / pd.Timedelta(days=1)
+    fig.update_xaxes(dtick=DAY_MS * max(1, math.ceil(span_days / 12)), tickformat="%b %d")
+
+
+def _stacked_top(x: pd.Series, y: pd.Series) -> float:
+    """The tallest stack of ``y`` over equal ``x`` (0 when empty)."""
+    if y.empty:
+        return 0.0
+    return float(pd.Series(y.to_numpy(), index=x.to_numpy()).groupby(level=0).sum().max())
 
 
 def _empty(fig: go.Figure) -> go.Figure:
@@ -51,6 +95,7 @@ def asset_usage_chart(frame: pd.DataFrame, *, top: int = 15) -> go.Figure:
         "<extra></extra>",
     )  # fmt: skip
     fig.update_layout(xaxis_title="references", height=max(320, 26 * len(head) + 120))
+    whole_axis(fig, float(head["references"].max()), axis="xaxis")
     return fig
 
 
@@ -65,6 +110,7 @@ def usage_breakdown_chart(frame: pd.DataFrame) -> go.Figure:
     for name, part in data.groupby("group", sort=True):
         fig.add_bar(x=part["slot"], y=part["references"].astype("int64"), name=str(name))
     fig.update_layout(barmode="stack", yaxis_title="references")
+    whole_axis(fig, _stacked_top(data["slot"], data["references"]))
     return fig
 
 
@@ -77,6 +123,7 @@ def failures_chart(frame: pd.DataFrame) -> go.Figure:
         fig.add_bar(x=part["error_code"].astype(str), y=part["failures"].astype("int64"),
                     name=str(status))  # fmt: skip
     fig.update_layout(barmode="stack", yaxis_title="submissions")
+    whole_axis(fig, _stacked_top(frame["error_code"].astype(str), frame["failures"]))
     return fig
 
 
@@ -143,6 +190,8 @@ def tokens_chart(frame: pd.DataFrame) -> go.Figure:
                 hovertemplate="%{y:,} tokens estimated<extra>%{fullData.name}</extra>",
             )
     fig.update_layout(barmode="stack", yaxis_title="tokens")
+    whole_axis(fig, _stacked_top(frame["day"], frame["tokens"]))
+    day_axis(fig, frame["day"])
     return fig
 
 
@@ -159,6 +208,7 @@ def group_chart(frame: pd.DataFrame, *, top: int = 15) -> go.Figure:
     running = used["videos"] - used["succeeded"] - used["failed"]
     fig.add_bar(x=label, y=running.astype("int64"), name="in flight", marker_color="#7f7f7f")
     fig.update_layout(barmode="stack", yaxis_title="videos")
+    whole_axis(fig, float(used["videos"].max()))
     return fig
 
 
@@ -203,6 +253,10 @@ def quota_chart(frame: pd.DataFrame) -> go.Figure:
     )
     fig.update_yaxes(title_text="tokens", secondary_y=False)
     fig.update_yaxes(title_text="assets", secondary_y=True, rangemode="tozero")
+    whole_axis(fig, float(frame["cumulative_tokens"].max()))
+    held = max(frame["assets_live"].max(), frame["asset_cap"].max())
+    whole_axis(fig, float(held), axis="yaxis2")
+    day_axis(fig, frame["day"])
     return fig  # fmt: skip
 
 

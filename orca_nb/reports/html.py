@@ -17,6 +17,7 @@ from orca_nb.reports.charts import CHARTS, estimate_note
 from orca_nb.reports.filters import LedgerLike, Names, Selection, TimeLike, using
 from orca_nb.reports.registry import build_all
 from orca_nb.reports.schemas import SCHEMAS
+from orca_nb.reports.tables import cut
 
 #: Section titles in the order the report shows them.
 SECTIONS: Final[dict[str, str]] = {
@@ -36,9 +37,11 @@ _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
 h1 { margin-bottom: .2rem; } .meta { color: #666; margin-top: 0; }
 section { margin: 2.5rem 0; } h2 { border-bottom: 1px solid #ddd; padding-bottom: .3rem; }
-table { border-collapse: collapse; font-size: .85rem; width: 100%; overflow-x: auto; }
+.table-box { overflow: auto; max-width: 100%; max-height: 36rem; border: 1px solid #eee; }
+table { border-collapse: collapse; font-size: .85rem; min-width: 100%; }
 th, td { border-bottom: 1px solid #eee; padding: .25rem .5rem; text-align: left; }
-th { background: #f6f6f6; } .note { color: #666; font-size: .85rem; }
+th, td { white-space: nowrap; } td { max-width: 32rem; overflow: hidden; text-overflow: ellipsis; }
+th { background: #f6f6f6; position: sticky; top: 0; } .note { color: #666; font-size: .85rem; }
 .estimate { background: #fff8e1; border-left: 3px solid #f0a500; padding: .3rem .6rem; }
 """
 
@@ -83,13 +86,11 @@ def render_html(
         if frame.empty:
             parts.append("<p class='note'>Nothing in this selection.</p>")
         else:
-            shown = frame.head(table_rows)
-            parts.append(shown.to_html(index=False, na_rep="", escape=True, border=0))
-            if len(frame) > table_rows:
-                parts.append(
-                    f"<p class='note'>First {table_rows} of {len(frame):,} rows; "
-                    "export to CSV or Parquet for all of them.</p>"
-                )
+            shown, cut_note = cut(name, frame, table_rows)
+            table = shown.to_html(index=False, na_rep="", escape=True, border=0)
+            parts.append(f"<div class='table-box' id='table-{name}'>{table}</div>")
+            if cut_note:
+                parts.append(f"<p class='note'>{html.escape(cut_note)}</p>")
         meanings = "; ".join(f"{c}: {m}" for c, _, m in SCHEMAS.get(name, ()))
         if meanings:
             parts.append(f"<details class='note'><summary>Columns</summary>{html.escape(meanings)}"
