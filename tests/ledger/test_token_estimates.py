@@ -137,3 +137,27 @@ def test_old_ledgers_are_migrated_and_backfilled(ledger_url: str, clock: Clock) 
     with open_ledger(ledger_url, clock=clock) as again:  # the backfill ran once
         _, meta = again.database.query("SELECT name FROM ledger_meta ORDER BY name")
         assert [m[0] for m in meta] == ["schema_version", "token_estimates_backfilled"]
+
+
+def test_token_reports_flag_estimates_on_both_engines(ledger: Ledger, clock: Clock) -> None:
+    from orca_nb.reports import quota_use, submissions, tokens_per_day
+
+    run_task(ledger, clock, body(duration=4, ratio="16:9"), "t1", end={"status": "succeeded"})
+    reported = {"status": "succeeded", "usage": {"total_tokens": 1_000}}
+    run_task(ledger, clock, body(duration=4), "t2", end=reported)
+    lower = body(duration=4, ratio="16:9", content=[video_item()])
+    run_task(ledger, clock, lower, "t3", end={"status": "succeeded"})
+    day = tokens_per_day(ledger)
+    assert len(day) == 1
+    with_video = 87_300 + 1280 * 720 * 48 // 1024
+    assert int(day["tokens"].iloc[0]) == 87_300 + 1_000 + with_video
+    assert int(day["estimated_tokens"].iloc[0]) == 87_300 + with_video
+    assert bool(day["lower_bound"].iloc[0])
+    assert int(quota_use(ledger)["estimated_tokens"].sum()) == 87_300 + with_video
+    history = submissions(ledger)
+    sources = dict(zip(history["task_id"], history["tokens_source"], strict=True))
+    assert sources == {
+        "t1": wire.TOKENS_ESTIMATED,
+        "t2": wire.TOKENS_REPORTED,
+        "t3": wire.TOKENS_ESTIMATED_MIN,
+    }
