@@ -597,6 +597,18 @@ class Experiment:
             "variants": len(self.variants),
         }
 
+    def estimate(self, **kwargs: Any) -> Any:
+        """Tokens per valid variant and in total (:func:`orca_nb.experiments.cost.estimate`)."""
+        from orca_nb.experiments.cost import estimate
+
+        return estimate(self.variants, **kwargs)
+
+    def start(self, client: Any, **kwargs: Any) -> Any:
+        """Check, store and enqueue this experiment (:func:`orca_nb.experiments.run.start`)."""
+        from orca_nb.experiments.run import start
+
+        return start(self, client, **kwargs)
+
     def __len__(self) -> int:
         return len(self.variants)
 

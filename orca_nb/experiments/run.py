@@ -96,6 +96,12 @@ class ExperimentRun:
         """Counts by status (a cheap query; safe from any thread or loop)."""
         return Progress(self.state, self.runtime.store.counts(self.experiment_id))
 
+    async def progress_async(self) -> Progress:
+        """:meth:`progress` for an event loop (the query runs in a worker thread)."""
+        import asyncio
+
+        return await asyncio.to_thread(self.progress)
+
     def variants(self) -> list[VariantRow]:
         """Every variant as stored, in definition order."""
         return self.runtime.store.variants(self.experiment_id)

@@ -313,3 +313,16 @@ def test_orca_nb_worker_finishes_what_a_stopped_kernel_left(
     rows = store.variants(run.experiment_id)
     assert [r.status for r in rows] == ["succeeded"] * 3
     assert sorted(sandbox_tasks(sandbox_backend)) == sorted(str(r.task_id) for r in rows)
+
+
+async def test_progress_reads_from_an_event_loop_and_the_experiment_starts_itself(
+    client: Orca, fast: dict[str, Any], sandbox_backend: Backend
+) -> None:
+    exp = Experiment.grid(BODY, name="shortcut", seed=[1, 2])
+    assert exp.estimate().tokens > 0
+    run = exp.start(client, per_minute=600, **fast)
+    seen = await run.progress_async()
+    assert seen.total == 2
+    assert run.wait(30).succeeded == 2
+    assert (await run.progress_async()).done
+    assert "succeeded=2" in repr(run)
