@@ -737,7 +737,10 @@ def _usage_from_alias(ctx: Ctx, task: VideoTask) -> Op[VideoTask]:
             body = yield from send_json(
                 ctx, "GET", _url(ctx, wire.OPENAI_VIDEO_PATH, task_id=task.id)
             )
-            memo[key] = _task(body, "get video task (alias)").usage
+            alias_task = _task(body, "get video task (alias)")
+            if not alias_task.done:
+                return task  # the alias lags behind: ask again on the next read
+            memo[key] = alias_task.usage
         except APIError as exc:
             status = getattr(exc, "status", None) or 0
             if 400 <= status < 500:

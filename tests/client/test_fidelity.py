@@ -23,7 +23,7 @@ from orca_nb.client import (
 from orca_nb.compose import Ref, Selection, validate
 from orca_nb.compose import issues as codes
 from tests.client.conftest import Sleeps, make_client, run
-from tests.client.fakeapi import FAIL_REASON, SIGNED, FakeAPI
+from tests.client.fakeapi import FAIL_REASON, SIGNED, FakeAPI, ark_task, openai_video
 
 Client = Orca | AsyncOrca
 pytestmark = pytest.mark.usefixtures("flavour")
@@ -413,3 +413,17 @@ async def test_session_status_is_normalised(
     assert got.status == status
     assert got.status_raw == word
     assert got.done == (status != "pending")
+
+
+async def test_an_alias_still_running_is_asked_again_later(client: Client, fake: FakeAPI) -> None:
+    fake.task_shape = "wrapper"
+    lagging = openai_video("task_0001", ark_task("task_0001", "running"), usage=True)
+    fake.fault("GET", "alias_video", ("status", 200, {}, lagging))
+    task = await run(client.videos.create(prompt="a harbour at dawn"))
+    done = await run(client.videos.wait(task.id))
+    assert done.status == "succeeded"
+    assert done.usage is None  # the alias had not caught up yet
+    again = await run(client.videos.get(task.id))
+    assert again.usage is not None
+    assert again.usage.total_tokens == 108_900
+    assert alias_gets(fake) == 2
