@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 import httpx
 
 from orca_nb import wire
+from orca_nb.client.discovery import table_models
+from orca_nb.client.models import Balance, VideoModel
 from orca_nb.widgets.rows import (
     AssetRow,
     GroupRow,
@@ -248,6 +250,23 @@ class Gateway:
     async def get_video(self, task_id: str) -> TaskRow:
         """The task's status, progress and (when done) result link."""
         return task_from(await self._call(self.client.videos.get, task_id))
+
+    # ------------------------------------------------------------------ models and balance
+    async def offer_models(self) -> list[VideoModel]:
+        """The video models to offer, with their limits: the service's list (``GET /v1/models``)
+        or, when it lists none or the client cannot ask, the built-in table."""
+        offer = getattr(getattr(self.client, "models", None), "offer", None)
+        if not callable(offer):
+            return table_models()
+        return list(await self._call(offer))
+
+    async def balance(self) -> Balance | None:
+        """What is left on the account; None when the service (or the client) does not say."""
+        balance = getattr(getattr(self.client, "billing", None), "balance", None)
+        if not callable(balance):
+            return None
+        found: Balance | None = await self._call(balance)
+        return found
 
     # ------------------------------------------------------------------ media bytes (kernel side)
     async def fetch_bytes(self, url: str, *, limit: int = 64 * wire.MB) -> bytes:

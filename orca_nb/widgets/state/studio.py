@@ -12,7 +12,10 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from orca_nb import wire
+from orca_nb.client.discovery import table_models
+from orca_nb.client.models import VideoModel
 from orca_nb.compose import Issue, Selection, build_request, errors, validate
+from orca_nb.compose.cost import TokenEstimate, estimate_tokens
 from orca_nb.widgets.advice import describe_error, task_advice
 from orca_nb.widgets.rows import TaskRow
 from orca_nb.widgets.state.base import Observable
@@ -90,6 +93,53 @@ class StudioState(Observable):
         self.notice = ""  # what the last action did, in words (the view shows it for a while)
         self.ended: dict[str, float] = {}  # task id -> when this kernel saw it end (epoch s)
         self._result: tuple[str, bytes] | None = None
+        self.models: list[VideoModel] = table_models()  # until the service's list is read
+
+    # ------------------------------------------------------------------ models
+    @property
+    def spec(self) -> wire.ModelSpec | None:
+        """The chosen model's limits: the service's, else the built-in table's."""
+        for m in self.models:
+            if m.id == self.params.model:
+                return m.spec
+        return wire.MODELS.get(self.params.model)
+
+    def offered(self) -> list[VideoModel]:
+        """The models a person can choose now (routable), the chosen one always included."""
+        return [m for m in self.models if m.routable or m.id == self.params.model]
+
+    async def load_models(self) -> None:
+        """Read the service's model list (``client.models.offer()``: never fails, falls back
+        to the table); keep the chosen model if it is offered, else take the first routable."""
+        self.models = await self.store.gateway.offer_models() or table_models()
+        routable = [m for m in self.models if m.routable]
+        if routable and self.params.model not in {m.id for m in routable}:
+            self.set_model(routable[0].id)
+        else:
+            self.set_model(self.params.model)
+
+    def set_model(self, model: str) -> None:
+        """Choose a model; duration and resolution move into its limits when they were out."""
+        self.params = replace(self.params, model=model)
+        spec = self.spec
+        if spec is not None:
+            p = self.params
+            duration = min(max(p.duration, spec.min_seconds), spec.max_seconds)
+            resolution = (
+                p.resolution if p.resolution in spec.resolutions else spec.default_resolution
+            )
+            if resolution not in spec.resolutions and spec.resolutions:
+                resolution = spec.resolutions[0]
+            self.params = replace(p, duration=duration, resolution=resolution)
+        self.changed()
+
+    def estimate(self) -> TokenEstimate | None:
+        """The tokens the request as it stands would bill, by the documented rule (None when
+        it cannot be estimated, e.g. an unknown model or ratio)."""
+        try:
+            return estimate_tokens(self.preview())
+        except Exception:  # an incomplete form is no reason for an error here
+            return None
 
     # ------------------------------------------------------------------ parameters and checks
     def set_params(self, **fields: Any) -> None:
@@ -103,6 +153,7 @@ class StudioState(Observable):
         return validate(
             self.picker.prompt,
             self.picker.selection,
+            spec=self.spec,
             model=p.model,
             ratio=p.ratio,
             duration=p.duration,

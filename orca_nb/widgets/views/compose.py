@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import ipywidgets
@@ -9,6 +10,8 @@ import traitlets
 from ipywidgets import widget_serialization
 
 from orca_nb import wire
+from orca_nb.client.models import VideoModel
+from orca_nb.compose.cost import TokenEstimate
 from orca_nb.widgets.rows import AssetRow, TaskRow
 from orca_nb.widgets.state.picker import PickerState
 from orca_nb.widgets.state.studio import Run, StudioState
@@ -172,6 +175,10 @@ class StudioView(Panel):
     player = traitlets.Instance(ipywidgets.Video, allow_none=True).tag(
         sync=True, **widget_serialization
     )
+    model = traitlets.Unicode("").tag(sync=True)
+    model_choices: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    model_note = traitlets.Unicode("").tag(sync=True)  # where the models and limits come from
+    estimate = traitlets.Unicode("").tag(sync=True)  # the request's tokens, by the rule
     ratio = traitlets.Unicode("").tag(sync=True)
     duration = traitlets.Int(5).tag(sync=True)
     resolution = traitlets.Unicode("").tag(sync=True)
@@ -207,21 +214,32 @@ class StudioView(Panel):
         self._rendering = False
         self._shown_video: str | None = None
         picker = PickerView(store, self.state.picker, issues=self.state.issues)
-        spec = wire.MODELS[self.state.params.model]
-        super().__init__(
-            store,
-            picker=picker,
-            durations=list(range(spec.min_seconds, spec.max_seconds + 1)),
-            resolutions=list(spec.resolutions),
-            **kw,
-        )
+        super().__init__(store, picker=picker, **kw)
         self.listen(self.state.on_change(self.render))
         self.listen(self.state.picker.on_change(self._picker_state_moved))
         self.render()
+        with contextlib.suppress(RuntimeError):  # no loop: the built-in table stays
+            self.run(self.state.load_models())
 
     def _picker_state_moved(self) -> None:
         self.blocked = self.state.blocked()
         self.prompt_touched = self.state.picker.touched
+        self.estimate = estimate_text(self.state.estimate())
+
+    def _render_model(self) -> None:
+        """The model choice and the limits of the chosen model (the service's, else the table's)."""
+        s = self.state
+        self.model = s.params.model
+        self.model_choices = [
+            {"title": m.label if m.routable else f"{m.label} (not available)", "value": m.id}
+            for m in s.offered()
+        ]
+        self.model_note = model_note(s.models)
+        spec = s.spec
+        if spec is not None:
+            self.durations = list(range(spec.min_seconds, spec.max_seconds + 1))
+            self.resolutions = list(spec.resolutions)
+        self.estimate = estimate_text(s.estimate())
 
     def render(self) -> None:
         """Re-read the studio state."""
@@ -231,6 +249,7 @@ class StudioView(Panel):
         self._rendering = True
         try:
             with self.hold_sync():
+                self._render_model()
                 self.ratio, self.duration, self.resolution = p.ratio, p.duration, p.resolution
                 self.seed, self.generate_audio, self.watermark = (
                     p.seed,
@@ -301,6 +320,11 @@ class StudioView(Panel):
         if not self._rendering:
             self.state.set_params(**{change["name"]: change["new"]})
 
+    @traitlets.observe("model")
+    def _on_model(self, change: dict[str, Any]) -> None:
+        if not self._rendering and change["new"]:
+            self.state.set_model(str(change["new"]))
+
     @traitlets.observe("notice")
     def _on_notice(self, change: dict[str, Any]) -> None:
         self.state.notice = change["new"]
@@ -338,6 +362,25 @@ class StudioView(Panel):
             if player is not None:
                 player.close()
         super().close()
+
+
+def model_note(models: list[VideoModel]) -> str:
+    """Where the model list and its limits come from, when that is not the service."""
+    if models and all(m.source == "table" for m in models):
+        return "Models and limits from orca_nb's built-in table: the service lists none."
+    return ""
+
+
+def estimate_text(found: TokenEstimate | None) -> str:
+    """The request's tokens in words, marked as an estimate (a lower bound when it is one)."""
+    if found is None:
+        return ""
+    if found.lower_bound:
+        return (
+            f"Estimate: at least {found.tokens:,} tokens (a reference video's length is not "
+            "known here, counted at its shortest)."
+        )
+    return f"Estimate: about {found.tokens:,} tokens for this request (the documented rule)."
 
 
 def video_player(data: bytes, *, autoplay: bool) -> ipywidgets.Video:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import re
 import time
 from typing import Any
@@ -18,6 +20,8 @@ from orca_nb.widgets.store import LiveStore, StoreChange
 from orca_nb.widgets.views.base import Panel, template
 
 USAGE_EVERY = 30.0  # seconds between ledger reads of which assets videos used
+BALANCE_EVERY = 5.0  # seconds between balance reads (on load and when tasks move)
+log = logging.getLogger(__name__)
 KIND_LABEL = {"AIGC": "virtual", "LivenessFace": "verified person"}
 _VERIFIED_SUFFIX = re.compile(r"\s*\(verified\)\s*$", re.IGNORECASE)
 
@@ -231,12 +235,40 @@ class QuotaView(Panel):
     aigc = traitlets.Int(0).tag(sync=True)
     real = traitlets.Int(0).tag(sync=True)
     candidates: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    balance = traitlets.Unicode("").tag(sync=True)  # what the service says is left ("": silent)
 
     def __init__(self, store: LiveStore, **kw: Any) -> None:
         self.state = QuotaState(store)
         self._usage_loaded_at = -USAGE_EVERY
+        self._balance_asked_at = -BALANCE_EVERY
+        self._balance_due = False
         super().__init__(store, **kw)
         self.render()
+        self._ask_balance()
+
+    def _ask_balance(self) -> None:
+        """Read the balance again: now, or (asked within :data:`BALANCE_EVERY` seconds) once
+        that much time has passed, so the last change is always reflected."""
+        if self._balance_due:
+            return
+        self._balance_due = True
+        try:
+            self.run(self._load_balance())
+        except RuntimeError:  # no loop (a plain script): no balance shown
+            self._balance_due = False
+
+    async def _load_balance(self) -> None:
+        wait = self._balance_asked_at + BALANCE_EVERY - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._balance_due = False
+        self._balance_asked_at = time.monotonic()
+        try:
+            found = await self.store.gateway.balance()
+        except Exception as exc:  # the meter still counts assets; the balance is a bonus
+            log.info("could not read the balance: %s", exc)
+            return
+        self.balance = found.describe() if found is not None else ""
 
     def render(self) -> None:
         """Re-read the figures."""
@@ -269,6 +301,8 @@ class QuotaView(Panel):
             self.render()
 
     def on_store(self, change: StoreChange) -> None:
-        """Assets or groups changed."""
+        """Assets or groups changed (or a task moved: the balance may have too)."""
         if change.table in ("assets", "groups"):
             self.render()
+        elif change.table == "tasks":
+            self._ask_balance()
