@@ -340,6 +340,9 @@ INPUT_VIDEOS_BILLED: Final = True  # PEER 12.4
 # "Inputs that contain video have a minimum token usage (value not published)" (PEER 12.4):
 # None until someone learns it; then estimates take max(rule, this).
 VIDEO_INPUT_MIN_TOKENS: Final[int | None] = None  # PEER: exists, value unknown
+# "OrcaRouter charges the upstream per-token price with no markup" (DOC 12.4); the price itself
+# is not in the reference. None until known; then tokens -> USD (e.g. for balance checks).
+USD_PER_MILLION_TOKENS: Final[float | None] = None  # DOC: upstream price, value unknown
 # What a ledger's ``tokens_source`` says about its token figure.
 TOKENS_REPORTED: Final = "reported"  # the service's usage (fetch or /videos alias)
 TOKENS_ESTIMATED: Final = "estimated"  # the rule above, every input known

@@ -230,16 +230,12 @@ class VideoTask(BaseModel):
 # --------------------------------------------------------------------------- task normalisation
 _STATUS_MAP: dict[str, str] = {
     **{s: s for s in wire.TASK_STATUSES},
+    **{word.lower(): status for word, status in wire.NEWAPI_TASK_STATUSES.items()},
     "canceled": "cancelled",
-    "in_progress": "running",
+    "in_progress": "running",  # the OpenAI video object's words
+    "completed": "succeeded",
     "processing": "running",
     "pending": "queued",
-    "completed": "succeeded",
-    "success": "succeeded",
-    "failure": "failed",
-    "not_start": "queued",
-    "submitted": "queued",
-    "unknown": "running",
 }
 
 
