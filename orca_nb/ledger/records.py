@@ -181,6 +181,9 @@ def parse_task(task: Mapping[str, Any]) -> TaskState:
     if not video_url and isinstance(content, Mapping):
         video_url = _str(content.get("video_url"))
     status = _str(task.get("status"))
+    finished = _first(task, "finished_at", "finish_time", "completed_at")
+    if finished is None and status and status.lower() in wire.TERMINAL_TASK_STATUSES:
+        finished = task.get("updated_at")  # a raw Ark task's last update is its end
     return TaskState(
         task_id=_str(task.get("id")) or _str(task.get("task_id")),
         status=status.lower() if status else None,
@@ -195,7 +198,7 @@ def parse_task(task: Mapping[str, Any]) -> TaskState:
         ),
         created_at=to_ms(_first(task, "created_at", "submit_time")),
         started_at=to_ms(_first(task, "started_at", "start_time")),
-        finished_at=to_ms(_first(task, "finished_at", "finish_time", "completed_at")),
+        finished_at=to_ms(finished),
         resolution=_str(task.get("resolution")),
         duration=_int(task.get("duration")),
     )
@@ -257,6 +260,33 @@ def parse_group(group: Any) -> GroupSnapshot:
         group_type=_str(data.get("GroupType")),
         created_at=to_ms(data.get("CreateTime")),
     )
+
+
+def narrow(stamp: int | None, low: int | None, high: int | None) -> int | None:
+    """A service time (ms) made as exact as the kernel's own observations allow.
+
+    Services stamp tasks in whole seconds: the moment is somewhere in ``[stamp, stamp + 1 s)``.
+    The kernel may know it came after ``low`` (the request was sent) and before ``high`` (the
+    reply that carried it arrived). The middle of what is left of that second is returned, so
+    the error is at most half of it (half a second without bounds, instead of up to a whole
+    second early). A stamp finer than a second, or one our bounds do not overlap (the clocks
+    disagree), is returned as the service gave it.
+    """
+    if stamp is None or stamp % 1000:
+        return stamp
+    lo = max(stamp, low if low is not None else stamp)
+    hi = min(stamp + 999, high if high is not None else stamp + 999)
+    if lo > hi:
+        return stamp
+    return (lo + hi) // 2
+
+
+def agrees(value: int | None, stamp: int | None) -> bool:
+    """Whether a kernel time ``value`` (ms) lies within the service's ``stamp`` (its second,
+    or exactly it when the stamp is finer than a second)."""
+    if value is None or stamp is None:
+        return False
+    return stamp <= value < stamp + 1000 if stamp % 1000 == 0 else value == stamp
 
 
 def to_ms(value: Any) -> int | None:

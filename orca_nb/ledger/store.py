@@ -22,6 +22,8 @@ from orca_nb.ledger.records import (
     AssetSnapshot,
     GroupSnapshot,
     TaskState,
+    agrees,
+    narrow,
     parse_asset,
     parse_group,
     parse_request,
@@ -523,6 +525,14 @@ class Ledger:
         )
         return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
+    def _submitted_at(self, submission_id: str) -> int | None:
+        """When we recorded the submission (ms), before sending it: the service's creation
+        time cannot precede it (see :func:`~orca_nb.ledger.records.narrow`)."""
+        _, rows = self.database.query(
+            "SELECT submitted_at FROM submissions WHERE id = ?", (submission_id,)
+        )
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
     def _status_of(self, submission_id: str) -> str | None:
         _, rows = self.database.query(
             "SELECT status FROM submissions WHERE id = ?", (submission_id,)
@@ -559,8 +569,32 @@ class Ledger:
         reported = state.total_tokens
         estimate_now = int(status == "succeeded")
         progress = 100 if status == "succeeded" and state.progress is None else state.progress
-        started = state.started_at or (now if status == "running" else None)
-        finished = state.finished_at or (now if terminal else None)
+        # The service's own times (whole seconds) narrowed by ours: they precede this reply
+        # (now). Not by the last poll that saw the task unfinished: a service may stamp the end
+        # before it shows it. Without them, the time of the first observation that saw it.
+        submitted = self._submitted_at(submission_id)
+        started = narrow(state.started_at, None, now) or (now if status == "running" else None)
+        finished = narrow(state.finished_at, None, now) or (now if terminal else None)
+        statements: list[tuple[str, Sequence[Any]]] = list(extra)
+        created = narrow(state.created_at, submitted, now)
+        if (
+            created is not None
+            and submitted is not None
+            and not agrees(submitted, state.created_at)
+            and submitted <= created <= now
+        ):
+            # submitted = the service's creation time when our clocks agree on it (ours was
+            # taken before sending; a service clock far from ours is not mixed with ours)
+            statements += [
+                (
+                    "UPDATE submissions SET submitted_at = ?, day = ? WHERE id = ?",
+                    (created, created // DAY_MS, submission_id),
+                ),
+                (
+                    "UPDATE submission_items SET submitted_at = ? WHERE submission_id = ?",
+                    (created, submission_id),
+                ),
+            ]
         if state.started_at is not None or state.finished_at is not None:
             # The server's clock may differ from ours: its times never precede what we saw.
             floor = self._last_seen_at(submission_id)
@@ -569,7 +603,6 @@ class Ledger:
         expires = state.video_url_expires_at
         if state.video_url and expires is None:
             expires = (finished or now) + wire.VIDEO_URL_TTL_SECONDS * 1000
-        statements: list[tuple[str, Sequence[Any]]] = list(extra)
         statements.append(
             (
                 "UPDATE submissions SET"

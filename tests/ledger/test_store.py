@@ -162,7 +162,8 @@ def test_server_task_times_win_over_observation_times(ledger: Ledger, clock: Clo
         "SensitiveContent",
         "blocked",
     )
-    assert (row["started_at"], row["finished_at"]) == (at(20), at(80))
+    # whole-second stamps: the middle of each second (issue 8: latency within 1 s of the truth)
+    assert (row["started_at"], row["finished_at"]) == (at(20.499), at(80.499))
     assert [s for s, _ in row["events"]] == ["submitting", "queued", "failed"]
 
 
