@@ -135,13 +135,13 @@ class Session(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _normalise_status(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and "status_raw" not in data:
-            raw = data.get("status")
-            data = {
-                **data,
-                "status_raw": None if raw is None or raw == "" else str(raw),
-                "status": session_status(raw, data.get("result_code")),
-            }
+        if not isinstance(data, Mapping):
+            return data
+        raw = data.get("status")
+        if "status_raw" not in data:
+            data = {**data, "status_raw": None if raw is None or raw == "" else str(raw)}
+        if raw not in wire.SESSION_STATUSES or data.get("result_code") is not None:
+            data = {**data, "status": session_status(raw, data.get("result_code"))}
         return data
 
     @property

@@ -427,3 +427,15 @@ async def test_an_alias_still_running_is_asked_again_later(client: Client, fake:
     assert again.usage is not None
     assert again.usage.total_tokens == 108_900
     assert alias_gets(fake) == 2
+
+
+def test_a_session_survives_a_round_trip_through_its_dump() -> None:
+    from orca_nb.client import Session
+
+    first = Session.model_validate(
+        {"session_id": "s", "status": "verified", "result_code": "10000"}
+    )
+    again = Session.model_validate(first.model_dump())
+    assert (again.status, again.status_raw) == ("success", "verified")
+    edited = Session.model_validate({"session_id": "s", "status": "completed", "status_raw": "x"})
+    assert (edited.status, edited.status_raw) == ("success", "x")
