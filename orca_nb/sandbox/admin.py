@@ -1,5 +1,5 @@
 """Loopback-only controls of a running sandbox: ``/sandbox/admin/...`` (reset, step, clock,
-settings, faults, fail-next-tasks, seed). Other clients get 403."""
+settings, faults, fail-next-tasks, seed, balance). Other clients get 403."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def admin_routes() -> list[Route]:
         Route("/sandbox/admin/faults", _admin(_faults), methods=["GET", "POST", "DELETE"]),
         Route("/sandbox/admin/fail-next-tasks", _admin(_fail_next), methods=["POST"]),
         Route("/sandbox/admin/seed", _admin(_seed), methods=["POST"]),
+        Route("/sandbox/admin/balance", _admin(_balance), methods=["POST"]),
     ]
 
 
@@ -123,6 +124,9 @@ _SETTABLE = (
     "url_ttl",
     "video_url_ttl",
     "session_ttl",
+    "play_balance_usd",
+    "usd_per_million_tokens",
+    "list_unroutable_models",
 )
 
 
@@ -196,3 +200,22 @@ async def _seed(request: Request, backend: Backend) -> Any:
     await run_in_threadpool(backend.account_for_key, key)
     await run_in_threadpool(backend.seed_demo, key)
     return {"ok": True}
+
+
+async def _balance(request: Request, backend: Backend) -> Any:
+    """Set one account's play balance: ``{"api_key": "sk-orca-...", "usd": 5}`` (``"usd": null``
+    returns it to the ``play_balance_usd`` setting); answers what the billing routes show."""
+    body = await _admin_body(request, ("api_key", "usd"))
+    key = body.get("api_key", wire.DEFAULT_SANDBOX_KEY)
+    if not isinstance(key, str):
+        raise bad_request("api_key must be a string", "api_key")
+    if "usd" not in body:
+        raise bad_request('send {"api_key": "sk-orca-...", "usd": 5} (null: the default)', "usd")
+    account = await run_in_threadpool(backend.account_for_key, key)
+    try:
+        await run_in_threadpool(backend.set_balance, account, body["usd"])
+    except ValueError as exc:
+        raise bad_request(str(exc), "usd") from None
+    subscription = await run_in_threadpool(backend.billing_subscription, account)
+    usage = await run_in_threadpool(backend.billing_usage, account)
+    return {"subscription": subscription, "usage": usage}

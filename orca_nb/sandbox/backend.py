@@ -24,9 +24,9 @@ from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
 
 from orca_nb import wire
-from orca_nb.sandbox import ids, lifecycle, views
+from orca_nb.sandbox import billing, ids, lifecycle, models, views
 from orca_nb.sandbox.clock import Clock, ManualClock, SystemClock
-from orca_nb.sandbox.config import SandboxConfig
+from orca_nb.sandbox.config import TASK_SHAPES, SandboxConfig
 from orca_nb.sandbox.errors import ApiError, bad_request, not_found
 from orca_nb.sandbox.faults import Faults
 from orca_nb.sandbox.fields import (
@@ -52,6 +52,7 @@ SAMPLES_PREFIX = "/sandbox/samples/"
 FILES_PREFIX = "/sandbox/files/"
 H5_PREFIX = "/sandbox/h5/"
 RETURN_URL_MAX_CHARS = 2048
+FETCH_WORKERS = 4  # uploads fetched at once (a slow host does not hold up the others)
 RENDER_WAIT_SECONDS = 300.0  # the longest step()/instant creation waits for one render
 #: H5 choices that fail the face check (the others are sample people's names).
 H5_FAILURES: dict[str, tuple[str, str]] = {
@@ -93,9 +94,14 @@ class Backend:
         self._fail_next: list[tuple[str, str]] = []
         self._renders: dict[str, Future[None]] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orca-sandbox-render")
+        self._fetches: dict[str, Future[None]] = {}
+        self._fetcher = ThreadPoolExecutor(
+            max_workers=FETCH_WORKERS, thread_name_prefix="orca-sandbox-fetch"
+        )
         self._closed = False
         self._lock = threading.Lock()
         self._resume_renders()
+        self._resume_fetches()
 
     # ------------------------------------------------------------------ lifecycle
     def configure(self, **changes: Any) -> SandboxConfig:
@@ -122,6 +128,7 @@ class Backend:
             return
         self._closed = True
         self._executor.shutdown(wait=True, cancel_futures=True)
+        self._fetcher.shutdown(wait=True, cancel_futures=True)
         self.store.close()
 
     def now(self) -> float:
@@ -143,9 +150,12 @@ class Backend:
                     for r in db.execute("SELECT id FROM tasks WHERE status IN ('queued','running')")
                 ]
             self.wait_for_renders(unfinished)
+            self.wait_for_fetches()  # an asset settles in one step, its fetch included
             with self.store.tx() as db:
                 now = self.now()
-                for row in db.execute("SELECT * FROM assets WHERE status = 'Processing'"):
+                for row in db.execute(
+                    "SELECT * FROM assets WHERE status = 'Processing' AND fetch_state = 'done'"
+                ):
                     lifecycle.settle_asset(db, row, now)
                 db.execute(
                     "UPDATE tasks SET steps = steps + 1 WHERE status IN ('queued','running')"
@@ -335,7 +345,9 @@ class Backend:
 
     # ------------------------------------------------------------------ assets
     def upload_asset(self, account: str, body: object) -> dict[str, Any]:
-        """``POST /asset/files`` -> ``{"Id"}``; the asset is processed per ``config.processing``."""
+        """``POST /asset/files`` -> ``{"Id"}`` at once (DOC 12.7): the asset exists as
+        ``Processing`` from the reply on; its URL is fetched and read on the fetch worker, however
+        slow the media host, and it settles per ``config.processing`` once that is done."""
         body = json_object(body)
         group_id = body.get("GroupId")
         if not isinstance(group_id, str) or not group_id:
@@ -356,31 +368,12 @@ class Backend:
         name = name_field(body, required=False) or ""
         moderation = moderation_field(body)
         with self.store.tx() as db:
-            group = self._group_for_upload(db, account, group_id)
-            self._check_cap(db, account)
-            created = self.now()
-        verdict, data = self._process(url, str(asset_type), group["person"])
-        with self.store.tx() as db:
-            group = self._group_for_upload(db, account, group_id)
+            self._group_for_upload(db, account, group_id)
             self._check_cap(db, account)
             aid = self.insert_asset(
-                db,
-                account,
-                group_id,
-                name,
-                str(asset_type),
-                url,
-                moderation,
-                verdict,
-                data,
-                created=created,
+                db, account, group_id, name, str(asset_type), url, moderation, None, None
             )
-            if self.config.processing == "instant":
-                lifecycle.settle_asset(
-                    db,
-                    db.execute("SELECT * FROM assets WHERE id = ?", (aid,)).fetchone(),
-                    self.now(),
-                )
+        self._submit_fetch(aid, self.config)  # DOC 12.7: answered now; fetched after the reply
         return {"Id": aid}
 
     def _group_for_upload(self, db: sqlite3.Connection, account: str, group_id: str) -> sqlite3.Row:
@@ -405,14 +398,14 @@ class Backend:
             )
 
     def _process(
-        self, url: str, asset_type: str, person: str | None
+        self, url: str, asset_type: str, person: str | None, config: SandboxConfig
     ) -> tuple[Verdict, bytes | None]:
         try:
             data = fetch(
                 url,
                 internal=self._internal_bytes,
-                timeout=self.config.fetch_timeout,
-                max_bytes=self.config.fetch_max_bytes,
+                timeout=config.fetch_timeout,
+                max_bytes=config.fetch_max_bytes,
             )
         except DownloadError as exc:
             return Verdict(wire.ASSET_ERROR_DOWNLOAD_FAILED, str(exc)), None
@@ -428,36 +421,129 @@ class Backend:
         asset_type: str,
         source_url: str,
         moderation: dict[str, Any],
-        verdict: Verdict,
+        verdict: Verdict | None,
         data: bytes | None,
         *,
         created: float | None = None,
         settled: bool = False,
     ) -> str:
-        """Store an asset in ``Processing`` (or settled) with its decided verdict."""
+        """Store an asset in ``Processing`` (or settled) with its decided verdict; with no
+        verdict yet it waits for the fetch worker (``fetch_state`` pending)."""
         now = self.now() if created is None else created
         aid = self._new_id(db, "asset", "assets", now)
-        blob_id = None
-        if data is not None and verdict.code is None:
-            blob_id = self._new_token(db, "blobs", "", 24)
-            db.execute(
-                "INSERT INTO blobs (id, media_type, data) VALUES (?,?,?)",
-                (blob_id, verdict.media_type, data),
-            )
-        status = verdict.status if settled else "Processing"
+        blob_id = self._store_blob(db, verdict, data)
+        pending = verdict is None
+        verdict = verdict or Verdict(None, None)
+        status = verdict.status if settled and not pending else "Processing"
         db.execute(
             "INSERT INTO assets (id, account, group_id, name, asset_type, source_url, status,"
             " error_code, error_message, verdict_code, verdict_message, moderation, blob_id,"
-            " width, height, seconds, created, updated, seq) VALUES"
-            " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " width, height, seconds, created, updated, seq, fetch_state, fetched) VALUES"
+            " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 aid, account, group_id, name, asset_type, source_url, status,
                 verdict.code if settled else None, verdict.message if settled else None,
                 verdict.code, verdict.message, json.dumps(moderation), blob_id,
                 verdict.width, verdict.height, verdict.seconds, now, now, self.store.next_seq(db),
+                "pending" if pending else "done", None if pending else now,
             ),
         )  # fmt: skip
         return aid
+
+    def _store_blob(
+        self, db: sqlite3.Connection, verdict: Verdict | None, data: bytes | None
+    ) -> str | None:
+        if verdict is None or data is None or verdict.code is not None:
+            return None
+        blob_id = self._new_token(db, "blobs", "", 24)
+        db.execute(
+            "INSERT INTO blobs (id, media_type, data) VALUES (?,?,?)",
+            (blob_id, verdict.media_type, data),
+        )
+        return blob_id
+
+    # ------------------------------------------------------------------ the fetch worker
+    def _submit_fetch(self, asset_id: str, config: SandboxConfig) -> None:
+        """Queue the fetch of ``asset_id`` under ``config`` (the settings of its upload)."""
+        if self._closed:
+            return
+        future = self._fetcher.submit(self._fetch_asset, asset_id, config)
+        with self._lock:
+            self._fetches[asset_id] = future
+        future.add_done_callback(lambda _f: self._forget_fetch(asset_id))
+
+    def _forget_fetch(self, asset_id: str) -> None:
+        with self._lock:
+            self._fetches.pop(asset_id, None)
+
+    def _fetch_asset(self, asset_id: str, config: SandboxConfig) -> None:
+        """Fetch and read one pending upload, then store its verdict (on the fetch worker)."""
+        try:
+            with self.store.tx() as db:
+                row = db.execute(
+                    "SELECT a.source_url, a.asset_type, g.person FROM assets a"
+                    " JOIN groups g ON g.id = a.group_id"
+                    " WHERE a.id = ? AND a.fetch_state = 'pending'",
+                    (asset_id,),
+                ).fetchone()
+            if row is None:
+                return  # deleted (or reset) before its turn
+            verdict, data = self._process(
+                row["source_url"], row["asset_type"], row["person"], config
+            )
+        except Exception as exc:  # a processing bug must fail the asset, not leave it pending
+            log.exception("sandbox processing of %s failed", asset_id)
+            verdict, data = Verdict(wire.ASSET_ERROR_CORRUPT, f"processing failed: {exc}"), None
+        with self.store.tx() as db:
+            if (
+                db.execute(
+                    "SELECT 1 FROM assets WHERE id = ? AND fetch_state = 'pending'", (asset_id,)
+                ).fetchone()
+                is None
+            ):
+                return
+            blob_id = self._store_blob(db, verdict, data)
+            db.execute(
+                "UPDATE assets SET verdict_code=?, verdict_message=?, blob_id=?, width=?,"
+                " height=?, seconds=?, fetch_state='done', fetched=? WHERE id=?",
+                (
+                    verdict.code, verdict.message, blob_id, verdict.width, verdict.height,
+                    verdict.seconds, self.now(), asset_id,
+                ),
+            )  # fmt: skip
+            if config.processing == "instant":  # uploaded under instant: settled when read
+                row = db.execute("SELECT * FROM assets WHERE id = ?", (asset_id,)).fetchone()
+                lifecycle.settle_asset(db, row, self.now())
+
+    def wait_for_fetches(self, timeout: float | None = None) -> None:
+        """Block until every upload fetched so far has been read (each at most ``timeout`` s,
+        default the fetch timeout plus a margin for reading the media)."""
+        limit = self.config.fetch_timeout + 60.0 if timeout is None else timeout
+        with self._lock:
+            futures = list(self._fetches.values())
+        for future in futures:
+            try:
+                future.result(timeout=limit)
+            except FutureTimeout:
+                log.warning("a sandbox upload fetch took longer than %s s", limit)
+
+    def _settle_fetches_first(self) -> None:
+        """Before a look at assets: wait for pending fetches when the mode settles assets at
+        the first look (``instant``), or when time only moves when told (``ManualClock``: the
+        fetch takes no time on it), so such looks are deterministic. On the wall clock in
+        ``timed`` mode a look never waits: a slow host leaves the asset ``Processing``."""
+        if self._fetches and (
+            self.config.processing == "instant" or isinstance(self.clock, ManualClock)
+        ):
+            self.wait_for_fetches()
+
+    def _resume_fetches(self) -> None:
+        with self.store.tx() as db:
+            pending = [
+                r["id"] for r in db.execute("SELECT id FROM assets WHERE fetch_state = 'pending'")
+            ]
+        for asset_id in pending:
+            self._submit_fetch(asset_id, self.config)
 
     def list_assets(self, account: str, query: Mapping[str, str], root: str) -> dict[str, Any]:
         """``GET /asset/files``: group_type (default real_human) unless group_id is given.
@@ -466,6 +552,7 @@ class Backend:
         so a page costs about the same whatever the library's size; links are signed for the
         returned page only.
         """
+        self._settle_fetches_first()
         page_number, page_size = paging_params(query)
         order = _qualified(sort_clause(query, wire.ASSET_SORT_BY), "a")
         where, args = "a.account = ?", [account]
@@ -502,6 +589,7 @@ class Backend:
 
     def get_asset(self, account: str, asset_id: str, root: str) -> dict[str, Any]:
         """``GET /asset/files/{id}`` with a fresh signed ``URL`` when Active."""
+        self._settle_fetches_first()
         with self.store.tx() as db:
             self._progress(db)
             row = self._asset(db, account, asset_id)
@@ -685,13 +773,20 @@ class Backend:
         self._fail_next.extend([(code, message)] * n)
 
     def create_task(self, account: str, body: object) -> dict[str, Any]:
-        """``POST /video/generations``: check the body, queue a task and start its render."""
+        """``POST /video/generations`` (and its alias ``POST /videos``): check the body, hold
+        the tokens of the declared duration on the play balance (403 when it does not cover
+        them), queue a task and start its render."""
+        self._settle_fetches_first()
         with self.store.tx() as db:
             request = parse_video_request(body, lambda aid: self._asset_lookup(db, account, aid))
             now = self.now()
-            tid = self._new_token(db, "tasks", "task_", 32)
+            self._progress(db)  # tasks finished by now settle before the balance is read
             params = request.to_json()
+            hold = billing.task_tokens(params, ratio=_known_ratio(request))
+            billing.check_hold(db, account, hold, self.config)  # 403 before anything exists
+            tid = self._new_token(db, "tasks", "task_", 32)
             params["seed_used"] = request.seed if request.seed >= 0 else self.rng.randrange(2**31)
+            params["hold_tokens"] = hold
             render_state, render_error, error_code = "pending", None, None
             if self._fail_next:
                 error_code, render_error = self._fail_next.pop(0)
@@ -717,22 +812,55 @@ class Backend:
         self, account: str, task_id: str, root: str, shape: str | None = None
     ) -> tuple[int, dict[str, Any]]:
         """``GET /video/generations/{id}`` in ``shape`` (default: the configured one) ->
-        (HTTP status, body). Unknown tasks: 404 envelope, or new-api's 400 ``task_not_exist``."""
+        (HTTP status, body). Unknown tasks: new-api's 400 ``task_not_exist`` in the wrapper
+        shapes (NEWAPI), the 404 envelope in the others."""
         shape = shape or self.config.task_shape
-        if shape not in wire.TASK_SHAPES:
-            raise bad_request(f"task shape must be one of {', '.join(wire.TASK_SHAPES)}", "shape")
+        if shape not in TASK_SHAPES:
+            raise bad_request(f"task shape must be one of {', '.join(TASK_SHAPES)}", "shape")
         with self.store.tx() as db:
             self._progress(db)
             row = db.execute(
                 "SELECT * FROM tasks WHERE id = ? AND account = ?", (task_id, account)
             ).fetchone()
         if row is None:
-            if shape == "newapi":
+            if shape.startswith("newapi"):
                 code = wire.CODE_TASK_NOT_EXIST
                 return 400, {"code": code, "message": code, "data": None}
             raise not_found("task", task_id, "task_id")
         ttl = self.config.video_url_ttl
         return 200, views.TASK_VIEWS[shape](row, lambda blob: self.signed_url(root, blob, ttl))
+
+    # ------------------------------------------------------------------ balance and models
+    def set_balance(self, account: str, usd: float | None) -> None:
+        """Give ``account`` its own play balance (USD before spending); ``None``: the default."""
+        if usd is not None and (
+            isinstance(usd, bool) or not isinstance(usd, int | float) or not 0 <= usd < 1e15
+        ):
+            raise ValueError("the balance must be a number of USD from 0")
+        with self.store.tx() as db:
+            if usd is None:
+                db.execute("DELETE FROM balances WHERE account = ?", (account,))
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO balances (account, usd) VALUES (?, ?)",
+                    (account, float(usd)),
+                )
+
+    def billing_subscription(self, account: str) -> dict[str, Any]:
+        """``GET /dashboard/billing/subscription`` (see :mod:`orca_nb.sandbox.billing`)."""
+        with self.store.tx() as db:
+            self._progress(db)
+            return billing.subscription_view(db, account, self.config)
+
+    def billing_usage(self, account: str) -> dict[str, Any]:
+        """``GET /dashboard/billing/usage``: spend so far in US cents."""
+        with self.store.tx() as db:
+            self._progress(db)
+            return billing.usage_view(db, account, self.config)
+
+    def list_models(self, account: str) -> dict[str, Any]:
+        """``GET /models`` (see :mod:`orca_nb.sandbox.models`)."""
+        return models.model_list(include_unroutable=self.config.list_unroutable_models)
 
     def _asset_lookup(
         self, db: sqlite3.Connection, account: str, asset_id: str
@@ -790,6 +918,19 @@ class Backend:
             if db.execute(f"SELECT 1 FROM {table} WHERE id = ?", (candidate,)).fetchone() is None:
                 return candidate
         raise RuntimeError(f"could not find a free id in {table}")  # pragma: no cover
+
+
+def _known_ratio(request: VideoRequest) -> str | None:
+    """The output ratio an ``adaptive`` request will get when its first image/video reference
+    has known dimensions (as the render picks it); ``None`` when not known yet."""
+    if request.ratio != "adaptive":
+        return request.ratio
+    from orca_nb.sandbox.rendering import nearest_ratio
+
+    for ref in request.refs:
+        if ref.kind in ("image", "video") and ref.width and ref.height:
+            return nearest_ratio(ref.width, ref.height)
+    return None
 
 
 def _qualified(order: str, alias: str) -> str:

@@ -11,6 +11,9 @@ from orca_nb.sandbox.clock import Clock
 
 Processing = Literal["instant", "manual", "timed"]
 PROCESSING_MODES: tuple[str, ...] = ("instant", "manual", "timed")
+#: Shapes of ``GET /video/generations/{id}``, the default first (see ``views.TASK_VIEWS``):
+#: the documented new-api wrapper without / with the inner Ark object, raw Ark, OpenAI video.
+TASK_SHAPES: tuple[str, ...] = ("newapi", "newapi_ark", "ark", "openai")
 
 
 @dataclass
@@ -29,7 +32,7 @@ class SandboxConfig:
     task_seconds: float = 6.0  # timed: running -> succeeded after this long
     task_steps: int = 3  # manual: steps from queued to succeeded
     asset_cap: int = wire.DEFAULT_ASSET_CAP
-    task_shape: wire.TaskShape = "ark"
+    task_shape: str = "newapi"  # DOC-other 12.1: the wrapper is the documented shape
     url_ttl: float = float(wire.SIGNED_URL_TTL_SECONDS)
     video_url_ttl: float = float(wire.VIDEO_URL_TTL_SECONDS)
     session_ttl: float = float(wire.SESSION_TTL_SECONDS)
@@ -38,6 +41,12 @@ class SandboxConfig:
     fetch_timeout: float = 10.0  # seconds for fetching a loopback upload URL
     fetch_max_bytes: int = 64 * wire.MB  # larger downloads fail as DownloadFailed
     seed_demo: bool = True  # give wire.DEFAULT_SANDBOX_KEY demo groups/assets on first use
+    # The play balance (see ``billing``): each account's USD before spending, and the price.
+    play_balance_usd: float = 100.0  # GUESS: enough for ~130 five-second 720p videos
+    usd_per_million_tokens: float = 7.0  # GUESS: no published OrcaRouter price per token
+    # GET /models: list the not-yet-routable models too (routable false, no endpoint types),
+    # or only the routable ones as a new-api group listing would (NEWAPI).
+    list_unroutable_models: bool = True  # GUESS
 
     def __post_init__(self) -> None:
         self.validate()
@@ -49,11 +58,12 @@ class SandboxConfig:
             raise ValueError(
                 f"processing must be one of {PROCESSING_MODES}, not {self.processing!r}"
             )
-        if self.task_shape not in wire.TASK_SHAPES:
-            raise ValueError(
-                f"task_shape must be one of {wire.TASK_SHAPES}, not {self.task_shape!r}"
-            )
+        if self.task_shape not in TASK_SHAPES:
+            raise ValueError(f"task_shape must be one of {TASK_SHAPES}, not {self.task_shape!r}")
         for name in ("processing_seconds", "task_queue_seconds", "task_seconds"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+        for name in ("play_balance_usd", "usd_per_million_tokens"):  # finite: _check_types
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
         for name in ("url_ttl", "video_url_ttl", "session_ttl", "fetch_timeout"):

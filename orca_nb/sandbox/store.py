@@ -49,9 +49,17 @@ CREATE TABLE IF NOT EXISTS tasks (
     error_code TEXT, error_message TEXT, render_state TEXT NOT NULL, render_error TEXT,
     blob_id TEXT, last_frame_blob_id TEXT, created REAL NOT NULL, started REAL,
     finished REAL, updated REAL NOT NULL, steps INTEGER NOT NULL DEFAULT 0, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS balances (account TEXT PRIMARY KEY, usd REAL NOT NULL);
 """
 
-_TABLES = ("accounts", "groups", "assets", "blobs", "sessions", "tasks")
+_TABLES = ("accounts", "groups", "assets", "blobs", "sessions", "tasks", "balances")
+#: Columns added since a table was first made: (table, column, declaration). A database made
+#: before gets them on open (``ALTER TABLE ADD COLUMN``), so an older sandbox file still opens.
+_ADDED_COLUMNS = (
+    # an upload is answered before its media is fetched: 'pending' until the worker has read it
+    ("assets", "fetch_state", "TEXT NOT NULL DEFAULT 'done'"),
+    ("assets", "fetched", "REAL"),
+)
 
 
 class Store:
@@ -70,6 +78,14 @@ class Store:
                 self._conn.execute("PRAGMA journal_mode=WAL")
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
+            for table, column, declaration in _ADDED_COLUMNS:
+                have = {r["name"] for r in self._conn.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    try:
+                        self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+                    except sqlite3.OperationalError as exc:  # another process added it first
+                        if "duplicate column" not in str(exc):
+                            raise
             self._conn.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)",
                 (str(SCHEMA_VERSION),),
