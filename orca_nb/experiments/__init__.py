@@ -21,35 +21,61 @@ What exists:
   client and so its ledger, follow to a terminal status, record; 429s close the account's gate
   for ``Retry-After``; an unknown outcome is recorded as ``unknown`` and never resent blindly).
 - :mod:`~orca_nb.experiments.store`: the experiments' tables beside DBOS's.
+- ``orca-nb worker`` (:mod:`~orca_nb.experiments.cli`): more workers pulling from an account's
+  queue, on this machine or others sharing a PostgreSQL system database.
+
+Names are imported lazily, so ``orca-nb`` and ``import orca_nb.experiments`` stay cheap; running
+experiments needs the ``experiments`` extra (``dbos``, which brings SQLAlchemy).
 
 Still to come (issue 12): the progress widget and tqdm bar (read :meth:`ExperimentRun.progress`
 from the kernel's loop, never from DBOS threads), the compare grid with ratings, the studio's
 Sweep tab and ledger-backed run history, ``experiment_summary`` and report filters, the offline
-HTML export, ``orca-nb worker``, the sandbox's per-account running cap and submit-rate 429s, the
-walk-through notebook and ``benchmarks/bench_sweep.py``.
+HTML export, the sandbox's per-account running cap and submit-rate 429s (the tests use its faults
+and manual processing meanwhile), the walk-through notebook and ``benchmarks/bench_sweep.py``.
 """
 
 from __future__ import annotations
 
-from orca_nb.experiments.cost import (
-    BalanceTooLowError,
-    ConfirmationRequired,
-    CostEstimate,
-)
-from orca_nb.experiments.define import (
-    INVALID_PARAMETER,
-    PARAMETERS,
-    BaseRequest,
-    Experiment,
-    InvalidVariantsError,
-    Variant,
-    experiment_id_for,
-    template_fields,
-)
-from orca_nb.experiments.run import ExperimentRun, Progress, open_experiment, start
-from orca_nb.experiments.runtime import RuntimeConflictError, launch, shutdown
-from orca_nb.experiments.store import ExperimentConflictError
+import importlib
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:  # the names as type checkers see them; at run time they load on first use
+    from orca_nb.experiments.cost import BalanceTooLowError, ConfirmationRequired, CostEstimate
+    from orca_nb.experiments.define import (
+        INVALID_PARAMETER,
+        PARAMETERS,
+        BaseRequest,
+        Experiment,
+        InvalidVariantsError,
+        Variant,
+        experiment_id_for,
+        template_fields,
+    )
+    from orca_nb.experiments.run import ExperimentRun, Progress, open_experiment, start
+    from orca_nb.experiments.runtime import RuntimeConflictError, launch, shutdown
+    from orca_nb.experiments.store import ExperimentConflictError
+
+_EXPORTS = {
+    "INVALID_PARAMETER": "define",
+    "PARAMETERS": "define",
+    "BaseRequest": "define",
+    "Experiment": "define",
+    "InvalidVariantsError": "define",
+    "Variant": "define",
+    "experiment_id_for": "define",
+    "template_fields": "define",
+    "BalanceTooLowError": "cost",
+    "ConfirmationRequired": "cost",
+    "CostEstimate": "cost",
+    "ExperimentRun": "run",
+    "Progress": "run",
+    "open_experiment": "run",
+    "start": "run",
+    "RuntimeConflictError": "runtime",
+    "launch": "runtime",
+    "shutdown": "runtime",
+    "ExperimentConflictError": "store",
+}
 __all__ = [
     "INVALID_PARAMETER",
     "PARAMETERS",
@@ -71,3 +97,10 @@ __all__ = [
     "start",
     "template_fields",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'orca_nb.experiments' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"orca_nb.experiments.{module}"), name)

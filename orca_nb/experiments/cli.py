@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from orca_nb.experiments.store import DATABASE_ENV
+from orca_nb.experiments.location import DATABASE_ENV
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:

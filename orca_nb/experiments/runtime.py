@@ -3,7 +3,8 @@
 DBOS is a process-wide singleton running worker threads. :func:`launch` starts it once (later
 calls reuse it; :func:`shutdown` stops it, e.g. between tests) with:
 
-- a system database: ``database_url=``, else :func:`orca_nb.experiments.store.default_database_url`
+- a system database: ``database_url=``, else
+  :func:`orca_nb.experiments.location.default_database_url`
   (SQLite beside the ledger; PostgreSQL when the ledger is one, so a team shares queues);
 - a unique executor id per process, a heartbeat row in the store, and a thread that finds dead
   workers (a pid gone on this host, or no heartbeat for ``stale_seconds``) and puts their
@@ -28,7 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from orca_nb.experiments.store import Store, default_database_url
+from orca_nb.experiments.location import default_database_url
+from orca_nb.experiments.store import Store
 
 if TYPE_CHECKING:
     from orca_nb.client import Orca
