@@ -58,7 +58,7 @@ def _run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, complete: bool) -> 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     NotebookClient(
-        nb, timeout=120, store_widget_state=True, resources={"metadata": {"path": str(tmp_path)}}
+        nb, timeout=300, store_widget_state=True, resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
     path = tmp_path / "saved.ipynb"
     nbformat.write(nb, path)
