@@ -237,11 +237,12 @@ class Store:
                         f"experiment {name!r} belongs to account {found.account}, not {account}; "
                         "open it with a client for that key, or pick another name"
                     )
-                if old.get("base") != definition.get("base"):
-                    raise ExperimentConflictError(
-                        f"experiment {name!r} exists with a different base request; pick another"
-                        " name for a new experiment (variants already run keep their results)"
-                    )
+                for part, words in (("base", "base request"), ("template", "prompt template")):
+                    if old.get(part) != definition.get(part):
+                        raise ExperimentConflictError(
+                            f"experiment {name!r} exists with a different {words}; pick another "
+                            "name for a new experiment (variants already run keep their results)"
+                        )
                 merged = dict(definition)
                 merged["variants"] = max(int(old.get("variants", 0)), len(rows))
                 c.execute(

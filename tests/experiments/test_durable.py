@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from orca_nb.client import Orca
-from orca_nb.experiments import Experiment, start
+from orca_nb.experiments import Experiment, open_experiment, start
 from orca_nb.experiments.store import Store
 from orca_nb.ledger import open_ledger
 from orca_nb.sandbox import Backend, SandboxServer
@@ -326,3 +326,26 @@ async def test_progress_reads_from_an_event_loop_and_the_experiment_starts_itsel
     assert run.wait(30).succeeded == 2
     assert (await run.progress_async()).done
     assert "succeeded=2" in repr(run)
+
+
+def test_reopening_and_other_accounts_say_what_to_do(
+    client: Orca, fast: dict[str, Any], sandbox_server: SandboxServer
+) -> None:
+    from orca_nb.experiments import ExperimentConflictError, RuntimeConflictError
+
+    run = start(Experiment.grid(BODY, name="reopen", seed=[1]), client, per_minute=600, **fast)
+    run.wait(30)
+    again = open_experiment("reopen", client)
+    assert again.experiment_id == run.experiment_id
+    assert open_experiment(run.experiment_id, client).progress().succeeded == 1
+    with pytest.raises(KeyError, match="known: 'reopen'"):
+        open_experiment("nope", client)
+    other = Orca("sk-orca-sandbox-other", base_url=sandbox_server.base_url)
+    with pytest.raises(RuntimeConflictError, match="orca-nb worker"):
+        start(Experiment.grid(BODY, name="theirs", seed=[1]), other)
+    other.close()
+    templated = Experiment.grid(BODY, name="tpl", template="a {x}", table=[{"x": "cat"}])
+    start(templated, client).wait(30)
+    changed = Experiment.grid(BODY, name="tpl", template="two {x}s", table=[{"x": "cat"}])
+    with pytest.raises(ExperimentConflictError, match="different prompt template"):
+        start(changed, client)
