@@ -455,7 +455,9 @@ class Ledger:
     def _backfill_estimates(self) -> None:
         """Give rows written before token estimates existed their estimate, once per ledger.
 
-        Succeeded rows without tokens then carry the estimate, marked by ``tokens_source``."""
+        Succeeded rows without tokens then carry the estimate, marked by ``tokens_source``.
+        The ledger knows no media lengths, so a row's estimate depends on its model, parameters
+        and number of reference videos only: each distinct combination is worked out once."""
         _, done = self.database.query(
             "SELECT value FROM ledger_meta WHERE name = ?", (_ESTIMATES_META,)
         )
@@ -464,47 +466,41 @@ class Ledger:
         _, rows = self.database.query(
             "SELECT id, model, params FROM submissions WHERE estimated_tokens IS NULL"
         )
-        for start in range(0, len(rows), 500):
-            chunk = rows[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            _, items = self.database.query(
-                "SELECT submission_id, asset_type, role, source FROM submission_items"
-                f" WHERE submission_id IN ({marks}) ORDER BY submission_id, position",
-                [r[0] for r in chunk],
+        if rows:
+            _, videos = self.database.query(
+                "SELECT submission_id, source FROM submission_items WHERE asset_type = 'Video'"
             )
             by_id: dict[str, list[tuple[str, str | None, str]]] = {}
-            for sid, asset_type, role, source in items:
-                by_id.setdefault(str(sid), []).append((str(asset_type), role, str(source)))
-            statements: list[tuple[str, Sequence[Any]]] = []
-            for sid, model, params in chunk:
-                body = stored_body(str(model), str(params or ""), by_id.get(str(sid), []))
-                estimate = estimate_tokens(body)
-                statements.append(
+            for sid, source in videos:
+                by_id.setdefault(str(sid), []).append(("Video", None, str(source)))
+            worked: dict[tuple[str, str, int], tuple[int, str]] = {}
+            updates: list[tuple[Any, ...]] = []
+            for sid, model, params in rows:
+                items = by_id.get(str(sid), [])
+                key = (str(model), str(params or ""), len(items))
+                if key not in worked:
+                    estimate = estimate_tokens(stored_body(key[0], key[1], items))
+                    worked[key] = (estimate.tokens, estimate.source)
+                tokens, source = worked[key]
+                updates.append((tokens, source, wire.TOKENS_REPORTED, source, tokens, sid))
+            self.database.write_many(
+                "UPDATE submissions SET estimated_tokens = ?, estimate_source = ?,"
+                " tokens_source = CASE WHEN total_tokens IS NOT NULL THEN CAST(? AS TEXT)"
+                " WHEN status = 'succeeded' THEN CAST(? AS TEXT) ELSE tokens_source END,"
+                " total_tokens = CASE WHEN total_tokens IS NULL AND status = 'succeeded'"
+                " THEN CAST(? AS BIGINT) ELSE total_tokens END WHERE id = ?",
+                updates,
+            )
+            self.database.write(
+                [
                     (
-                        "UPDATE submissions SET estimated_tokens = ?, estimate_source = ?,"
-                        " tokens_source = CASE WHEN total_tokens IS NOT NULL THEN CAST(? AS TEXT)"
-                        " WHEN status = 'succeeded' THEN CAST(? AS TEXT) ELSE tokens_source END,"
-                        " total_tokens = CASE WHEN total_tokens IS NULL AND status = 'succeeded'"
-                        " THEN CAST(? AS BIGINT) ELSE total_tokens END WHERE id = ?",
-                        (
-                            estimate.tokens,
-                            estimate.source,
-                            wire.TOKENS_REPORTED,
-                            estimate.source,
-                            estimate.tokens,
-                            sid,
-                        ),
+                        "UPDATE submission_items SET tokens = (SELECT s.total_tokens"
+                        " FROM submissions s WHERE s.id = submission_items.submission_id)"
+                        " WHERE outcome IS NOT NULL AND tokens IS NULL",
+                        (),
                     )
-                )
-                statements.append(
-                    (
-                        "UPDATE submission_items SET"
-                        " tokens = (SELECT total_tokens FROM submissions WHERE id = ?)"
-                        " WHERE submission_id = ? AND outcome IS NOT NULL",
-                        (sid, sid),
-                    )
-                )
-            self.database.write(statements)
+                ]
+            )
         self.database.write(
             [
                 (
