@@ -103,7 +103,8 @@ async def make_thumbnail(data: bytes, asset_type: str) -> str:
 
 class ThumbLoader:
     """Thumbnails of one store's assets, made once and shared by every panel that shows them
-    (asset cards, picker chips). ``fetch`` downloads bytes in the kernel."""
+    (asset cards, picker chips). ``fetch`` downloads bytes in the kernel; every panel that
+    listens (:meth:`on_thumb`) hears of each finished thumbnail, whichever panel asked for it."""
 
     def __init__(
         self, fetch: Callable[[str], Awaitable[bytes]], *, concurrency: int = CONCURRENCY
@@ -113,6 +114,18 @@ class ThumbLoader:
         self._limit: asyncio.Semaphore | None = None
         self.cache = ThumbCache()
         self._jobs: set[str] = set()
+        self._listeners: list[Callable[[str, str], None]] = []
+
+    def on_thumb(self, listener: Callable[[str, str], None]) -> Callable[[], None]:
+        """Call ``listener(asset_id, data_uri)`` when a thumbnail is made; returns the
+        unsubscribe function."""
+        self._listeners.append(listener)
+
+        def off() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return off
 
     def cached(self, asset_id: str) -> str | None:
         """The thumbnail already made ("" when none could be), or None when not made yet."""
@@ -149,6 +162,12 @@ class ThumbLoader:
         finally:
             self._jobs.discard(row.id)
         self.cache.put(row.id, uri)
+        if uri:
+            for listener in list(self._listeners):
+                try:
+                    listener(row.id, uri)
+                except Exception:
+                    log.exception("thumbnail listener failed")
         return uri
 
 

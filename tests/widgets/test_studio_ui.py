@@ -29,6 +29,7 @@ from orca_nb.widgets.store import LiveStore
 from orca_nb.widgets.tasks import settle
 from orca_nb.widgets.views.compose import CHOICES, StudioView, choices_for, choices_note
 from orca_nb.widgets.views.forms import UploadView
+from orca_nb.widgets.views.library import AssetsPanel
 from tests.widgets.fakes import FakeOrca
 
 
@@ -284,6 +285,29 @@ async def test_picker_chips_carry_kernel_made_thumbnails() -> None:
     assert len(thumbs) == 3
     assert all(t.startswith("data:image/jpeg;base64,") for t in thumbs)
     view.close()
+
+
+async def test_a_thumbnail_asked_for_by_the_picker_reaches_the_asset_cards() -> None:
+    _, store = await _store(per_group=3)
+    for row in list(store.assets.values()):
+        store.upsert_asset(replace(row, url=f"http://127.0.0.1:9/{row.id}.jpg"))
+    data = _jpeg()
+    fetched: list[str] = []
+
+    async def fetch(url: str, **_: Any) -> bytes:
+        fetched.append(url)
+        return data
+
+    store.gateway.fetch_bytes = fetch  # type: ignore[method-assign]
+    studio = StudioView(store)  # the picker claims every thumbnail first...
+    panel = AssetsPanel(store)  # ...so the panel asks for none of its own
+    await settle()
+    assert len(fetched) == 3  # each made once
+    cards = list(panel._cards.values())
+    assert len(cards) == 3
+    assert all(c.thumb.startswith("data:image/jpeg;base64,") for c in cards)
+    panel.close()
+    studio.close()
 
 
 async def test_picker_says_how_many_it_shows_and_search_reaches_all() -> None:

@@ -50,6 +50,7 @@ class PickerView(Panel):
         self._rendering = False
         self._thumbs = loader_for(store)  # shared with the assets panel's cards
         super().__init__(store, **kw)
+        self.listen(self._thumbs.on_thumb(self._thumb_made))
         self.listen(self.state.on_change(self.render))
         self.render()
 
@@ -92,8 +93,11 @@ class PickerView(Panel):
         self.choices_note = choices_note(len(shown), len(rows), bool(self.asset_search))
 
     async def _thumb(self, row: AssetRow) -> None:
-        if await self._thumbs.load(row) and any(c["id"] == row.id for c in self.choices):
-            self._render_choices()
+        await self._thumbs.load(row)  # listeners (this picker's _thumb_made among them) hear it
+
+    def _thumb_made(self, asset_id: str, uri: str) -> None:
+        if any(c["id"] == asset_id for c in self.choices):
+            self.choices = [{**c, "thumb": uri} if c["id"] == asset_id else c for c in self.choices]
 
     def on_store(self, change: StoreChange) -> None:
         """New or changed assets: refresh the suggestions."""

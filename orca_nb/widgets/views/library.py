@@ -268,6 +268,7 @@ class AssetsPanel(LibraryPanel):
     ) -> None:
         self._cards: dict[str, AssetCard] = {}
         self._thumbs = loader_for(store)  # shared with the picker's chips
+        self._thumbs_off = self._thumbs.on_thumb(self._thumb_made)
         self._rendering = False
         self.pick_callback = pick
         self.thumbnails = thumbnails
@@ -349,9 +350,11 @@ class AssetsPanel(LibraryPanel):
                 self.run(self._thumb(row))
 
     async def _thumb(self, row: AssetRow) -> None:
-        uri = await self._thumbs.load(row)
-        card = self._cards.get(row.id)
-        if card is not None and uri:
+        await self._thumbs.load(row)  # listeners (this panel's _thumb_made among them) hear it
+
+    def _thumb_made(self, asset_id: str, uri: str) -> None:
+        card = self._cards.get(asset_id)
+        if card is not None:
             card.thumb = uri
 
     async def load_audio(self, card: AssetCard) -> None:
@@ -368,6 +371,7 @@ class AssetsPanel(LibraryPanel):
 
     def close(self) -> None:
         """Close the panel and its cards."""
+        self._thumbs_off()
         for card in self._cards.values():
             card.close()
         super().close()
