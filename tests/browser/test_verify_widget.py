@@ -97,6 +97,11 @@ def test_lab_saved_notebook_never_holds_the_verification_link(
     assert WIDGET_STATE in pending  # Lab did save widget state: the check below has teeth
     assert token not in pending
     assert "/sandbox/h5/" not in pending
+    # a reload mounts new views: they ask the kernel for the link (it is in no saved state)
+    page.reload()
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+    assert _link(page) == link
+    web.shot("pending-after-reload")
 
     _phone(link, "ada")
     page.locator(".orca-verify-result", has_text="success").first.wait_for(timeout=60_000)

@@ -176,7 +176,7 @@ async def test_verify_view_drops_link_when_done() -> None:
     assert view.link == ""
     assert not view.has_link
     assert view.status == "success"
-    assert view.group_name == "person"
+    assert view.group_name == "person (verified person)"
     assert view.uploader is not None
     assert view.uploader.group_id == gid
     view.close()

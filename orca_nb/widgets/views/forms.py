@@ -178,7 +178,7 @@ class VerifyView(Panel):
             self.status, self.raw_status, self.group_id = s.status, s.raw_status, s.group_id
             self.reason, self.stale = s.reason, s.stale
             group = self.store.groups.get(s.group_id)
-            self.group_name = group.name if group is not None else ""
+            self.group_name = group_label(group.name, group.kind) if group is not None else ""
             self.done = s.status not in ("", "pending") or s.stale
             self.has_link = bool(link)
             self.starting, self.error, self.advice = s.starting, s.error, s.advice
