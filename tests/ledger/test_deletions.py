@@ -32,14 +32,15 @@ def test_deleting_an_asset_marks_it_at_once_and_reports_stop_counting_it(
                                     asset_type="Image", name="tiny").id  # fmt: skip
         client.assets.wait_many([kept, gone])  # snapshots both (one Failed: a hygiene candidate)
         assert set(asset_hygiene(ledger)["asset_id"]) >= {gone}
-        before = group_summary(ledger).set_index("group_id").loc[group.id, "assets"]
+        before = int(group_summary(ledger).set_index("group_id").loc[group.id, "assets"])
 
         client.assets.delete(gone)  # no sync_snapshots: the client's hook alone
 
         assert _deleted(ledger, "assets", "asset_id", gone)
         assert not _deleted(ledger, "assets", "asset_id", kept)
         assert gone not in set(asset_hygiene(ledger)["asset_id"])
-        assert group_summary(ledger).set_index("group_id").loc[group.id, "assets"] == before - 1
+        after = int(group_summary(ledger).set_index("group_id").loc[group.id, "assets"])
+        assert after == before - 1
 
 
 async def test_deleting_a_group_marks_it_and_its_assets(

@@ -5,6 +5,7 @@ thumbnails and a count, the upload form's samples."""
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -85,7 +86,7 @@ async def test_a_changed_request_or_a_later_one_is_sent_at_once(
     s.set_params(seed=7)  # a different body is a decision, not a second click
     assert await s.submit() is not None
     later = s.runs[-1].submitted_at + studio_state.REPEAT_SECONDS + 1
-    monkeypatch.setattr(studio_state.time, "time", lambda: later)
+    monkeypatch.setattr(time, "time", lambda: later)
     assert s.repeats_last(s.preview()) is None
     assert await s.submit() is not None
     assert client.state.calls.count("videos.create") == 3
