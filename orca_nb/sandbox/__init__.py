@@ -23,6 +23,13 @@ no endpoint types, and every model's ``limits`` (both fields GUESS; see
 :mod:`orca_nb.sandbox.models`); the play balance, its price per token, and counting held tokens
 in ``total_usage`` are GUESS (see :mod:`orca_nb.sandbox.billing`); an upload is answered before
 its media is fetched (DOC); a session link lasts ``session_ttl`` (GUESS 30 min; PEER 120 s).
+
+Hostile input (GUESS: the service's own limits are not published): a JSON body over 16 MB is 413;
+nesting deeper than 64, NaN/Infinity/``1e400``, integers beyond 64 bits and invalid Unicode
+(lone surrogates, bytes that are not UTF-8) are 400 naming the field (``param``), in any field;
+integers given as text take ASCII digits only; request URLs must be well-formed ``http(s)``
+with a host, at most 4,096 characters (``return_url`` 2,048). See
+:mod:`orca_nb.sandbox.parsing` and :mod:`orca_nb.sandbox.fields`.
 """
 
 from __future__ import annotations
