@@ -8,11 +8,13 @@ Afterwards the server's true state is listed from its database.
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
 from orca_nb import wire
-from orca_nb.client import Orca, defaults
+from orca_nb.client import AsyncOrca, Orca, defaults
 from orca_nb.sandbox import Backend, SandboxServer
 from tests.client.slow_server import Mode, slow_sandbox, wait_until
 
@@ -101,3 +103,28 @@ def test_the_sandbox_ignores_idempotency_keys(sandbox_server: SandboxServer) -> 
     with httpx.Client(base_url=sandbox_server.base_url, headers=headers) as api:
         ids = {api.post(wire.GROUPS_PATH, json={"Name": "idem"}).json()["Id"] for _ in range(2)}
     assert len(ids) == 2
+
+
+def test_async_named_upload_after_a_slow_create_ends_as_one_asset(sandbox_backend: Backend) -> None:
+    """The async client runs the same reconcile (one core): one asset, server listed."""
+    paths = {"/v1" + wire.ASSETS_PATH}
+
+    async def upload(url: str) -> tuple[str, str]:
+        timeout = httpx.Timeout(SHORT, connect=5.0)
+        async with AsyncOrca(KEY, base_url=url, ledger=None, timeout=timeout) as client:
+            group = await client.groups.create(name="async-uploads")
+            sample = url.removesuffix("/v1") + "/sandbox/samples/ada_portrait.jpg"
+            created = await client.assets.upload(
+                group_id=group.id, url=sample, asset_type="Image", name="ada-async"
+            )
+            return group.id, created.id
+
+    mode: Mode = "finish_late"
+    with slow_sandbox(sandbox_backend, paths=paths, delay=SERVER_DELAY, mode=mode) as (url, app):
+        group_id, asset_id = asyncio.run(upload(url))
+        wait_until(lambda: app.finished == app.started, timeout=15)
+    rows = _server_rows(
+        sandbox_backend, "SELECT id FROM assets WHERE group_id = ? AND name = ?", group_id,
+        "ada-async",
+    )  # fmt: skip
+    assert rows == [(asset_id,)]
