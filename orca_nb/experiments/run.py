@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +25,13 @@ from orca_nb.experiments.runtime import Runtime, launch, off_loop, queue_name
 from orca_nb.experiments.store import (
     ACTIVE,
     CANCELLED,
+    FAILED,
     FINAL_STATUSES,
     INVALID,
     PAUSED,
     QUEUED,
+    REFUSED,
+    UNKNOWN,
     VARIANT_STATUSES,
     VariantRow,
     now_ms,
@@ -219,6 +222,34 @@ class ExperimentRun:
         store = self.runtime.store
         store.set_state(self.experiment_id, ACTIVE)
         store.requeue(self.experiment_id, [PAUSED, CANCELLED])
+        return self.enqueue()
+
+    def retry(
+        self, variant_ids: Iterable[str] | None = None, *, unknown_checked: bool = False
+    ) -> int:
+        """Send ``failed`` and ``refused`` variants again (all, or ``variant_ids``); returns how
+        many were enqueued.
+
+        ``unknown`` ones are included only with ``unknown_checked=True``: their task may exist
+        (and be billed), so pass it after checking the ledger or the dashboard found none.
+        """
+        statuses = [FAILED, REFUSED, *([UNKNOWN] if unknown_checked else [])]
+        wanted = None if variant_ids is None else list(variant_ids)
+        if wanted is not None:
+            known = {v.variant_id: v.status for v in self.variants()}
+            missing = [v for v in wanted if v not in known]
+            if missing:
+                raise KeyError(f"experiment {self.name!r} has no variant {missing[0]!r}")
+            blocked = [v for v in wanted if known[v] == UNKNOWN and not unknown_checked]
+            if blocked:
+                raise ValueError(
+                    f"variant {blocked[0]} has an unknown outcome: its task may exist and be "
+                    "billed. Check the usage ledger or the dashboard, then pass "
+                    "unknown_checked=True to send it again"
+                )
+        self.runtime.store.requeue(self.experiment_id, statuses, wanted)
+        if self.state != ACTIVE:
+            return 0
         return self.enqueue()
 
     def __repr__(self) -> str:

@@ -366,17 +366,35 @@ class Store:
                 )
         return ids
 
-    def requeue(self, experiment_id: str, statuses: Iterable[str]) -> list[str]:
-        """Move variants in ``statuses`` back to ``queued`` as a new run (``run + 1``, so their
-        next workflow has a new id); returns the variant ids moved."""
+    def requeue(
+        self, experiment_id: str, statuses: Iterable[str], variant_ids: Iterable[str] | None = None
+    ) -> list[str]:
+        """Move variants in ``statuses`` (only ``variant_ids`` if given) back to ``queued`` as a
+        new run (``run + 1``, so their next workflow has a new id), forgetting the last run's
+        task and error (the ledger keeps them); returns the variant ids moved."""
         where = [variants.c.experiment_id == experiment_id, variants.c.status.in_(list(statuses))]
+        if variant_ids is not None:
+            where.append(variants.c.variant_id.in_(list(variant_ids)))
         with self.engine.begin() as c:
             ids = list(c.execute(sa.select(variants.c.variant_id).where(*where)).scalars())
             if ids:
                 c.execute(
                     variants.update()
                     .where(*where, variants.c.variant_id.in_(ids))
-                    .values(status=QUEUED, run=variants.c.run + 1, updated_at=now_ms())
+                    .values(
+                        status=QUEUED,
+                        run=variants.c.run + 1,
+                        task_id=None,
+                        task_status=None,
+                        progress=None,
+                        error_code=None,
+                        error_message=None,
+                        tokens=None,
+                        sent_at=None,
+                        finished_at=None,
+                        queued_at=now_ms(),
+                        updated_at=now_ms(),
+                    )
                 )
         return ids
 

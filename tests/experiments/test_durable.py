@@ -349,3 +349,28 @@ def test_reopening_and_other_accounts_say_what_to_do(
     changed = Experiment.grid(BODY, name="tpl", template="two {x}s", table=[{"x": "cat"}])
     with pytest.raises(ExperimentConflictError, match="different prompt template"):
         start(changed, client)
+
+
+def test_retry_sends_failed_variants_again_and_unknown_ones_only_when_checked(
+    client: Orca, fast: dict[str, Any], sandbox_backend: Backend
+) -> None:
+    sandbox_backend.fail_next_tasks(1)
+    sandbox_backend.faults.add("POST /video/generations", "ok", Fault.drop_after())
+    run = start(Experiment.grid(BODY, name="retry", seed=[1, 2, 3]), client, concurrency=1,
+                per_minute=600, **fast)  # fmt: skip
+    done = run.wait(60)
+    assert (done.failed, done.unknown, done.succeeded) == (1, 1, 1)
+    failed = next(v for v in run.variants() if v.status == "failed")
+    unknown = next(v for v in run.variants() if v.status == "unknown")
+    assert failed.error_code
+    with pytest.raises(ValueError, match="unknown_checked=True"):
+        run.retry([unknown.variant_id])
+    assert run.retry() == 1  # the failed one only
+    assert run.wait(60).succeeded == 2
+    assert run.retry(unknown_checked=True) == 1
+    assert run.wait(60).succeeded == 3
+    # 3 first sends + 2 retries, each retry a new task; nothing else.
+    assert len(sandbox_tasks(sandbox_backend)) == 5
+    rows = {v.variant_id: v for v in run.variants()}
+    assert rows[failed.variant_id].run == 1
+    assert rows[failed.variant_id].task_id != failed.task_id
