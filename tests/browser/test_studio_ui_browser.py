@@ -174,3 +174,29 @@ def _pick(page: Page, label: str, value: str) -> None:
     field.locator(".v-field").first.click()
     page.get_by_role("option", name=value, exact=True).first.click()
     _until(page, lambda: value in field.inner_text(), f"{label} {value}", 10)
+
+
+def test_upload_samples_say_what_each_is_for_and_the_name_follows_the_file(
+    web: Web, voila_server: ServerProcess
+) -> None:
+    page = _open_studio(web, voila_server)
+    page.get_by_role("tab", name="Upload").click()
+    source = page.locator(".orca-upload .orca-source").first
+    source.wait_for()
+    source.locator(".v-field").first.click()
+    options = page.locator(".orca-sample")
+    options.first.wait_for(timeout=20_000)
+    texts = options.all_inner_texts()
+    assert any("Valid image" in t for t in texts), texts
+    assert any("Breaks a rule on purpose (InvalidParameter.Dimensions" in t or
+               "Breaks a rule on purpose (" in t for t in texts), texts  # fmt: skip
+    web.shot("samples-listed")
+    options.filter(has_text="tiny_200.png").first.click()
+    name = page.locator(".orca-upload input").nth(1)
+    _until(page, lambda: name.input_value() == "tiny_200", "the name from the file", 20)
+    purpose = page.locator(".orca-sample-purpose").first
+    purpose.wait_for(timeout=10_000)
+    assert purpose.inner_text().startswith("Breaks a rule on purpose (")
+    page.wait_for_timeout(600)  # the list's closing transition
+    web.shot("sample-chosen")
+    assert voila_problems(page) == []
