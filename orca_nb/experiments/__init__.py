@@ -12,8 +12,10 @@ What exists:
   million tokens) and asks for ``confirm=<tokens>`` above a threshold.
 - :mod:`~orca_nb.experiments.run`: :func:`start` stores the experiment and puts each variant on
   its account's DBOS queue as a workflow with a fixed id (enqueuing again, another kernel, or a
-  restart never makes a second task); :class:`ExperimentRun` gives progress, pause, resume,
-  cancel, wait and a results DataFrame; :func:`open_experiment` reopens one after a restart.
+  restart never makes a second task); :class:`ExperimentRun` gives progress (also
+  ``progress_async`` for the kernel's loop), pause, resume, cancel, retry, wait, the queue's
+  limits and a results DataFrame (varied values, status, task id, latency, tokens reported or
+  estimated); :func:`open_experiment` reopens one after a restart and it continues.
 - :mod:`~orca_nb.experiments.runtime`: DBOS launched once per process (SQLite beside the ledger by
   default, PostgreSQL for teams), one queue per account with a global concurrency cap and a
   submits-per-minute limit, heartbeats, and recovery of dead workers' variants.
