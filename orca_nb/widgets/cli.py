@@ -3,7 +3,8 @@
 The server listens on 127.0.0.1 only, with a fresh random token that is part of the printed URL.
 Real OrcaRouter credentials (``ORCAROUTER_API_KEY``/``ORCAROUTER_BASE_URL``) are removed from the
 server's environment, so the studio always talks to the sandbox. Ctrl+C stops the server (and its
-kernels) within a bounded time.
+kernels) within a bounded time. A Voilà page's kernel ends when the page is reloaded or closed,
+and the server culls kernels no page is connected to (see ``orca_nb.widgets.servers``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from orca_nb import wire
+from orca_nb.widgets.servers import CULL_FLAGS
 
 STUDIO_NOTEBOOK = "studio.ipynb"
 START_TIMEOUT_SECONDS = 90.0
@@ -95,7 +97,7 @@ def build_launch(
     query = f"?token={token}" if token else ""
     if mode == "voila":
         argv = [
-            sys.executable, "-m", "voila", notebook.name, "--no-browser",
+            sys.executable, "-m", "orca_nb.widgets.servers", notebook.name, "--no-browser",
             f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
             f"--Voila.token={token}",
         ]  # fmt: skip
@@ -105,6 +107,7 @@ def build_launch(
             sys.executable, "-m", "jupyterlab", "--no-browser",
             f"--port={port}", "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0",
             f"--ServerApp.root_dir={notebook.parent}", f"--IdentityProvider.token={token}",
+            *CULL_FLAGS,
         ]  # fmt: skip
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             argv.append("--allow-root")  # containers run as root; Jupyter refuses without it

@@ -21,6 +21,8 @@ from typing import IO
 
 import psutil  # type: ignore[import-untyped]  # ships with ipykernel
 
+from orca_nb.widgets.servers import CULL_FLAGS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -154,11 +156,13 @@ class ServerProcess:
 
 
 def start_voila(root: Path, env: Mapping[str, str], log_dir: Path) -> ServerProcess:
-    """Voilà serving every notebook under ``root`` at ``/voila/render/NAME.ipynb``."""
+    """Voilà serving every notebook under ``root`` at ``/voila/render/NAME.ipynb``, as the
+    launcher runs it (``orca_nb.widgets.servers``: kernels end with their page, idle ones are
+    culled)."""
     port = free_port()
     args = [
         "-m",
-        "voila",
+        "orca_nb.widgets.servers",
         str(root),
         "--no-browser",
         f"--port={port}",
@@ -184,6 +188,7 @@ def start_lab(root: Path, env: Mapping[str, str], log_dir: Path) -> ServerProces
         "--ServerApp.port_retries=0",
         f"--ServerApp.root_dir={root}",
         "--IdentityProvider.token=",
+        *CULL_FLAGS,
     ]
     if os.geteuid() == 0:  # containers and CI often run as root; Jupyter refuses without this
         args.append("--allow-root")

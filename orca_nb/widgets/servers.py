@@ -1,0 +1,72 @@
+"""Settings for the Jupyter servers orca_nb starts: a kernel ends with its Voilà page, and
+kernels nobody is connected to are culled.
+
+* **Voilà's shutdown beacon.** Voilà 0.5 shuts a page's kernel down when the page unloads: a
+  ``beforeunload`` handler posts ``/voila/api/shutdown/<kernel>`` with the ``_xsrf`` value it
+  reads from the page's cookie. But Voilà's page handler never asks for an xsrf token, so the
+  cookie is never set, the beacon carries an empty ``_xsrf``, the server answers ``403 '_xsrf'
+  argument missing from POST`` and the kernel (300-400 MB with its own sandbox) stays. The
+  fix at its cause is :func:`set_xsrf_cookie`, a Voilà ``prelaunch_hook`` that asks for the
+  token (Tornado then sets the cookie on the page's response); xsrf checks stay on.
+* **Culling.** :data:`CULL_FLAGS` make the server shut down kernels idle for
+  :data:`CULL_IDLE_SECONDS` that no page is connected to (a closed tab, a crashed browser).
+  Widget traffic (``comm_*``) does not count as use: a live panel's refresher in a kernel
+  nobody watches would otherwise keep it alive for ever. Connected kernels are never culled.
+
+``python -m orca_nb.widgets.servers VOILA-ARGS...`` runs Voilà with both.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+#: A kernel nobody is connected to is shut down after this long without activity.
+CULL_IDLE_SECONDS = 600
+#: How often the server looks for such kernels.
+CULL_INTERVAL_SECONDS = 60
+
+# jupyter_server's default untracked types (2.x), plus widget traffic: not a person's activity.
+_UNTRACKED = (
+    "comm_info_request", "comm_info_reply", "kernel_info_request", "kernel_info_reply",
+    "shutdown_request", "shutdown_reply", "interrupt_request", "interrupt_reply",
+    "debug_request", "debug_reply", "stream", "display_data", "update_display_data",
+    "execute_input", "execute_result", "error", "status", "clear_output", "debug_event",
+    "input_request", "input_reply", "comm_open", "comm_msg", "comm_close",
+)  # fmt: skip
+
+#: Command-line flags for JupyterLab or Voilà: cull idle, unconnected kernels.
+CULL_FLAGS: tuple[str, ...] = (
+    f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
+    f"--MappingKernelManager.cull_interval={CULL_INTERVAL_SECONDS}",
+    "--MappingKernelManager.cull_connected=False",
+    *(f"--MappingKernelManager.untracked_message_types={t}" for t in _UNTRACKED),
+)
+
+
+def set_xsrf_cookie(handler: Any, notebook: Any = None, cwd: str | None = None) -> None:
+    """Voilà ``prelaunch_hook``: set the page's ``_xsrf`` cookie (Tornado sets it when the
+    handler's token is first read), so the page's shutdown beacon is accepted on unload.
+    Returns None: the notebook is left as it is."""
+    _ = handler.xsrf_token
+
+
+def voila_config() -> Any:
+    """The traitlets config that installs :func:`set_xsrf_cookie` in Voilà."""
+    from traitlets.config import Config
+
+    config = Config()
+    config.VoilaConfiguration.prelaunch_hook = set_xsrf_cookie
+    return config
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run Voilà with ``argv`` (default: this process's), the xsrf cookie hook and culling."""
+    from voila.app import Voila
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    Voila.launch_instance(argv=[*CULL_FLAGS, *args], config=voila_config())
+
+
+if __name__ == "__main__":
+    main()
