@@ -18,18 +18,22 @@ _COMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every subcommand whose module is importable."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand (or only the ``only`` one: a command starts
+    without importing the others' modules, e.g. pandas for ``report``)."""
     parser = argparse.ArgumentParser(prog="orca-nb", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for module_name in _COMMANDS.values():
-        importlib.import_module(module_name).add_parser(sub)
+    for name, module_name in _COMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(module_name).add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``orca-nb`` console script."""
-    args = build_parser().parse_args(argv)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    first = args_list[0] if args_list else None
+    args = build_parser(first if first in _COMMANDS else None).parse_args(args_list)
     return int(args.func(args))
 
 

@@ -18,12 +18,35 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final, Literal
 
 # --------------------------------------------------------------------------- connection
 DEFAULT_BASE_URL: Final = "https://api.orcarouter.ai/v1"  # DOC get-api-key
 API_KEY_ENV: Final = "ORCAROUTER_API_KEY"
 BASE_URL_ENV: Final = "ORCAROUTER_BASE_URL"
+#: The one name of orca_nb's directory in the user's data dir (``~/.local/share/orca-nb``).
+DATA_DIR_NAME: Final = "orca-nb"
+_LEGACY_DATA_DIR_NAMES: Final = ("orca_nb",)  # where the ledger and experiments lived before
+
+
+def data_file(name: str) -> Path:
+    """``name`` in orca_nb's user data directory (:data:`DATA_DIR_NAME`).
+
+    A file written under an older spelling of the directory and not yet present in this one is
+    used where it is, so nothing recorded before is left behind.
+    """
+    import platformdirs
+
+    path = platformdirs.user_data_path(DATA_DIR_NAME) / name
+    if not path.exists():
+        for old in _LEGACY_DATA_DIR_NAMES:
+            legacy = platformdirs.user_data_path(old) / name
+            if legacy.exists():
+                return legacy
+    return path
+
+
 KEY_PREFIX: Final = "sk-orca-"  # DOC: every key is ``sk-orca-...``
 SANDBOX_KEY_PREFIX: Final = "sk-orca-sandbox-"  # sandbox accounts; never valid upstream
 DEFAULT_SANDBOX_KEY: Final = "sk-orca-sandbox-demo"  # the embedded sandbox's demo account

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Final
 
+from orca_nb import wire
+
 #: Environment variable naming the experiments' system database (a SQLAlchemy-style URL).
 DATABASE_ENV: Final = "ORCA_NB_EXPERIMENTS_DB"
 _FILE_NAME: Final = "experiments.sqlite3"
@@ -31,8 +33,6 @@ def default_database_url() -> str:
     elif ledger and "://" not in ledger:
         directory = Path(ledger).expanduser().parent
     if directory is None:
-        import platformdirs
-
-        directory = platformdirs.user_data_path("orca_nb")
+        directory = wire.data_file(_FILE_NAME).parent
     directory.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{directory / _FILE_NAME}"

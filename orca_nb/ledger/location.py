@@ -6,13 +6,13 @@ import os
 from pathlib import Path
 from typing import Final
 
+from orca_nb import wire
 from orca_nb.ledger.backends import Database, PostgresDatabase, SqliteDatabase
 
 #: Environment variable naming the ledger (a URL or a plain file path); overrides the default.
 LEDGER_ENV: Final = "ORCA_NB_LEDGER"
 #: The ``$ORCA_NB_LEDGER`` value that turns the default ledger off (clients record nothing).
 LEDGER_OFF: Final = "off"
-_APP_NAME: Final = "orca_nb"
 _FILE_NAME: Final = "ledger.sqlite3"
 
 
@@ -31,9 +31,7 @@ def default_ledger_url() -> str:
         )
     if configured:
         return configured
-    import platformdirs
-
-    return f"sqlite://{platformdirs.user_data_path(_APP_NAME) / _FILE_NAME}"
+    return f"sqlite://{wire.data_file(_FILE_NAME)}"
 
 
 def connect(url: str | os.PathLike[str] | None = None, *, durable: bool = True) -> Database:

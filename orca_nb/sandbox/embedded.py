@@ -7,7 +7,6 @@ import atexit
 import os
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 from orca_nb import wire
 from orca_nb.sandbox.config import SandboxConfig
@@ -37,9 +36,7 @@ def default_db_path() -> str:
     override = os.environ.get(DB_ENV)
     if override:
         return override
-    from platformdirs import user_data_dir
-
-    return str(Path(user_data_dir("orca-nb", appauthor=False)) / "sandbox.sqlite3")
+    return str(wire.data_file("sandbox.sqlite3"))
 
 
 def ensure_embedded() -> Embedded:

@@ -17,18 +17,17 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from orca_nb.widgets.frames import (
-    ASSET_COLUMNS,
-    GROUP_COLUMNS,
-    aassets_df,
-    agroups_df,
-    assets_df,
-    groups_df,
-)
-from orca_nb.widgets.store import LiveStore, StoreChange, StoreStatus
-from orca_nb.widgets.tasks import settle
-
 if TYPE_CHECKING:
+    from orca_nb.widgets.frames import (
+        ASSET_COLUMNS,
+        GROUP_COLUMNS,
+        aassets_df,
+        agroups_df,
+        assets_df,
+        groups_df,
+    )
+    from orca_nb.widgets.store import LiveStore, StoreChange, StoreStatus
+    from orca_nb.widgets.tasks import settle
     from orca_nb.widgets.views.app import StudioApp
     from orca_nb.widgets.views.compose import PickerView
     from orca_nb.widgets.views.forms import QuotaView, UploadView, VerifyView
@@ -56,6 +55,29 @@ __all__ = [
 ]
 
 
+# Loaded on first use, so ``orca-nb studio`` (orca_nb.widgets.cli) starts without pandas or the
+# client: name -> module.
+_LAZY = {
+    **dict.fromkeys(
+        ("ASSET_COLUMNS", "GROUP_COLUMNS", "aassets_df", "agroups_df", "assets_df", "groups_df"),
+        "orca_nb.widgets.frames",
+    ),
+    **dict.fromkeys(("LiveStore", "StoreChange", "StoreStatus"), "orca_nb.widgets.store"),
+    "settle": "orca_nb.widgets.tasks",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
 def live_store(client: Any = None, **options: Any) -> LiveStore:
     """The shared store of ``client`` (None: a default ``AsyncOrca``, kept for the session).
 
@@ -77,6 +99,8 @@ def live_store(client: Any = None, **options: Any) -> LiveStore:
             finally:
                 client_log.removeFilter(_drop_record)
         client = _DEFAULT_CLIENT
+    from orca_nb.widgets.store import LiveStore
+
     if isinstance(client, LiveStore):
         return client
     return LiveStore.for_client(client, **options)
