@@ -154,6 +154,12 @@ def test_portrait_result_fits_the_viewport_history_plays_and_a_second_click_asks
     assert _fits_and_in_view(hbox), hbox
     web.shot("history-playing")
 
+    # Copy JSON says what it did (copied, or where to copy from when the browser refuses)
+    run.locator(".orca-copy-json").click()
+    page.locator(".orca-notice").wait_for(timeout=10_000)
+    assert "run #1" in page.locator(".orca-notice").inner_text()
+    page.locator(".orca-notice").wait_for(state="detached", timeout=15_000)  # it goes away
+
     # Edit and re-run says what it did and shows the form
     run.locator(".orca-edit-run").click()
     page.locator(".orca-notice").wait_for(timeout=10_000)

@@ -159,6 +159,17 @@ async def test_history_shows_prompt_time_parameters_status_tokens_and_plays_on_d
     assert player_layout.max_height == "70vh"
     assert player_layout.object_fit == "contain"
 
+    # a task the service reports no usage for shows the rule's figure, marked as an estimate
+    view.picker.prompt = "[Image 1] waves again"
+    view.vue_submit()
+    await settle()
+    silent = view.state.runs[-1]
+    store.track_task(TaskRow(silent.task_id, "succeeded", 100, video_url=url + "?2"))
+    await settle()
+    entry = view.runs[0]
+    assert entry["number"] == silent.number
+    assert "tokens (estimate), not reported by the service" in entry["tokens"]
+
     # a second run, then play the first from the history: its bytes are fetched on demand
     view.picker.prompt = "[Image 1] bows"
     view.vue_submit()

@@ -11,7 +11,7 @@ from ipywidgets import widget_serialization
 
 from orca_nb import wire
 from orca_nb.client.models import VideoModel
-from orca_nb.compose.cost import TokenEstimate
+from orca_nb.compose.cost import TokenEstimate, estimate_tokens
 from orca_nb.widgets.rows import AssetRow, TaskRow
 from orca_nb.widgets.state.picker import PickerState
 from orca_nb.widgets.state.studio import Run, StudioState
@@ -409,11 +409,21 @@ def video_player(data: bytes, *, autoplay: bool) -> ipywidgets.Video:
 PLAYER_MAX_HEIGHT = "70vh"  # a 9:16 video stays inside the viewport with its controls
 
 
+def _estimated(body: dict[str, Any]) -> str:
+    """``"~108,900 tokens (estimate), "`` for a request, or "tokens " when it cannot be."""
+    try:
+        return estimate_tokens(body).describe() + ", "
+    except Exception:  # an odd body is no reason for an error in the history
+        return "tokens "
+
+
 def run_entry(run: Run, task: TaskRow | None, state: StudioState) -> dict[str, Any]:
     """What the history shows of one run: prompt, time, parameters, status, tokens, JSON."""
     status = task.status if task else "submitted"
     if task is not None and task.tokens is not None:
         tokens = f"{task.tokens:,} tokens"
+    elif status == "succeeded":
+        tokens = f"{_estimated(run.request)}not reported by the service"
     elif status in wire.TERMINAL_TASK_STATUSES:
         tokens = "tokens not reported by the service"
     else:
