@@ -82,8 +82,10 @@ def live_store(client: Any = None, **options: Any) -> LiveStore:
     """The shared store of ``client`` (None: a default ``AsyncOrca``, kept for the session).
 
     ``options`` (first call only): ``fast_interval``, ``slow_interval``, ``max_backoff``,
-    ``concurrency``, ``page_size``, ``asset_cap``.
+    ``concurrency``, ``page_size``, ``asset_cap``, ``watch_new`` (default True here: uploads
+    made elsewhere show within ``fast_interval``; False polls only what this store follows).
     """
+    options.setdefault("watch_new", True)
     global _DEFAULT_CLIENT
     if client is None:
         if _DEFAULT_CLIENT is None:

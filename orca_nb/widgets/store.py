@@ -5,7 +5,9 @@ sessions it follows as plain rows, and tells its listeners exactly which rows ch
 refresher is a task on the kernel's own asyncio loop (never a thread, never nest-asyncio):
 
 * often (``fast_interval``) it polls only what can still change: ``Processing`` assets, tasks
-  not yet finished, pending sessions; with nothing in flight it sleeps until the next full pass;
+  not yet finished, pending sessions; with nothing in flight it sleeps until the next full pass,
+  unless ``watch_new``: then it lists ``Processing`` assets at that cadence anyway (two small
+  requests), so an upload made elsewhere (another notebook, a colleague) shows within seconds;
 * rarely (``slow_interval``) or on demand (:meth:`request_refresh`, :meth:`refresh`) it lists
   everything, at the largest page size and the client's concurrency: the first pass asks for
   the first page of every list in one round and the rest in the next (``guess_ahead`` also fills
@@ -91,6 +93,7 @@ class LiveStore:
         asset_cap: int | None = None,
         gateway: Gateway | None = None,
         guess_ahead: bool = False,
+        watch_new: bool = False,
     ) -> None:
         if fast_interval <= 0 or slow_interval < fast_interval:
             raise ValueError("need 0 < fast_interval <= slow_interval")
@@ -102,6 +105,7 @@ class LiveStore:
         self.slow_interval = slow_interval
         self.max_backoff = max_backoff
         self.guess_ahead = guess_ahead
+        self.watch_new = watch_new
         cap = asset_cap or getattr(client, "asset_cap", None)
         self.asset_cap: int = cap if isinstance(cap, int) and cap > 0 else wire.DEFAULT_ASSET_CAP
         self.groups: dict[str, GroupRow] = {}
@@ -298,7 +302,9 @@ class LiveStore:
 
     async def _fast_pass(self, *, assets_too: bool = True) -> None:
         jobs: list[Any] = []
-        if assets_too and any(a.status == "Processing" for a in self.assets.values()):
+        if assets_too and (
+            self.watch_new or any(a.status == "Processing" for a in self.assets.values())
+        ):
             jobs.append(self._poll_processing())
         jobs += [
             self._poll_task(t.id)
@@ -370,7 +376,8 @@ class LiveStore:
                 if self.status.error or self.status.consecutive_errors:
                     self._set_status(error="", advice="", consecutive_errors=0, retry_in=0.0)
                 self._set_status(last_refresh=time.time())
-                delay = self.fast_interval if self.in_flight else self._until_full()
+                fast = self.in_flight or self.watch_new
+                delay = self.fast_interval if fast else self._until_full()
             # a timer that sets the event, not wait_for: no inner task whose cancellation can be
             # lost while a wake-up from another thread lands at the same moment
             timer = asyncio.get_running_loop().call_later(max(0.0, delay), wake.set)

@@ -230,3 +230,24 @@ async def test_a_failed_create_leaves_the_create_button_free(store: LiveStore) -
     assert library.error
     assert busy_seen[0] is True
     assert busy_seen[-1] is False  # the last notification the view got says "not busy"
+
+
+async def test_watch_new_shows_an_upload_made_elsewhere_at_the_fast_cadence(
+    sandbox_server: Any, sandbox_key: str, sandbox_backend: Backend
+) -> None:
+    sandbox_backend.configure(processing="manual")
+    client = AsyncOrca(sandbox_key, base_url=sandbox_server.base_url)
+    store = LiveStore(client, fast_interval=FAST, slow_interval=60, watch_new=True)
+    other = AsyncOrca(sandbox_key, base_url=sandbox_server.base_url)
+    try:
+        await _loaded(store)
+        group = await other.groups.create(name="elsewhere", description="")
+        url = f"{sandbox_server.root_url}/sandbox/samples/ada_portrait.jpg"
+        created = await other.assets.upload(group_id=group.id, url=url, asset_type="Image")
+        await _until(lambda: created.id in store.assets, FAST + 1.0)
+        sandbox_backend.step()
+        await _until(lambda: store.assets[created.id].status == "Active", FAST + 1.0)
+    finally:
+        await store.aclose()
+        await client.close()
+        await other.close()
