@@ -89,6 +89,17 @@ def _without(message: str, said: str) -> str:
     return message
 
 
+def unknown_video_advice(submission_id: str) -> str:
+    """What to do when a video submission's outcome is unknown (its ledger row says
+    ``unknown``): it may exist, so look before sending it again, then settle the row."""
+    return (
+        "The video may exist (the request reached the service, the reply was lost): do not "
+        "submit it again yet. Look for it in the OrcaRouter dashboard, then in a cell run "
+        f"orca_nb.ledger.settle({submission_id!r}, task_id='<its task id>') if you found it, or "
+        f"orca_nb.ledger.settle({submission_id!r}, created=False) if there is none."
+    )
+
+
 def describe_error(exc: BaseException) -> tuple[str, str]:
     """``(message, advice)`` for a failed request, to show as text on a widget page: the advice
     in the page's words, and said once (not also inside the message)."""
@@ -98,6 +109,9 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
     how = getattr(exc, "how_to_check", None)
     message = _without(message, how if isinstance(how, str) else "")
     message = message or type(exc).__name__
+    submission = getattr(exc, "submission_id", None)
+    if isinstance(exc, client_errors.OutcomeUnknownError) and isinstance(submission, str):
+        return message, unknown_video_advice(submission)
     for cls, text in UI_ERROR_ADVICE:
         if isinstance(exc, cls):
             return message, text
