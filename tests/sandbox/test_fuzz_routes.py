@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import fields
@@ -519,6 +520,18 @@ def test_chunked_bodies_over_the_limit_are_refused(
         assert response.status_code == 413
 
 
+def test_h5_form_over_the_limit(sandbox_backend: Backend, raw: httpx.Client, world: World) -> None:
+    from orca_nb.sandbox.pages import H5_FORM_MAX_BYTES
+
+    before = state(sandbox_backend)
+    form = b"consent=yes&choice=ada&pad=" + b"x" * H5_FORM_MAX_BYTES
+    response = raw.post(f"/sandbox/h5/{world.session}", content=form)
+    check(sandbox_backend, response, before, "H5 form 64 KB", must_reject=True)
+    assert response.status_code == 413
+    assert "text/html" in response.headers["content-type"]
+    assert raw.get(f"/sandbox/h5/{world.session}").status_code == 200  # still pending
+
+
 def test_malformed_signed_links(sandbox_backend: Backend, raw: httpx.Client, world: World) -> None:
     before = state(sandbox_backend)
     path = f"/sandbox/files/{world.blob}"
@@ -647,8 +660,9 @@ JSON_VALUES = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ODD_TEXT, inner, max_size=3),
     max_leaves=8,
 )
-FUZZ = settings(
-    max_examples=250,
+HEADER_BYTES = [*range(0x21, 0x7F), *range(0x80, 0x100)]  # what h11 lets a client send
+FUZZ = settings(  # ORCA_NB_FUZZ_EXAMPLES=5000 for a deeper run
+    max_examples=int(os.environ.get("ORCA_NB_FUZZ_EXAMPLES", "250")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -696,6 +710,15 @@ def test_fuzz_every_route(
         path += "?" + encode_query(query)
     body = _body(data, method, template, world) if method in BODY_METHODS else b""
     headers: dict[bytes, bytes] = {}
+    auth = data.draw(st.sampled_from(["good", "odd", "none"]), "authorization")
+    if auth == "odd":  # latin-1 junk, or a key shape with a byte that is not ASCII
+        headers[b"authorization"] = data.draw(
+            st.sampled_from([b"Bearer sk-orca-\xff\xfe", b"Bearer \xc3\xa9", b"Basic x", b"Bearer"])
+            | st.lists(st.sampled_from(HEADER_BYTES), min_size=1, max_size=20).map(bytes),
+            "odd authorization",
+        )
+    elif auth == "none":
+        headers[b"authorization"] = b""
     if data.draw(st.booleans(), "odd task shape header"):
         headers[b"x-orca-sandbox-task-shape"] = data.draw(
             st.text(st.characters(min_codepoint=33, max_codepoint=255), max_size=12), "shape"
