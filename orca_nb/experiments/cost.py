@@ -2,10 +2,11 @@
 
 Tokens come from the one token rule, :func:`orca_nb.compose.cost.estimate_tokens` (figures are
 estimates; a lower bound when a length is unknown). The service's balance is money
-(:data:`orca_nb.wire.BALANCE_UNIT`), so comparing it with tokens needs a price per million tokens,
-which the reference does not publish: pass ``price_per_million_tokens=`` to have an experiment
-refused when the balance cannot cover it. Above ``confirm_above`` tokens, starting needs
-``confirm=<tokens>`` (at least the estimate), and the error says exactly what to pass.
+(:data:`orca_nb.wire.BALANCE_UNIT`), so comparing it with tokens needs a price per million tokens:
+:data:`orca_nb.wire.USD_PER_MILLION_TOKENS` once known (the reference does not publish it yet), or
+``price_per_million_tokens=``. Without a price the balance is shown but cannot refuse. Above
+``confirm_above`` tokens, starting needs ``confirm=<tokens>`` (at least the estimate), and the
+error says exactly what to pass.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def estimate(
     *,
     media_seconds: Mapping[str, float] | None = None,
     balance: Any = None,
-    price_per_million_tokens: float | None = None,
+    price_per_million_tokens: float | None = wire.USD_PER_MILLION_TOKENS,
 ) -> CostEstimate:
     """Estimate the valid variants' tokens; ``balance`` is a client ``Balance`` (or None)."""
     if price_per_million_tokens is not None and not (

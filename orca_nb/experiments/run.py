@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from orca_nb import wire
 from orca_nb.experiments import cost as costs
 from orca_nb.experiments.define import Experiment, InvalidVariantsError
 from orca_nb.experiments.runtime import Runtime, launch, off_loop, queue_name
@@ -265,7 +266,7 @@ def start(
     confirm_above: int = costs.DEFAULT_CONFIRM_ABOVE,
     balance: Any = None,
     check_balance: bool = True,
-    price_per_million_tokens: float | None = None,
+    price_per_million_tokens: float | None = wire.USD_PER_MILLION_TOKENS,
     media_seconds: Mapping[str, float] | None = None,
     concurrency: int | None = None,
     per_minute: int | None = None,
@@ -275,8 +276,9 @@ def start(
     """Check, store and enqueue ``experiment`` on ``client``'s account; returns its run.
 
     Refuses (nothing stored, nothing sent) when variants are invalid (unless ``skip_invalid``),
-    when the known balance cannot cover the estimate (needs ``price_per_million_tokens``; the
-    balance is asked of ``client.billing`` unless given or ``check_balance=False``), or when the
+    when the known balance cannot cover the estimate (needs a price: ``price_per_million_tokens``,
+    default :data:`orca_nb.wire.USD_PER_MILLION_TOKENS`; the balance is asked of
+    ``client.billing`` unless given or ``check_balance=False``), or when the
     estimate is above ``confirm_above`` tokens without ``confirm=<tokens>``. ``concurrency``
     (running variants, all workers) and ``per_minute`` (submits) set the account's queue.
     Other keyword arguments are :func:`orca_nb.experiments.runtime.launch` settings.
