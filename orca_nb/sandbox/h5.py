@@ -41,7 +41,8 @@ def verify_page(
         return outcome_page(session, notice=error)
     choices = "".join(
         f"<label class='person' data-person='{escape(p)}'>"
-        f"<img src='/sandbox/h5/people/{escape(p)}.png' alt='{escape(p)}'>"
+        # relative to /sandbox/h5/<sid>: the page also works behind a notebook server's proxy
+        f"<img src='people/{escape(p)}.png' alt='{escape(p)}'>"
         f"<span><input type='radio' name='choice' value='{escape(p)}' id='choice-{escape(p)}'>"
         f" {escape(p.title())}</span></label>"
         for p in people
@@ -50,7 +51,7 @@ def verify_page(
     body = (
         "<h1>Verify your identity</h1>"
         "<p>This creates a real-human asset group for the person whose face is scanned.</p>"
-        f"{alert}<form method='post' action='/sandbox/h5/{sid}'>"
+        f"{alert}<form method='post' action='{sid}'>"
         "<p><label><input type='checkbox' name='consent' value='yes' id='consent'> "
         "I agree that my face is used to verify my identity and to create a real-human "
         "asset group.</label></p>"

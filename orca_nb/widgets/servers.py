@@ -13,13 +13,22 @@ kernels nobody is connected to are culled.
   Widget traffic (``comm_*``) does not count as use: a live panel's refresher in a kernel
   nobody watches would otherwise keep it alive for ever. Connected kernels are never culled.
 
+* **Remote notebooks.** On Binder or JupyterHub the kernel's loopback sandbox cannot be reached
+  from a phone, but the notebook server can: :func:`public_link` turns a loopback link (the
+  sandbox's verification page) into the same page through ``jupyter-server-proxy`` at the
+  notebook server's own address (``<origin><prefix>proxy/<port>/<path>``), so the QR code works
+  in a remote demo. Local use is unchanged.
+
 ``python -m orca_nb.widgets.servers VOILA-ARGS...`` runs Voilà with both.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 #: A kernel nobody is connected to is shut down after this long without activity.
 CULL_IDLE_SECONDS = 600
@@ -42,6 +51,36 @@ CULL_FLAGS: tuple[str, ...] = (
     "--MappingKernelManager.cull_connected=False",
     *(f"--MappingKernelManager.untracked_message_types={t}" for t in _UNTRACKED),
 )
+
+
+#: The notebook server's public address (``https://host/prefix/``) when it cannot be inferred.
+PUBLIC_URL_ENV = "ORCA_NB_PUBLIC_URL"
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def public_link(link: str, *, page_url: str = "", environ: Mapping[str, str] | None = None) -> str:
+    """``link`` as a phone can open it when the notebook runs on a remote server.
+
+    A link to a loopback port (the embedded sandbox) is rewritten to go through the notebook
+    server's ``jupyter-server-proxy`` (``/proxy/<port>/...``) when the server is remote:
+    ``$ORCA_NB_PUBLIC_URL`` names its address, or JupyterHub/Binder (``JUPYTERHUB_SERVICE_PREFIX``)
+    runs it, the origin then taken from ``page_url`` (the page showing the widget). Any other
+    link, or local use, is returned unchanged.
+    """
+    env = os.environ if environ is None else environ
+    parts = urlsplit(link)
+    if parts.scheme not in ("http", "https") or (parts.hostname or "") not in _LOOPBACK:
+        return link
+    base = env.get(PUBLIC_URL_ENV, "").strip()
+    if not base:
+        prefix = env.get("JUPYTERHUB_SERVICE_PREFIX", "").strip()
+        page = urlsplit(page_url)
+        if not prefix or page.scheme not in ("http", "https") or not page.netloc:
+            return link
+        base = f"{page.scheme}://{page.netloc}/{prefix.strip('/')}"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    tail = parts.path + (f"?{parts.query}" if parts.query else "")
+    return f"{base.rstrip('/')}/proxy/{port}{tail}"
 
 
 def set_xsrf_cookie(handler: Any, notebook: Any = None, cwd: str | None = None) -> None:

@@ -13,6 +13,7 @@ import traitlets
 from ipywidgets import widget_serialization
 
 from orca_nb import wire
+from orca_nb.widgets.servers import public_link
 from orca_nb.widgets.state.quota import QuotaState
 from orca_nb.widgets.state.upload import UploadState, sample_choices, sandbox_root
 from orca_nb.widgets.state.verify import CONSENT_NOTE, VerifyState, qr_data_uri
@@ -193,12 +194,17 @@ class VerifyView(Panel):
         """Hand the link (or its withdrawal) to the browser, outside the widget state."""
         if self.comm is None:
             return
-        link, left = self._link, self.state.expires_in
+        # on Binder/JupyterHub the loopback sandbox is reached through the notebook server
+        link = public_link(self._link, page_url=getattr(self, "_page_url", ""))
+        left = self.state.expires_in
         qr = qr_data_uri(link) if link else ""
         self.send({"method": "link", "args": [link, qr, -1 if left is None else int(left)]})
 
-    def vue_want_link(self, _data: Any = None) -> None:
-        """A view mounted (a new tab, a reload): send it the current link, if any."""
+    def vue_want_link(self, data: Any = None) -> None:
+        """A view mounted (a new tab, a reload): send it the current link, if any. ``data``:
+        the page's address, to reach the sandbox through a remote notebook server."""
+        if isinstance(data, str) and data.startswith(("http://", "https://")):
+            self._page_url = data
         self._send_link()
 
     def on_store(self, change: StoreChange) -> None:
