@@ -269,6 +269,17 @@ def test_failed_asset_error_names_no_python_call_and_is_said_once() -> None:
     )
 
 
+def test_unknown_outcome_says_what_to_do_on_the_page_not_in_python() -> None:
+    exc = client_errors.OutcomeUnknownError(
+        "POST /v1/asset/files got no reply.",
+        how_to_check="List assets of group 'g' named 'n' (client.assets.list(group_id=...)).",
+    )
+    message, advice = describe_error(exc)
+    assert "client.assets" not in message + advice
+    assert message.startswith("POST /v1/asset/files got no reply.")
+    assert "refresh" in advice
+
+
 def test_expired_task_advice_names_no_request_field() -> None:
     assert "execution_expires_after" not in task_advice("", "expired")
     assert "execution_expires_after" in client_errors.advice_for(wire.TASK_ERROR_EXPIRED)
