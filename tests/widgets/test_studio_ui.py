@@ -75,6 +75,31 @@ async def test_the_same_request_again_within_seconds_asks_first() -> None:
     assert client.state.calls.count("videos.create") == 2
 
 
+async def test_a_request_whose_sending_got_no_reply_asks_before_it_is_sent_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = FakeOrca()
+    s = StudioState(LiveStore(client))
+    _ready(s)
+    client.state.fail_next = [
+        client_errors.OutcomeUnknownError("POST /v1/video/generations got no reply.",
+                                          how_to_check="Check the ledger.")
+    ]  # fmt: skip
+    assert await s.submit() is None
+    assert s.error
+    later = time.time() + studio_state.REPEAT_SECONDS * 10  # long after: still asks
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert await s.submit() is None
+    assert s.confirming
+    assert "got no reply" in s.repeat_reason
+    assert client.state.calls.count("videos.create") == 1
+    run = await s.submit(confirmed=True)
+    assert run is not None
+    assert client.state.calls.count("videos.create") == 2
+    s.set_params(seed=3)  # a different request is not the uncertain one
+    assert await s.submit() is not None
+
+
 async def test_a_changed_request_or_a_later_one_is_sent_at_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from orca_nb import wire
 from orca_nb.client.discovery import table_models
+from orca_nb.client.errors import OutcomeUnknownError
 from orca_nb.client.models import VideoModel
 from orca_nb.compose import Issue, Selection, build_request, errors, validate
 from orca_nb.compose.cost import TokenEstimate, estimate_tokens
@@ -90,6 +91,8 @@ class StudioState(Observable):
         self.current: str | None = None
         self.runs: list[Run] = []
         self.confirming = False  # the same body was sent moments ago: Submit asks first
+        self.repeat_reason = ""  # why it asks, in words (set with ``confirming``)
+        self._uncertain: dict[str, Any] | None = None  # a body whose sending got no reply
         self.notice = ""  # what the last action did, in words (the view shows it for a while)
         self.ended: dict[str, float] = {}  # task id -> when this kernel saw it end (epoch s)
         self._result: tuple[str, bytes] | None = None
@@ -195,9 +198,25 @@ class StudioState(Observable):
         self.confirming = False
         self.changed()
 
+    def _why_ask(self, body: dict[str, Any]) -> str:
+        """Why sending ``body`` now should be confirmed first ("" when it need not be)."""
+        if self._uncertain is not None and self._uncertain == body:
+            return (
+                "The last attempt to send this same request got no reply: the video may exist "
+                "already, and sending again may bill a second one. Send it again anyway?"
+            )
+        last = self.repeats_last(body)
+        if last is not None:
+            return (
+                f"Run #{last.number} sent this same request a moment ago. Send it again as a "
+                "new task?"
+            )
+        return ""
+
     async def submit(self, *, confirmed: bool = False) -> Run | None:
         """Send the request once. A second call while one is in flight does nothing (None); the
-        same body again within :data:`REPEAT_SECONDS` only sets ``confirming`` (None) unless
+        same body again within :data:`REPEAT_SECONDS`, or a body whose last sending got no reply
+        (the task may exist), only sets ``confirming`` and ``repeat_reason`` (None) unless
         ``confirmed``."""
         if self.submitting:
             return None
@@ -210,11 +229,17 @@ class StudioState(Observable):
                 self.advice = ""
                 return None
             body = self.preview()
-            if not confirmed and self.repeats_last(body) is not None:
-                self.confirming = True
+            reason = "" if confirmed else self._why_ask(body)
+            if reason:
+                self.confirming, self.repeat_reason = True, reason
                 return None
-            self.confirming = False
-            task = await self.store.gateway.create_video(body)
+            self.confirming, self.repeat_reason = False, ""
+            try:
+                task = await self.store.gateway.create_video(body)
+            except OutcomeUnknownError:
+                self._uncertain = body  # the same body again asks first, however late
+                raise
+            self._uncertain = None
             run = Run(
                 number=len(self.runs) + 1,
                 task_id=task.id,

@@ -276,13 +276,7 @@ class StudioView(Panel):
                     self.task_ended_ms = s.ended.get(task.id, 0.0) * 1000
                 self.confirming = s.confirming
                 self.notice = s.notice
-                last = s.runs[-1] if s.runs else None
-                self.repeat_text = (
-                    f"Run #{last.number} sent this same request a moment ago. Send it again "
-                    "as a new task?"
-                    if s.confirming and last
-                    else ""
-                )
+                self.repeat_text = s.repeat_reason if s.confirming else ""
                 self.runs = [
                     run_entry(r, self.store.tasks.get(r.task_id), s) for r in reversed(s.runs)
                 ]
