@@ -102,7 +102,7 @@ from orca_nb.client.errors import (
     error_from_response,
 )
 from orca_nb.client.hooks import AssetDeletions, AssetSnapshots, UnknownOutcomes, key_label
-from orca_nb.client.models import Asset, Created, Group, Page, Session, VideoTask
+from orca_nb.client.models import Asset, Created, Group, Page, Session, TaskError, VideoTask
 
 log = logging.getLogger("orca_nb.client")
 M = TypeVar("M", bound=BaseModel)
@@ -708,17 +708,18 @@ def get_video(ctx: Ctx, task_id: Any, *, via: Any = None) -> Op[VideoTask]:
 
     ``via``: ``"generations"`` reads ``GET /video/generations/{id}`` (the documented fetch),
     ``"openai"`` the alias ``GET /videos/{id}``; ``None`` the client's ``task_api``. A task read
-    from the documented fetch that has succeeded without usage is read once from the alias for
-    its usage (when ``usage_from_alias``; the figure is remembered per task, and an alias the
-    service does not offer is not asked again).
+    from the documented fetch that has succeeded without usage, or failed without an error code
+    (the wrapper carries only ``fail_reason``), is read once from the alias for them (when
+    ``usage_from_alias``; remembered per task, and an alias the service does not offer is not
+    asked again).
     """
     tid = v.require_id("task_id", task_id)
     route = ctx.config.task_api if via is None else v.choice("via", via, wire.TASK_APIS)
     path = wire.OPENAI_VIDEO_PATH if route == "openai" else wire.VIDEO_PATH
     body = yield from send_json(ctx, "GET", _url(ctx, path, task_id=tid))
     task = _task(body, "get video task")
-    if route != "openai" and task.status == "succeeded" and task.usage is None:
-        task = yield from _usage_from_alias(ctx, task)
+    if route != "openai" and _lacks_alias_details(task):
+        task = yield from _details_from_alias(ctx, task)
     _ledger(ctx, "on_task", task.ledger_dict())
     return task
 
@@ -726,10 +727,17 @@ def get_video(ctx: Ctx, task_id: Any, *, via: Any = None) -> Op[VideoTask]:
 _ALIAS_OFF: Final = "alias-not-offered"
 
 
-def _usage_from_alias(ctx: Ctx, task: VideoTask) -> Op[VideoTask]:
-    """``task`` with the usage the OpenAI-style alias reports, when it reports any."""
+def _lacks_alias_details(task: VideoTask) -> bool:
+    """Whether the alias may know what the documented fetch left out (usage, an error code)."""
+    if task.status == "succeeded":
+        return task.usage is None
+    return task.status == "failed" and (task.error is None or not task.error.code)
+
+
+def _details_from_alias(ctx: Ctx, task: VideoTask) -> Op[VideoTask]:
+    """``task`` with the usage or error code the OpenAI-style alias reports, when it has them."""
     memo = ctx.config.memo
-    key = f"usage:{task.id}"
+    key = f"alias:{task.id}"
     if not ctx.config.usage_from_alias or memo.get(_ALIAS_OFF):
         return task
     if key not in memo:
@@ -740,17 +748,25 @@ def _usage_from_alias(ctx: Ctx, task: VideoTask) -> Op[VideoTask]:
             alias_task = _task(body, "get video task (alias)")
             if not alias_task.done:
                 return task  # the alias lags behind: ask again on the next read
-            memo[key] = alias_task.usage
+            memo[key] = alias_task
         except APIError as exc:
             status = getattr(exc, "status", None) or 0
             if 400 <= status < 500:
                 memo[key] = None  # this task is not there: ask once per task, not every poll
             if status in (401, 403, 405, 501):
                 memo[_ALIAS_OFF] = True  # the service does not offer it: do not ask again
-            log.info("usage not read from the alias (%s); the ledger estimates it", exc.code)
+            log.info("task details not read from the alias (%s); the ledger estimates", exc.code)
             return task
-    usage = memo.get(key)
-    return task if usage is None else task.model_copy(update={"usage": usage})
+    alias = memo.get(key)
+    if not isinstance(alias, VideoTask):
+        return task
+    update: dict[str, Any] = {}
+    if task.usage is None and alias.usage is not None:
+        update["usage"] = alias.usage
+    if task.status == "failed" and alias.error is not None and alias.error.code:
+        message = (task.error.message if task.error else None) or alias.error.message
+        update["error"] = TaskError(code=alias.error.code, message=message)
+    return task.model_copy(update=update) if update else task
 
 
 def wait_video(

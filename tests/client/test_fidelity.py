@@ -102,7 +102,22 @@ async def test_failure_carries_the_reason(client: Client, fake: FakeAPI, shape: 
     assert done.error is not None
     assert done.error.message == FAIL_REASON
     assert done.video_url is None
-    assert alias_gets(fake) == 0  # failed tasks are not billed: no usage to read
+    # Every shape ends with the upstream code: the wrapper carries only fail_reason, so its
+    # code is read once from the alias (which the other shapes already carry).
+    assert done.error.code == "OutputVideoSensitiveContentDetected"
+    assert alias_gets(fake) == (1 if shape == "wrapper" else 0)
+
+
+async def test_failure_without_the_alias_keeps_the_reason(client: Client, fake: FakeAPI) -> None:
+    fake.task_shape = "wrapper"
+    fake.task_outcome = "failed"
+    fake.alias_offered = False
+    task = await run(client.videos.create(prompt="a harbour at dawn"))
+    done = await run(client.videos.wait(task.id))
+    assert done.status == "failed"
+    assert done.error is not None
+    assert done.error.message == FAIL_REASON
+    assert done.error.code is None
 
 
 def test_result_url_wins_over_the_inner_url() -> None:
