@@ -4,13 +4,14 @@ them in Voilà (issue 8 items 4, 5, 7), with screenshots in ``test-output/browse
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page
 
 from tests.browser.conftest import Web
-from tests.browser.pages import open_voila, voila_problems
+from tests.browser.pages import open_voila, run_all_in_lab, voila_problems
 from tests.browser.servers import ServerProcess
 
 pytestmark = pytest.mark.browser
@@ -206,3 +207,37 @@ def test_upload_samples_say_what_each_is_for_and_the_name_follows_the_file(
     page.wait_for_timeout(600)  # the list's closing transition
     web.shot("sample-chosen")
     assert voila_problems(page) == []
+
+
+def test_result_fits_and_comes_into_view_in_jupyterlab(
+    web: Web, lab_server: ServerProcess, notebook_root: Path
+) -> None:
+    page = web.page
+    page.set_viewport_size({"width": 1280, "height": 720})
+    run_all_in_lab(page, lab_server, notebook_root, "studio.ipynb")
+    page.locator(".orca-choice").first.wait_for(timeout=90_000)
+    page.locator(".orca-choice", has_text="Image: Ada, close-up").click()
+    page.locator(".orca-picked .orca-token").first.wait_for()
+    prompt = page.locator(".orca-prompt textarea").first
+    prompt.click()
+    prompt.type("Close-up of ")
+    page.wait_for_timeout(500)
+    page.locator(".orca-picked .orca-token", has_text="[Image 1]").click()
+    page.wait_for_function(
+        "() => document.querySelector('.orca-prompt textarea').value.endsWith('[Image 1]')"
+    )
+    _pick(page, "Seconds", "4")
+    _pick(page, "Resolution", "480p")
+    page.locator(".orca-submit").click()
+    _until(
+        page,
+        lambda: (b := _box(page, ".orca-result video")) and b["ready"] and b["ready"] >= 1,
+        "the result video",
+        180,
+    )
+    page.wait_for_timeout(1500)
+    box = _box(page, ".orca-result video")
+    assert box is not None
+    assert _fits_and_in_view(box), box
+    web.shot("lab-result-in-view")
+    assert web.requests_beside(lab_server.base_url) == []
