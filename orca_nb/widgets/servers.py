@@ -101,7 +101,7 @@ def voila_config() -> Any:
 
 def main(argv: list[str] | None = None) -> None:
     """Run Voilà with ``argv`` (default: this process's), the xsrf cookie hook and culling."""
-    from voila.app import Voila
+    from voila.app import Voila  # type: ignore[import-untyped]
 
     args = list(sys.argv[1:] if argv is None else argv)
     Voila.launch_instance(argv=[*CULL_FLAGS, *args], config=voila_config())
