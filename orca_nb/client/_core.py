@@ -7,7 +7,7 @@ the very same generators with ``await``. Request building, the auth header, URL 
 with backoff and jitter, ``Retry-After`` handling, error mapping, duplicate reconciliation and poll
 intervals all live here or in :mod:`orca_nb.client.operations`, so the two clients cannot drift
 apart: they share everything but a ~40-line driver. (Only the public method signatures exist
-twice, and the sync ones are generated from the async ones; see :mod:`orca_nb.client._unasync`.)
+twice, and the sync ones are generated from the async ones by ``scripts/unasync.py``.)
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 
 Each method validates nothing itself: it hands its arguments to one operation in
 :mod:`orca_nb.client.operations` (where every rule lives) and awaits the client's driver.
-``_resources_sync.py`` is generated from ``_resources_async.py`` by
-:mod:`orca_nb.client._unasync`: edit the async file, then run ``python -m orca_nb.client._unasync``.
+``_resources_sync.py`` is generated from ``_resources_async.py`` by ``scripts/unasync.py``
+(outside the package): edit the async file, then run ``python scripts/unasync.py``.
 A test fails when the two differ.
 """
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import inspect
 import logging
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from orca_nb import wire
-from orca_nb.client import AsyncOrca, Orca, ValidationError, _clients, _unasync
+from orca_nb.client import AsyncOrca, Orca, ValidationError, _clients
 from orca_nb.client import _resources_async as resources_async
 from orca_nb.client import _resources_sync as resources_sync
 from tests.client.fakeapi import BASE_URL, FAKE_KEY, FakeAPI
@@ -24,7 +27,11 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 def test_generated_sync_resources_are_up_to_date() -> None:
-    assert _unasync.main(["--check"]) == 0, "run: python -m orca_nb.client._unasync"
+    script = Path(__file__).resolve().parents[2] / "scripts" / "unasync.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"run: python scripts/unasync.py ({done.stdout}{done.stderr})"
 
 
 PAIRS = [
