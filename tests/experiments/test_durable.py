@@ -374,3 +374,19 @@ def test_retry_sends_failed_variants_again_and_unknown_ones_only_when_checked(
     rows = {v.variant_id: v for v in run.variants()}
     assert rows[failed.variant_id].run == 1
     assert rows[failed.variant_id].task_id != failed.task_id
+
+
+@pytest.mark.slow
+def test_submits_per_minute_hold_in_a_rolling_minute(
+    client: Orca, fast: dict[str, Any], sandbox_backend: Backend
+) -> None:
+    run = start(Experiment.grid(BODY, name="rate", seed=[1, 2, 3]), client, concurrency=3,
+                per_minute=2, **fast)  # fmt: skip
+    until(lambda: run.progress().succeeded == 2, 30, "the first two")
+    time.sleep(2.0)
+    assert run.progress().queued == 1  # the third waits for the minute to roll
+    assert run.wait(90).succeeded == 3
+    sent = sorted(v.sent_at or 0 for v in run.variants())
+    assert sent[1] - sent[0] < 20_000
+    assert sent[2] - sent[0] >= 59_000  # at most 2 starts in any 60 s
+    assert len(sandbox_tasks(sandbox_backend)) == 3
