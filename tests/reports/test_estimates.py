@@ -17,7 +17,7 @@ from orca_nb.ledger import open_ledger
 from orca_nb.reports import quota_use, submissions, tokens_per_day
 from orca_nb.reports.charts import tokens_chart
 from orca_nb.reports.html import write_html
-from orca_nb.reports.workload import seed_month
+from scripts.workload import seed_month
 
 END = datetime(2026, 3, 31, 18, tzinfo=UTC)
 DAY_MS = 86_400_000

@@ -21,7 +21,7 @@ from orca_nb.reports.charts import (
 )
 from orca_nb.reports.html import render_html, write_html
 from orca_nb.reports.tables import cut, rows_that_matter
-from orca_nb.reports.workload import seed_month
+from scripts.workload import seed_month
 from tests.reports.seed import seed
 
 DAY = pd.Timestamp("2026-03-02", tz="UTC")

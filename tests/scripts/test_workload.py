@@ -8,7 +8,7 @@ from pathlib import Path
 from orca_nb.client.hooks import key_label
 from orca_nb.ledger import open_ledger
 from orca_nb.reports import asset_hygiene, quota_use, tokens_per_day
-from orca_nb.reports.workload import SUBMITTERS, main, seed_month
+from scripts.workload import SUBMITTERS, main, seed_month
 
 END = datetime(2026, 3, 31, 18, tzinfo=UTC)
 

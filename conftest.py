@@ -1,4 +1,6 @@
-"""Notebook runs (``pytest --nbval-lax notebooks/``) on a fresh in-memory sandbox, never the user's.
+"""Notebook runs (``pytest --nbval-lax tests notebooks`` from the repository root, as ``./dev test``
+does) on a fresh in-memory sandbox, never the user's. It lives at the root so ``notebooks/`` holds
+only notebooks a user opens; its hooks act on items under ``notebooks/`` only.
 
 While notebook cells run, kernels inherit this environment: the embedded sandbox keeps its state
 in memory (each notebook starts from the demo library), real OrcaRouter credentials are dropped,
@@ -14,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-_HERE = Path(__file__).resolve().parent
-_ROOT = str(_HERE.parent)
+_ROOT = str(Path(__file__).resolve().parent)
+_NOTEBOOKS = Path(_ROOT) / "notebooks"
 _SAVED: dict[str, str | None] = {}
 _SETTINGS = {
     "ORCA_NB_SANDBOX_DB": ":memory:",
@@ -29,7 +31,7 @@ _SETTINGS = {
 
 
 def _is_notebook_item(item: pytest.Item | None) -> bool:
-    return item is not None and _HERE in Path(str(item.path)).resolve().parents
+    return item is not None and _NOTEBOOKS in Path(str(item.path)).resolve().parents
 
 
 @pytest.hookimpl(tryfirst=True)

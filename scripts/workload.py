@@ -1,6 +1,6 @@
 """Seed a ledger with a realistic month of video submissions, for the usage report and demos.
 
-    python -m orca_nb.reports.workload --ledger sqlite:///tmp/demo.sqlite3 [--days 30]
+    python scripts/workload.py --ledger sqlite:///tmp/demo.sqlite3 [--days 30]
 
 What goes through the sandbox and what does not, plainly:
 
@@ -388,8 +388,8 @@ def _live(
 
 
 def main(argv: Sequence[str] | None = None, *, out: Callable[[str], object] = print) -> int:
-    """``python -m orca_nb.reports.workload``: seed a ledger and say what was written."""
-    parser = argparse.ArgumentParser(prog="python -m orca_nb.reports.workload",
+    """``python scripts/workload.py``: seed a ledger and say what was written."""
+    parser = argparse.ArgumentParser(prog="python scripts/workload.py",
                                      description=__doc__.split("\n\n")[0])  # fmt: skip
     parser.add_argument("--ledger", required=True, help="ledger URL or path to fill")
     parser.add_argument("--days", type=int, default=30)
