@@ -11,7 +11,8 @@ from __future__ import annotations
 import statistics
 import time
 
-from orca_nb.media import probe_bytes, synth
+from orca_nb.media import probe_bytes
+from orca_nb.sandbox import synth
 
 RUNS = 15
 

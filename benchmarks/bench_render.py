@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from orca_nb import wire  # noqa: E402
-from orca_nb.media import synth  # noqa: E402
+from orca_nb.sandbox import synth  # noqa: E402
 from orca_nb.sandbox.render import RenderSpec, render_video  # noqa: E402
 
 

@@ -139,3 +139,27 @@ def test_the_checker_sees_every_kind_of_import(
     assert expected in targets
     # and each of these points up from media
     assert any(RANK.get(room_of(t), -1) > RANK["media"] for t in targets)
+
+
+def test_rooms_above_the_client_reach_the_sandbox_only_through_its_package() -> None:
+    """Widgets, reports and experiments use ``orca_nb.sandbox``'s public names (e.g.
+    ``sample_catalogue()``), never its modules (the emulator's insides may move)."""
+    bad = [
+        f"{path}:{line}: {target}"
+        for module, path in MODULES.items()
+        if room_of(module) in {"experiments", "widgets", "reports"}
+        for line, target in imports_of(path, module)
+        if target.startswith("orca_nb.sandbox.")
+    ]
+    assert bad == []
+
+
+def test_the_sample_catalogue_is_the_sandbox_samples() -> None:
+    from orca_nb.sandbox import sample_catalogue
+    from orca_nb.sandbox.samples import SAMPLES
+
+    catalogue = sample_catalogue()
+    assert dict(catalogue) == dict(SAMPLES)
+    assert any(not s.valid and s.expected_error for s in catalogue.values())
+    with pytest.raises(TypeError):
+        catalogue["x.jpg"] = next(iter(catalogue.values()))  # type: ignore[index]

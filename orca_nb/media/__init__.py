@@ -1,10 +1,13 @@
-"""Media: read files, check them against the API's requirements, and make test media.
+"""Media: read files and check them against the API's requirements, before any quota is spent.
 
 - :func:`probe_bytes` / :func:`probe_file` -> :class:`MediaInfo` (Pillow + pillow-heif, PyAV).
 - :func:`check` -> :class:`Violation` list against ``wire.REQUIREMENTS``.
 - :func:`preflight` a URL, path or bytes -> :class:`PreflightReport`, before any quota is spent.
 - :func:`detect_asset_type` from content, extension or MIME type; :func:`mime_of` a format.
-- ``orca_nb.media.synth`` (test media) and ``orca_nb.media.faces`` (the sandbox face rule).
+- :func:`fetch_media` a URL with a size cap.
+
+The sandbox's face rule and sample-media generator live in the sandbox
+(``orca_nb.sandbox.faces``, ``orca_nb.sandbox.synth``).
 """
 
 from orca_nb.media.errors import MediaError, MediaFetchError, MediaUnreadableError

@@ -41,6 +41,7 @@ from orca_nb.sandbox.config import SandboxConfig
 from orca_nb.sandbox.embedded import Embedded, ensure_embedded, shutdown_embedded
 from orca_nb.sandbox.errors import ApiError
 from orca_nb.sandbox.faults import Fault, Faults
+from orca_nb.sandbox.samples import Sample, sample_catalogue
 from orca_nb.sandbox.server import SandboxServer
 
 __all__ = [
@@ -50,10 +51,12 @@ __all__ = [
     "Fault",
     "Faults",
     "ManualClock",
+    "Sample",
     "SandboxConfig",
     "SandboxServer",
     "SystemClock",
     "create_app",
     "ensure_embedded",
+    "sample_catalogue",
     "shutdown_embedded",
 ]

@@ -717,7 +717,7 @@ class Backend:
     def h5_complete(self, session_id: str, root: str, *, consent: bool, choice: str) -> H5Result:
         """The person's action on the H5 page: ``choice`` is a sample person (the face shown to
         the camera), ``"two_faces"`` or ``"no_face"``. Sessions are single use."""
-        from orca_nb.media.faces import PEOPLE
+        from orca_nb.sandbox.faces import PEOPLE
 
         with self.store.tx() as db:
             row = self._session(db, session_id, None)

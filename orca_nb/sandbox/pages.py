@@ -98,13 +98,13 @@ def byte_range_response(data: bytes, media_type: str, range_header: str | None) 
 
 @lru_cache(maxsize=32)
 def _picture(person: str) -> bytes:
-    from orca_nb.media.synth import image_bytes
+    from orca_nb.sandbox.synth import image_bytes
 
     return image_bytes(240, 300, fmt="png", faces=[person])
 
 
 async def _person_picture(request: Request) -> Response:
-    from orca_nb.media.faces import PEOPLE
+    from orca_nb.sandbox.faces import PEOPLE
 
     person = path_param(request, "person")
     if person not in PEOPLE:
@@ -119,7 +119,7 @@ def _unknown_link() -> HTMLResponse:
 
 
 async def _h5_page(request: Request, error: str | None = None, status: int = 200) -> Response:
-    from orca_nb.media.faces import PEOPLE
+    from orca_nb.sandbox.faces import PEOPLE
 
     backend = backend_of(request)
     try:

@@ -97,7 +97,7 @@ def evaluate(data: bytes, asset_type: str, *, name: str = "", person: str | None
     """Decide Active or Failed for media ``data`` uploaded as ``asset_type``.
 
     ``person`` is the verified person of a real-human (LivenessFace) group: images and videos
-    must then show exactly that one face (sandbox rule: ``orca_nb.media.faces.detect_faces``
+    must then show exactly that one face (sandbox rule: ``orca_nb.sandbox.faces.detect_faces``
     on the image or first video frame; none -> NoFaceDetected, several -> MultipleFaces, another
     person -> FaceMismatch).
     """
@@ -126,7 +126,7 @@ def evaluate(data: bytes, asset_type: str, *, name: str = "", person: str | None
         first = violations[0]
         return _failed(found, first.code, first.message)
     if person is not None and asset_type in ("Image", "Video"):
-        from orca_nb.media.faces import detect_faces
+        from orca_nb.sandbox.faces import detect_faces
 
         faces = detect_faces(data)
         if not faces:

@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from orca_nb import wire
-from orca_nb.media import synth
+from orca_nb.sandbox import synth
 
 MAX_ZOOM = 1.08  # the slow push-in/pull-out of still images
 CROSSFADE_SECONDS = 0.5  # at most; never more than a third of a shot

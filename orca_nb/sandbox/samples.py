@@ -3,7 +3,7 @@
 The sandbox serves each sample at ``{root_url}/sandbox/samples/{filename}``. Valid samples pass
 the requirements table (``wire.REQUIREMENTS``) for their asset type; each invalid one breaks
 exactly one rule and names the asset ``Error.Code`` the sandbox gives it (``expected_error``).
-People follow the sandbox face rule (:mod:`orca_nb.media.faces`): ``faces`` lists the labels
+People follow the sandbox face rule (:mod:`orca_nb.sandbox.faces`): ``faces`` lists the labels
 ``detect_faces`` returns for a sample, so a real-human group verified as ``ada`` accepts
 ``ada_portrait.jpg``, answers ``FaceMismatch`` to ``ben_portrait.webp``, ``MultipleFaces`` to
 ``ada_and_ben.jpg`` and ``NoFaceDetected`` to ``scene_16x9.jpg``.
@@ -28,7 +28,8 @@ from typing import Final
 from PIL import Image, ImageDraw
 
 from orca_nb import wire
-from orca_nb.media import mime_of, synth
+from orca_nb.media import mime_of
+from orca_nb.sandbox import synth
 
 log = logging.getLogger(__name__)
 
@@ -426,6 +427,15 @@ SAMPLES: Final[Mapping[str, Sample]] = MappingProxyType(
 _MAKERS: Final[Mapping[str, Callable[[], bytes]]] = MappingProxyType(
     {sample.filename: make for sample, make in _CATALOGUE}
 )
+
+
+
+def sample_catalogue() -> Mapping[str, Sample]:
+    """The sandbox's sample files by filename (valid ones and deliberately invalid ones, each
+    with its type, description and the error code the sandbox gives it): what the upload form
+    lists. Read-only."""
+    return SAMPLES
+
 
 _cache: dict[str, bytes] = {}
 _locks: dict[str, threading.Lock] = {name: threading.Lock() for name in SAMPLES}

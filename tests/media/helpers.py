@@ -1,6 +1,6 @@
 """Media the API does not accept (webm, ogg, flac, m4a, avi, ...), made with PyAV for the tests.
 
-Accepted formats come from :mod:`orca_nb.media.synth`; this covers the rest.
+Accepted formats come from :mod:`orca_nb.sandbox.synth`; this covers the rest.
 """
 
 from __future__ import annotations

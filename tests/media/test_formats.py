@@ -10,9 +10,9 @@ from orca_nb.media import (
     mime_of,
     parse_asset_type,
     sniff,
-    synth,
     type_of_format,
 )
+from orca_nb.sandbox import synth
 from tests.media.helpers import av_bytes
 
 

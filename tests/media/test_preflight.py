@@ -17,8 +17,8 @@ from orca_nb.media import (
     MediaUnreadableError,
     fetch_media,
     preflight,
-    synth,
 )
+from orca_nb.sandbox import synth
 
 GB = 1024**3
 

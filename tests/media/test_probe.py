@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orca_nb import wire
-from orca_nb.media import MediaInfo, MediaUnreadableError, probe_bytes, probe_file, synth
+from orca_nb.media import MediaInfo, MediaUnreadableError, probe_bytes, probe_file
+from orca_nb.sandbox import synth
 from tests.media.helpers import av_bytes, with_cover_art
 
 

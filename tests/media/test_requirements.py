@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from orca_nb import wire
-from orca_nb.media import MediaInfo, Violation, check, probe_bytes, size_violation, synth
+from orca_nb.media import MediaInfo, Violation, check, probe_bytes, size_violation
+from orca_nb.sandbox import synth
 
 MB = wire.MB
 

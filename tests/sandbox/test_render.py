@@ -13,8 +13,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from orca_nb import wire
-from orca_nb.media import faces, synth
-from orca_nb.sandbox import render
+from orca_nb.sandbox import faces, render, synth
 from orca_nb.sandbox.render import RenderError, RenderSpec, render_video
 
 PORTRAIT = synth.image_bytes(1080, 1920, fmt="jpeg", seed=1, faces=["ada"])

@@ -13,8 +13,7 @@ import pytest
 from PIL import Image, UnidentifiedImageError
 
 from orca_nb import wire
-from orca_nb.media import faces, synth
-from orca_nb.sandbox import samples
+from orca_nb.sandbox import faces, samples, synth
 from orca_nb.sandbox.samples import SAMPLES, Sample, media_type, sample_bytes
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orca_nb.media import faces
+from orca_nb.sandbox import faces
 from orca_nb.sandbox.samples import SAMPLES, sample_bytes
 
 

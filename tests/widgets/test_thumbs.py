@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from orca_nb import wire
-from orca_nb.media import synth
+from orca_nb.sandbox import synth
 from orca_nb.widgets.thumbs import audio_data_uri
 
 

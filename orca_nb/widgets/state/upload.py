@@ -32,20 +32,20 @@ def sandbox_root(client: Any) -> str | None:
 def sample_names() -> list[str]:
     """Filenames of the sandbox's sample media (valid and deliberately invalid ones)."""
     try:
-        from orca_nb.sandbox.samples import SAMPLES
+        from orca_nb.sandbox import sample_catalogue
     except ImportError:
         return []
-    return sorted(SAMPLES)
+    return sorted(sample_catalogue())
 
 
 def sample_purpose(filename: str) -> str:
     """What a sandbox sample is for: valid (and what it is), or which rule it breaks on purpose
     and the error code the sandbox will give it; "" for a name that is not a sample."""
     try:
-        from orca_nb.sandbox.samples import SAMPLES
+        from orca_nb.sandbox import sample_catalogue
     except ImportError:
         return ""
-    sample = SAMPLES.get(filename)
+    sample = sample_catalogue().get(filename)
     if sample is None:
         return ""
     if sample.valid:

@@ -1,7 +1,7 @@
 """The sandbox's face rule: what a "face" is, who it belongs to, and how it is found.
 
 The sandbox cannot run real face recognition, so it uses a documented, deterministic stand-in that
-our own sample media follow (drawn by :mod:`orca_nb.media.synth`):
+our own sample media follow (drawn by :mod:`orca_nb.sandbox.synth`):
 
 * **A face** is a disk of one flat *identity colour* enclosed by a ring of the *marker colour*
   (a saturated magenta, :data:`MARKER_RGB`), with two small dark eyes and a smile inside. The
@@ -213,7 +213,7 @@ def _work_pixels(data: bytes) -> NDArray[np.uint8]:
 
 
 def _open_image(data: bytes) -> Image.Image:
-    from orca_nb.media.synth import register_heif
+    from orca_nb.sandbox.synth import register_heif
 
     register_heif()
     image = Image.open(io.BytesIO(data))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from orca_nb.media import synth
+from orca_nb.sandbox import synth
 
 PIL_NAMES = {
     "jpeg": "JPEG",

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from orca_nb.media import faces, synth
-from orca_nb.media.faces import PEOPLE, detect_faces
+from orca_nb.sandbox import faces, synth
+from orca_nb.sandbox.faces import PEOPLE, detect_faces
 
 
 @pytest.mark.parametrize("fmt", synth.IMAGE_FORMATS)

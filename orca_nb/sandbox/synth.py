@@ -3,7 +3,7 @@
 Everything is deterministic: the same arguments give the same pixels and samples (encoders may
 still differ across library versions). Pictures are a seeded landscape (sky gradient, sun,
 clouds, hills) with optional sandbox people drawn on it, whose faces follow the rule documented
-in :mod:`orca_nb.media.faces`. Videos slowly pan across such a picture; audio is a soft chord.
+in :mod:`orca_nb.sandbox.faces`. Videos slowly pan across such a picture; audio is a soft chord.
 
 * :func:`image_bytes` - jpeg, png, webp, bmp, tiff, gif or heic (pillow-heif).
 * :func:`video_bytes` - mp4 or mov, H.264 yuv420p (PyAV), optional AAC stereo track.
@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
-from orca_nb.media.faces import MARKER_RGB, RING_FRACTION, face_colour
+from orca_nb.sandbox.faces import MARKER_RGB, RING_FRACTION, face_colour
 
 RGB = tuple[int, int, int]
 Framing = Literal["full", "closeup"]
