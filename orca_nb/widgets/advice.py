@@ -89,14 +89,25 @@ def _without(message: str, said: str) -> str:
     return message
 
 
-def unknown_video_advice(submission_id: str) -> str:
-    """What to do when a video submission's outcome is unknown (its ledger row says
-    ``unknown``): it may exist, so look before sending it again, then settle the row."""
+#: What the studio says of a video submission whose outcome is unknown (task line, history).
+UNKNOWN_OUTCOME_TEXT: Final = "Outcome unknown: the service may have created this video"
+
+
+def unknown_video_advice(submission_id: str | None = None) -> str:
+    """What to do when a video submission's outcome is unknown, in the page's words (its
+    buttons; the client's own advice, for notebook users, names the Python calls). Without a
+    ledger row (``None``: the client keeps no ledger) the outcome cannot be recorded."""
+    if submission_id is None:
+        return (
+            "The request reached the service but its reply was lost, and this studio keeps no "
+            "usage ledger, so the outcome cannot be recorded here: check the service console for "
+            "the task before you submit again (sending it again may bill a second video)."
+        )
     return (
-        "The video may exist (the request reached the service, the reply was lost): do not "
-        "submit it again yet. Look for it in the OrcaRouter dashboard, then in a cell run "
-        f"orca_nb.ledger.settle({submission_id!r}, task_id='<its task id>') if you found it, or "
-        f"orca_nb.ledger.settle({submission_id!r}, created=False) if there is none."
+        "The request reached the service but its reply was lost, so the video may exist: do "
+        "not submit it again yet (that may bill a second one). Look for it in the service "
+        "console's task list. Found it: paste its task id under the run and press Attach task "
+        "id. Not there: press It was not created."
     )
 
 

@@ -6,6 +6,7 @@ into the picker and parameters to re-run it with edits.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -13,11 +14,17 @@ from typing import Any
 
 from orca_nb import wire
 from orca_nb.client.discovery import table_models
-from orca_nb.client.errors import OutcomeUnknownError
+from orca_nb.client.errors import NotFoundError, OutcomeUnknownError, ValidationError
 from orca_nb.client.models import VideoModel
 from orca_nb.compose import Issue, Selection, build_request, errors, validate
 from orca_nb.compose.cost import TokenEstimate, estimate_tokens
-from orca_nb.widgets.advice import describe_error, task_advice
+from orca_nb.ledger import Ledger
+from orca_nb.widgets.advice import (
+    UNKNOWN_OUTCOME_TEXT,
+    describe_error,
+    task_advice,
+    unknown_video_advice,
+)
 from orca_nb.widgets.rows import TaskRow
 from orca_nb.widgets.state.base import Observable
 from orca_nb.widgets.state.picker import PickerState
@@ -58,6 +65,8 @@ class Run:
     params: Params
     mode: str
     submitted_at: float = field(default_factory=time.time)
+    submission_id: str | None = None  # the ledger row, when the client keeps a ledger
+    outcome: str = ""  # "unknown" (no reply: it may exist), "not_created", or "" (a task)
 
     @property
     def request_json(self) -> str:
@@ -79,6 +88,24 @@ class Run:
         return " · ".join(words)
 
 
+@dataclass(frozen=True)
+class Unsettled:
+    """A video submission whose outcome is unknown: the service may have created it."""
+
+    submission_id: str | None  # its ledger row; None when the client keeps no ledger
+    prompt: str
+    submitted_at: float
+    run: int = 0  # this kernel's run number; 0 for a row an earlier kernel left unsettled
+    state: str = "unknown"  # unknown | attached (task id found) | not_created
+    task_id: str = ""
+    note: str = ""  # the answer to the last action on it, in words
+
+    @property
+    def settleable(self) -> bool:
+        """True while a person can attach a task id or say it was not created."""
+        return self.submission_id is not None and self.state == "unknown"
+
+
 class StudioState(Observable):
     """Prompt + picker + parameters -> a Seedance task, followed live through the store."""
 
@@ -97,6 +124,8 @@ class StudioState(Observable):
         self.ended: dict[str, float] = {}  # task id -> when this kernel saw it end (epoch s)
         self._result: tuple[str, bytes] | None = None
         self.models: list[VideoModel] = table_models()  # until the service's list is read
+        self.unknowns: list[Unsettled] = []  # submissions whose outcome is unknown, oldest first
+        self.asking_not_created = ""  # the submission id "It was not created" asks about
 
     # ------------------------------------------------------------------ models
     @property
@@ -188,6 +217,8 @@ class StudioState(Observable):
         if not self.runs:
             return None
         last = self.runs[-1]
+        if last.outcome == "not_created":  # settled: nothing was made, so no duplicate either
+            return None
         moment = time.time() if now is None else now
         return (
             last if last.request == body and moment - last.submitted_at < REPEAT_SECONDS else None
@@ -236,9 +267,10 @@ class StudioState(Observable):
             self.confirming, self.repeat_reason = False, ""
             try:
                 task = await self.store.gateway.create_video(body)
-            except OutcomeUnknownError:
+            except OutcomeUnknownError as exc:
                 self._uncertain = body  # the same body again asks first, however late
-                raise
+                self._record_unknown(body, exc)
+                return None
             self._uncertain = None
             run = Run(
                 number=len(self.runs) + 1,
@@ -261,14 +293,183 @@ class StudioState(Observable):
             self.submitting = False
             self.changed()
 
+    # ------------------------------------------------------------------ unknown outcomes
+    def ledger(self) -> Ledger | None:
+        """The ledger the client records into (opened now if not yet), or None when it keeps
+        none (``ledger=None``, ``ORCA_NB_LEDGER=off``) or keeps one that cannot be settled."""
+        found = getattr(self.store.gateway.client, "ledger", None)
+        return found if isinstance(found, Ledger) else None
+
+    def _record_unknown(self, body: dict[str, Any], exc: OutcomeUnknownError) -> None:
+        """A submit got no reply: a run with no task yet, listed as unknown until settled."""
+        sid = exc.submission_id if isinstance(exc.submission_id, str) else None
+        if sid is not None and self.ledger() is None:
+            sid = None  # a ledger without settle: nothing this page can record
+        run = Run(
+            number=len(self.runs) + 1,
+            task_id="",
+            request=body,
+            prompt=self.picker.prompt,
+            selection=self.picker.selection,
+            params=self.params,
+            mode=self.picker.mode,
+            submission_id=sid,
+            outcome="unknown",
+        )
+        self.runs.append(run)
+        self.current = None
+        self.unknowns.append(Unsettled(sid, run.prompt, run.submitted_at, run=run.number))
+        self.error, self.advice = describe_error(exc)[0], ""  # the advice is the task line's
+
+    def unknown_of(self, submission_id: str) -> Unsettled | None:
+        """The unknown-outcome entry of a ledger submission id."""
+        return next((u for u in self.unknowns if u.submission_id == submission_id), None)
+
+    def _update_unknown(self, entry: Unsettled, **fields: Any) -> Unsettled:
+        new = replace(entry, **fields)
+        self.unknowns = [new if u is entry else u for u in self.unknowns]
+        return new
+
+    def _update_run(self, number: int, **fields: Any) -> None:
+        self.runs = [replace(r, **fields) if r.number == number else r for r in self.runs]
+
+    async def load_unsettled(self) -> None:
+        """List the ledger's still-unsettled submissions of this key and service (an earlier
+        kernel's too: a restart does not hide them). The SQLite read runs off the loop."""
+        client = self.store.gateway.client
+        submitter = getattr(client, "key_label", None)
+        base_url = getattr(client, "base_url", None)
+
+        def read() -> list[dict[str, Any]]:
+            ledger = self.ledger()
+            if ledger is None:
+                return []
+            return ledger.unsettled(
+                submitter=submitter if isinstance(submitter, str) else None,
+                base_url=base_url if isinstance(base_url, str) else None,
+            )
+
+        rows = await asyncio.to_thread(read)
+        known = {u.submission_id for u in self.unknowns}
+        earlier = [
+            Unsettled(str(r["submission_id"]), str(r["prompt"] or ""), _epoch(r["submitted_at"]))
+            for r in rows
+            if r["submission_id"] not in known
+        ]
+        if earlier:
+            self.unknowns = earlier + self.unknowns
+            self.changed()
+
+    async def attach_task(self, submission_id: str, task_id: str) -> bool:
+        """The person found the task: check the id at the service, attach it to the ledger row,
+        and follow the task in the store like any submitted one. An id the service does not
+        know leaves the row unknown (``note`` says why). True when attached."""
+        entry = self.unknown_of(submission_id)
+        if entry is None or not entry.settleable:
+            return False
+        tid = (task_id or "").strip()
+        ledger = self.ledger()
+        problem = NO_LEDGER_NOTE if ledger is None else task_id_problem(tid)
+        if ledger is None or problem:
+            self._update_unknown(entry, note=problem)
+            self.changed()
+            return False
+        try:
+            await self.store.gateway.get_video(tid)  # does the service know it?
+            await asyncio.to_thread(ledger.settle, submission_id, task_id=tid)
+            row = await self.store.gateway.get_video(tid)  # now the ledger records its state
+        except NotFoundError:
+            note = f"The service has no task {tid}: check the id. The outcome stays unknown."
+            self._update_unknown(entry, note=note)
+            return False
+        except ValidationError as exc:
+            self._update_unknown(entry, note=f"That is not a task id: {exc}")
+            return False
+        except (KeyError, ValueError) as exc:  # the ledger refused (e.g. the id is taken)
+            self._update_unknown(entry, note=f"Not attached: {str(exc).strip(chr(39))}")
+            return False
+        except Exception as exc:
+            note = f"Could not check task {tid} now: {describe_error(exc)[0]} Try again."
+            self._update_unknown(entry, note=note)
+            return False
+        finally:
+            self.changed()
+        self._update_unknown(
+            entry,
+            state="attached",
+            task_id=tid,
+            note=f"Task {tid} attached: followed until it ends.",
+        )
+        if entry.run:
+            self._update_run(entry.run, task_id=tid, outcome="")
+            if self.runs and self.runs[-1].number == entry.run:
+                self.current = tid
+                self.error = self.advice = ""
+        self.store.track_task(row)
+        self.changed()
+        return True
+
+    def ask_not_created(self, submission_id: str) -> None:
+        """ "It was not created": ask once before settling."""
+        entry = self.unknown_of(submission_id)
+        if entry is not None and entry.settleable:
+            self.asking_not_created = submission_id
+            self.changed()
+
+    def cancel_not_created(self) -> None:
+        """The person did not confirm "It was not created"."""
+        self.asking_not_created = ""
+        self.changed()
+
+    async def mark_not_created(self, submission_id: str, *, confirmed: bool = False) -> bool:
+        """Settle a submission as not created (ledger: ``rejected``, ``not_created``); unless
+        ``confirmed`` this only asks (``asking_not_created``). True when settled."""
+        entry = self.unknown_of(submission_id)
+        if entry is None or not entry.settleable:
+            return False
+        if not confirmed:
+            self.ask_not_created(submission_id)
+            return False
+        self.asking_not_created = ""
+        ledger = self.ledger()
+        try:
+            if ledger is None:
+                raise ValueError(NO_LEDGER_NOTE)
+            await asyncio.to_thread(ledger.settle, submission_id, created=False)
+        except (KeyError, ValueError) as exc:
+            self._update_unknown(entry, note=f"Not settled: {str(exc).strip(chr(39))}")
+            self.changed()
+            return False
+        self._update_unknown(
+            entry,
+            state="not_created",
+            note="Recorded as not created: the usage ledger counts it as refused (not_created).",
+        )
+        run = next((r for r in self.runs if r.number == entry.run), None) if entry.run else None
+        if run is not None:
+            self._update_run(run.number, outcome="not_created")
+            if self._uncertain == run.request:
+                self._uncertain = None  # sending it again is no longer a possible duplicate
+            if self.runs[-1].number == run.number:
+                self.error = self.advice = ""
+        self.changed()
+        return True
+
+    # ------------------------------------------------------------------ the current task
     def task(self) -> TaskRow | None:
         """The current task as the store last saw it."""
         return self.store.tasks.get(self.current) if self.current else None
 
     def task_line(self) -> tuple[str, str]:
         """``(status text, advice)`` for the current task; a failed or expired task's text names
-        its error code and message, and the advice says what to do ("" while none is due)."""
+        its error code and message, and the advice says what to do ("" while none is due). A
+        last submit whose outcome is unknown says so, with what to do in the page's words."""
         task = self.task()
+        if task is None and self.current is None and self.runs and self.runs[-1].outcome:
+            last = self.runs[-1]
+            if last.outcome == "not_created":
+                return f"Run #{last.number}: not created (settled by you).", ""
+            return f"{UNKNOWN_OUTCOME_TEXT}.", unknown_video_advice(last.submission_id)
         if task is None:
             return "", ""
         text = f"Task {task.id}: {task.status}"
@@ -282,7 +483,8 @@ class StudioState(Observable):
         """Store listener: note when runs end; notify views when a run's task moves."""
         if change.table != "tasks":
             return
-        ours = {r.task_id for r in self.runs} & set(change.diff.touched)
+        followed = {r.task_id for r in self.runs} | {u.task_id for u in self.unknowns}
+        ours = (followed - {""}) & set(change.diff.touched)
         for tid in ours:
             task = self.store.tasks.get(tid)
             if task is not None and task.status in wire.TERMINAL_TASK_STATUSES:
@@ -326,3 +528,36 @@ class StudioState(Observable):
         data = await self.store.gateway.fetch_bytes(task.video_url)
         self._result = (task.id, data)
         return data
+
+
+NO_LEDGER_NOTE = (
+    "This studio's client keeps no usage ledger, so the outcome cannot be recorded here: check "
+    "the service console for the task before you submit again."
+)
+
+
+def task_id_problem(task_id: str) -> str:
+    """Why ``task_id`` (already stripped) cannot be a video task id, in words ("" if it can)."""
+    if not task_id:
+        return "Paste the task id first (copy it from the service console's task list)."
+    if task_id.startswith(("asset-", "group-", wire.ASSET_URL_SCHEME)):
+        return f"{task_id[:40]!r} is an asset or group id, not a video task id."
+    if (
+        len(task_id) > 256
+        or not task_id.isascii()
+        or not task_id.isprintable()
+        or any(c.isspace() or c in "/\\?#%" for c in task_id)
+    ):
+        return (
+            "That is not a task id: ids are letters, digits and dashes, with no spaces, "
+            "slashes or ?#%. Copy it again from the service console."
+        )
+    return ""
+
+
+def _epoch(value: Any) -> float:
+    """Epoch seconds of a ledger time (a UTC datetime, or epoch ms)."""
+    stamp = getattr(value, "timestamp", None)
+    if callable(stamp):
+        return float(stamp())
+    return float(value) / 1000.0

@@ -12,9 +12,10 @@ from ipywidgets import widget_serialization
 from orca_nb import wire
 from orca_nb.client.models import VideoModel
 from orca_nb.compose.cost import TokenEstimate, estimate_tokens
+from orca_nb.widgets.advice import UNKNOWN_OUTCOME_TEXT, unknown_video_advice
 from orca_nb.widgets.rows import AssetRow, TaskRow
 from orca_nb.widgets.state.picker import PickerState
-from orca_nb.widgets.state.studio import Run, StudioState
+from orca_nb.widgets.state.studio import Run, StudioState, Unsettled
 from orca_nb.widgets.store import LiveStore, StoreChange
 from orca_nb.widgets.thumbs import loader_for
 from orca_nb.widgets.views.base import Panel, template
@@ -212,6 +213,9 @@ class StudioView(Panel):
     )
     history_run = traitlets.Int(0).tag(sync=True)  # the run whose video history_player holds
     history_loading = traitlets.Int(0).tag(sync=True)
+    #: submissions whose outcome is unknown (this kernel's and earlier ones'), with their actions
+    unknowns: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    asking_not_created = traitlets.Unicode("").tag(sync=True)  # the submission it asks about
 
     def __init__(self, store: LiveStore, state: StudioState | None = None, **kw: Any) -> None:
         self.state = state or StudioState(store)
@@ -224,6 +228,8 @@ class StudioView(Panel):
         self.render()
         with contextlib.suppress(RuntimeError):  # no loop: the built-in table stays
             self.run(self.state.load_models())
+        with contextlib.suppress(RuntimeError):  # no loop: only this kernel's are listed
+            self.run(self.state.load_unsettled())
 
     def _picker_state_moved(self) -> None:
         self.blocked = self.state.blocked()
@@ -280,6 +286,8 @@ class StudioView(Panel):
                 self.runs = [
                     run_entry(r, self.store.tasks.get(r.task_id), s) for r in reversed(s.runs)
                 ]
+                self.unknowns = [unknown_entry(u, self.store) for u in s.unknowns]
+                self.asking_not_created = s.asking_not_created
         finally:
             self._rendering = False
         self.picker.render()
@@ -346,6 +354,22 @@ class StudioView(Panel):
         """Edit and re-run: load that run's prompt, references and parameters."""
         self.state.load_run(int(number))
 
+    def vue_attach_task(self, data: dict[str, Any]) -> None:
+        """ "Attach task id" under an unknown outcome: ``{"submission_id", "task_id"}``."""
+        self.run(self.state.attach_task(str(data["submission_id"]), str(data.get("task_id") or "")))
+
+    def vue_not_created(self, submission_id: str) -> None:
+        """ "It was not created": asks once (the state's question) before it settles."""
+        self.state.ask_not_created(str(submission_id))
+
+    def vue_confirm_not_created(self, submission_id: str) -> None:
+        """ "Yes, not created" on the question: settle the ledger row as not created."""
+        self.run(self.state.mark_not_created(str(submission_id), confirmed=True))
+
+    def vue_cancel_not_created(self, _data: Any = None) -> None:
+        """ "Cancel" on the question."""
+        self.state.cancel_not_created()
+
     def vue_play_run(self, number: int) -> None:
         """Play a run of the history: its video is fetched by the kernel now (on demand)."""
         if self.history_loading:
@@ -411,10 +435,38 @@ def _estimated(body: dict[str, Any]) -> str:
         return "tokens "
 
 
+def unknown_entry(entry: Unsettled, store: LiveStore) -> dict[str, Any]:
+    """What the page shows of a submission whose outcome is unknown, and which actions it has."""
+    task = store.tasks.get(entry.task_id) if entry.task_id else None
+    if entry.state == "attached":
+        text = f"Task {entry.task_id} attached" + (f": {task.status}" if task else "")
+    elif entry.state == "not_created":
+        text = "Not created (settled)"
+    else:
+        text = f"{UNKNOWN_OUTCOME_TEXT}."
+    return {
+        "submission_id": entry.submission_id or "",
+        "run": entry.run,
+        "prompt": entry.prompt,
+        "at_ms": entry.submitted_at * 1000,
+        "state": entry.state,
+        "text": text,
+        "advice": unknown_video_advice(entry.submission_id) if entry.state == "unknown" else "",
+        "note": entry.note,
+        "settleable": entry.settleable,
+    }
+
+
 def run_entry(run: Run, task: TaskRow | None, state: StudioState) -> dict[str, Any]:
     """What the history shows of one run: prompt, time, parameters, status, tokens, JSON."""
     status = task.status if task else "submitted"
-    if task is not None and task.tokens is not None:
+    if run.outcome == "unknown":
+        status = UNKNOWN_OUTCOME_TEXT
+    elif run.outcome == "not_created":
+        status = "not created (settled)"
+    if run.outcome:
+        tokens = "no task known: no tokens reported"
+    elif task is not None and task.tokens is not None:
         tokens = f"{task.tokens:,} tokens"
     elif status == "succeeded":
         tokens = f"{_estimated(run.request)}not reported by the service"
