@@ -42,6 +42,7 @@ from orca_nb.experiments.store import (
     UNKNOWN,
     now_ms,
 )
+from orca_nb.ledger.context import submission_context
 
 BACKOFF_MAX_SECONDS: Final = 60.0
 FOLLOW_FAILURES_MAX: Final = 10
@@ -107,7 +108,8 @@ def submit_step(experiment_id: str, variant_id: str, run: int) -> dict[str, Any]
     client = rt.client(exp.account)
     assert row.body is not None
     try:
-        task = client.videos.create(request=row.body, max_retries=0)
+        with submission_context(experiment_id, variant_id):  # the ledger row names the variant
+            task = client.videos.create(request=row.body, max_retries=0)
     except OutcomeUnknownError as exc:
         store.update(
             experiment_id, variant_id, status=UNKNOWN, error_code="outcome_unknown",

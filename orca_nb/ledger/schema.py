@@ -21,6 +21,8 @@ reports' SQL portable.
     (``compose.estimate_tokens``), with ``tokens_source`` = ``estimate_source`` = ``estimated``,
     or ``estimated_min`` when a reference video's length was unknown (a lower bound). A reported
     figure always replaces an estimate. ``tokens_source`` is NULL while there are no tokens.
+    ``experiment_id`` / ``variant_id``: the experiment variant that sent it
+    (:func:`orca_nb.ledger.context.submission_context`), NULL for a submission made directly.
 ``submission_items``
     One row per media item of the request's ``content[]``: ``position`` (0-based index in the
     array), ``ordinal`` (1-based per type, the ``[Image N]`` number), ``asset_type``
@@ -153,6 +155,8 @@ INDEXES: Final[tuple[str, ...]] = (
     " (asset_key, role, outcome, first_of_source, first_of_group, asset_type, group_id, model,"
     " submitted_at, tokens)",
     "CREATE INDEX IF NOT EXISTS assets_group ON assets (group_id)",
+    "CREATE INDEX IF NOT EXISTS submissions_experiment ON submissions"
+    " (experiment_id, variant_id, submitted_at)",
 )
 
 #: Columns added since version 1: ``(table, column, type)``. Opening an older ledger adds the
@@ -161,6 +165,8 @@ COLUMNS_ADDED: Final[tuple[tuple[str, str, str], ...]] = (
     ("submissions", "estimated_tokens", "BIGINT"),
     ("submissions", "estimate_source", "TEXT"),
     ("submissions", "tokens_source", "TEXT"),
+    ("submissions", "experiment_id", "TEXT"),
+    ("submissions", "variant_id", "TEXT"),
 )
 
 STATEMENTS: Final = TABLES + INDEXES

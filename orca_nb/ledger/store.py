@@ -17,6 +17,7 @@ from typing import Any
 from orca_nb import wire
 from orca_nb.compose.cost import estimate_tokens
 from orca_nb.ledger.backends import Database
+from orca_nb.ledger.context import current_submission_context
 from orca_nb.ledger.location import connect
 from orca_nb.ledger.records import (
     AssetSnapshot,
@@ -94,13 +95,15 @@ class Ledger:
         request = parse_request(body)
         now = self._now_ms()
         submission_id = "sub-" + uuid.uuid4().hex
+        tag = current_submission_context()
         groups = self._groups_of([i.asset_id for i in request.items if i.asset_id])
         statements: list[tuple[str, Sequence[Any]]] = [
             (
                 "INSERT INTO submissions (id, task_id, submitter, base_url, model, prompt, params,"
                 " mode, ratio, resolution, duration, generate_audio, n_items, status, progress,"
-                " submitted_at, updated_at, day, estimated_tokens, estimate_source)"
-                " VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
+                " submitted_at, updated_at, day, estimated_tokens, estimate_source,"
+                " experiment_id, variant_id)"
+                " VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     submission_id,
                     submitter,
@@ -120,6 +123,8 @@ class Ledger:
                     now // DAY_MS,
                     request.estimated_tokens,
                     request.estimate_source,
+                    tag.experiment_id if tag else None,
+                    tag.variant_id if tag else None,
                 ),
             ),
             _event(submission_id, STATUS_SUBMITTING, 0, now),

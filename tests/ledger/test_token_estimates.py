@@ -124,6 +124,8 @@ def test_old_ledgers_are_migrated_and_backfilled(ledger_url: str, clock: Clock) 
                 ("UPDATE submissions SET total_tokens = NULL WHERE id = ?", (done,)),
                 ("UPDATE submission_items SET tokens = NULL", ()),
                 ("DELETE FROM ledger_meta WHERE name <> 'schema_version'", ()),
+                # an old ledger has no index on the added columns either
+                ("DROP INDEX IF EXISTS submissions_experiment", ()),
                 *((f"ALTER TABLE {t} DROP COLUMN {c}", ()) for t, c, _ in COLUMNS_ADDED),
             ]
         )
