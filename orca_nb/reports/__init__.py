@@ -1,12 +1,15 @@
 """Usage reports over the ledger: pandas DataFrames with fixed schemas, charts and exports.
 
 Every report is a function ``report(ledger=None, *, since=None, until=None, group=None,
-model=None) -> DataFrame``; ``ledger`` is a :class:`~orca_nb.ledger.Ledger`, a ledger URL or
-``None`` for the default ledger. Column schemas: :data:`SCHEMAS` / :func:`describe`.
+model=None, experiment=None) -> DataFrame``; ``ledger`` is a :class:`~orca_nb.ledger.Ledger`,
+a ledger URL or ``None`` for the default ledger; ``experiment`` keeps the submissions of those
+experiments (``orca_nb.experiments``), and ``experiment_summary`` sums them up per variant.
+Column schemas: :data:`SCHEMAS` / :func:`describe`.
 """
 
 from __future__ import annotations
 
+from orca_nb.reports.experiments import experiment_summary
 from orca_nb.reports.filters import LedgerLike, Names, TimeLike, parse_time
 from orca_nb.reports.outcomes import (
     failures_by_code,
@@ -30,6 +33,7 @@ __all__ = [
     "build_all",
     "columns",
     "describe",
+    "experiment_summary",
     "failures_by_code",
     "group_summary",
     "latency",

@@ -23,6 +23,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--group", action="append", help="only this group id (repeatable)")
     parser.add_argument("--model", action="append", help="only this model (repeatable)")
     parser.add_argument(
+        "--experiment", action="append", help="only this experiment's submissions (repeatable)"
+    )
+    parser.add_argument(
         "--out", default="report.html", help="HTML file to write (default: %(default)s)"
     )
     parser.add_argument("--no-html", action="store_true", help="write no HTML report")
@@ -47,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     now = datetime.now(UTC)
     selection = {"since": args.since, "until": args.until, "group": args.group,
-                 "model": args.model, "now": now}  # fmt: skip
+                 "model": args.model, "experiment": args.experiment, "now": now}  # fmt: skip
     try:
         ledger = open_ledger(args.ledger)
     except Exception as exc:  # a bad URL, an unreachable server: say so plainly

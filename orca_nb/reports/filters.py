@@ -1,4 +1,4 @@
-"""Report selections: time range, groups and models, turned into portable SQL conditions."""
+"""Report selections: time range, groups, models and experiments, as portable SQL conditions."""
 
 from __future__ import annotations
 
@@ -57,12 +57,14 @@ def _names(value: Names) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Selection:
-    """Which submissions a report looks at: ``[since, until)``, groups, models."""
+    """Which submissions a report looks at: ``[since, until)``, groups, models, experiments
+    (``submissions.experiment_id``: the submissions an experiment's variants made)."""
 
     since_ms: int | None = None
     until_ms: int | None = None
     groups: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
+    experiments: tuple[str, ...] = ()
 
     @classmethod
     def of(
@@ -72,6 +74,7 @@ class Selection:
         group: Names = None,
         model: Names = None,
         *,
+        experiment: Names = None,
         now: datetime | None = None,
     ) -> Selection:
         """Build a selection from user-facing arguments."""
@@ -83,6 +86,7 @@ class Selection:
             until_ms=round(end.timestamp() * 1000) if end else None,
             groups=_names(group),
             models=_names(model),
+            experiments=_names(experiment),
         )
 
     def items_where(self, alias: str = "i") -> tuple[str, list[Any]]:
@@ -91,6 +95,12 @@ class Selection:
         if self.groups:
             conditions.append(f"{alias}.group_id IN ({_marks(self.groups)})")
             params += self.groups
+        if self.experiments:
+            conditions.append(
+                f"EXISTS (SELECT 1 FROM submissions e WHERE e.id = {alias}.submission_id"
+                f" AND e.experiment_id IN ({_marks(self.experiments)}))"
+            )
+            params += self.experiments
         return _join(conditions), params
 
     def submissions_where(self, alias: str = "s") -> tuple[str, list[Any]]:
@@ -102,6 +112,9 @@ class Selection:
                 f" AND g.group_id IN ({_marks(self.groups)}))"
             )
             params += self.groups
+        if self.experiments:
+            conditions.append(f"{alias}.experiment_id IN ({_marks(self.experiments)})")
+            params += self.experiments
         return _join(conditions), params
 
     def _time_and_model(self, alias: str) -> tuple[list[str], list[Any]]:

@@ -30,6 +30,7 @@ SECTIONS: Final[dict[str, str]] = {
     "failures_by_code": "Failures by error code",
     "asset_hygiene": "Quota hygiene: failed and never-used assets",
     "submissions": "Latest submissions",
+    "experiment_summary": "Experiments",
 }
 TABLE_ROWS: Final = 25
 
@@ -108,16 +109,17 @@ def write_html(
     until: TimeLike = None,
     group: Names = None,
     model: Names = None,
+    experiment: Names = None,
     title: str = "orca_nb usage report",
     reports: Sequence[str] | None = None,
     now: datetime | None = None,
 ) -> Path:
     """Build the reports from a ledger and write the one-file HTML report to ``path``."""
     moment = now or datetime.now(UTC)
-    selection = Selection.of(since, until, group, model, now=moment)
+    selection = Selection.of(since, until, group, model, experiment=experiment, now=moment)
     with using(ledger) as opened:
         frames = build_all(opened, since=since, until=until, group=group, model=model,
-                           reports=reports, now=moment)  # fmt: skip
+                           experiment=experiment, reports=reports, now=moment)  # fmt: skip
         subtitle = describe_selection(selection, opened.url, moment)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -138,6 +140,8 @@ def describe_selection(selection: Selection, url: str, now: datetime) -> str:
         words.append("groups " + ", ".join(selection.groups))
     if selection.models:
         words.append("models " + ", ".join(selection.models))
+    if selection.experiments:
+        words.append("experiments " + ", ".join(selection.experiments))
     words.append(f"ledger {url}")
     words.append(f"generated {now.strftime('%Y-%m-%d %H:%M UTC')}")
     return " · ".join(words)

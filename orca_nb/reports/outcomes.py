@@ -23,6 +23,7 @@ def failures_by_code(
     until: TimeLike = None,
     group: Names = None,
     model: Names = None,
+    experiment: Names = None,
     now: datetime | None = None,
 ) -> pd.DataFrame:
     """Unsuccessful submissions by how they ended and their error code, most frequent first.
@@ -32,7 +33,9 @@ def failures_by_code(
 
     Schema: ``SCHEMAS["failures_by_code"]``.
     """
-    where, params = Selection.of(since, until, group, model, now=now).submissions_where()
+    where, params = Selection.of(
+        since, until, group, model, experiment=experiment, now=now
+    ).submissions_where()
     sql = f"""
         SELECT s.status, COALESCE(s.error_code, 'unknown') AS error_code, COUNT(*) AS failures,
                MIN(s.submitted_at) AS first_at, MAX(s.submitted_at) AS last_at,
@@ -57,6 +60,7 @@ def latency(
     until: TimeLike = None,
     group: Names = None,
     model: Names = None,
+    experiment: Names = None,
     now: datetime | None = None,
 ) -> pd.DataFrame:
     """Generation latency of succeeded videos by model, resolution and duration.
@@ -66,7 +70,9 @@ def latency(
     database hands over just those two values per percentile, read from the
     ``submissions_latency`` index. Schema: ``SCHEMAS["latency"]``.
     """
-    where, params = Selection.of(since, until, group, model, now=now).submissions_where()
+    where, params = Selection.of(
+        since, until, group, model, experiment=experiment, now=now
+    ).submissions_where()
     done = f"s.status = 'succeeded' AND s.latency_ms IS NOT NULL AND {where}"
     rows: list[dict[str, object]] = []
     with using(ledger) as opened:
@@ -124,13 +130,16 @@ def tokens_per_day(
     until: TimeLike = None,
     group: Names = None,
     model: Names = None,
+    experiment: Names = None,
     now: datetime | None = None,
 ) -> pd.DataFrame:
     """Videos and usage tokens per UTC day of submission and submitter label.
 
     Schema: ``SCHEMAS["tokens_per_day"]``.
     """
-    where, params = Selection.of(since, until, group, model, now=now).submissions_where()
+    where, params = Selection.of(
+        since, until, group, model, experiment=experiment, now=now
+    ).submissions_where()
     sql = f"""
         SELECT s.day AS day_number, s.submitter, COUNT(*) AS videos,
                SUM(CASE WHEN s.status = 'succeeded' THEN 1 ELSE 0 END) AS succeeded,
@@ -157,6 +166,7 @@ def quota_use(
     until: TimeLike = None,
     group: Names = None,
     model: Names = None,
+    experiment: Names = None,
     asset_cap: int = wire.DEFAULT_ASSET_CAP,
     now: datetime | None = None,
 ) -> pd.DataFrame:
@@ -166,7 +176,7 @@ def quota_use(
     empty days as zeros. Asset counts come from snapshots (``CreateTime``, deletion) and follow
     the ``group`` filter. Schema: ``SCHEMAS["quota_use"]``.
     """
-    selection = Selection.of(since, until, group, model, now=now)
+    selection = Selection.of(since, until, group, model, experiment=experiment, now=now)
     where, params = selection.submissions_where()
     sql = f"""
         SELECT s.day AS day_number, COUNT(*) AS videos,
@@ -226,6 +236,7 @@ def submissions(
     until: TimeLike = None,
     group: Names = None,
     model: Names = None,
+    experiment: Names = None,
     limit: int | None = 1000,
     now: datetime | None = None,
 ) -> pd.DataFrame:
@@ -233,7 +244,9 @@ def submissions(
 
     Schema: ``SCHEMAS["submissions"]``.
     """
-    where, params = Selection.of(since, until, group, model, now=now).submissions_where()
+    where, params = Selection.of(
+        since, until, group, model, experiment=experiment, now=now
+    ).submissions_where()
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be >= 0 or None, got {limit}")
     sql = f"""

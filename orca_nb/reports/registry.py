@@ -8,6 +8,7 @@ from typing import Any, Final
 
 import pandas as pd
 
+from orca_nb.reports.experiments import experiment_summary
 from orca_nb.reports.filters import LedgerLike, Names, TimeLike, using
 from orca_nb.reports.outcomes import (
     failures_by_code,
@@ -29,6 +30,7 @@ REPORTS: Final[dict[str, Callable[..., pd.DataFrame]]] = {
     "tokens_per_day": tokens_per_day,
     "quota_use": quota_use,
     "submissions": submissions,
+    "experiment_summary": experiment_summary,
 }
 
 
@@ -39,6 +41,7 @@ def build_all(
     until: TimeLike = None,
     group: Names = None,
     model: Names = None,
+    experiment: Names = None,
     reports: Sequence[str] | None = None,
     now: datetime | None = None,
 ) -> dict[str, pd.DataFrame]:
@@ -48,7 +51,8 @@ def build_all(
     if unknown:
         raise ValueError(f"unknown reports {unknown}; choose from {sorted(REPORTS)}")
     options: dict[str, Any] = {
-        "since": since, "until": until, "group": group, "model": model, "now": now,
+        "since": since, "until": until, "group": group, "model": model,
+        "experiment": experiment, "now": now,
     }  # fmt: skip
     with using(ledger) as opened:
         return {name: REPORTS[name](opened, **options) for name in names}

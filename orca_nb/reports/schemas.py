@@ -156,6 +156,35 @@ SCHEMAS: Final[dict[str, tuple[Column, ...]]] = {
         ("error_code", STR, "error code when it failed"),
         ("prompt", STR, "prompt"),
     ),
+    "experiment_summary": (
+        ("experiment_id", STR, "experiment (orca_nb.experiments), as its submissions name it"),
+        (
+            "dimension",
+            STR,
+            "a varied dimension (prompt, model, ratio, resolution, duration, seed,"
+            " generate_audio, watermark, references); NaN on the experiment's own row",
+        ),
+        ("value", STR, "the dimension's value as text ('' when unset); NaN on the experiment row"),
+        ("variants", INT, "variants with a ledger row (each counted once, by its latest send)"),
+        ("submissions", INT, "ledger rows, refused sends that were retried included"),
+        ("succeeded", INT, "variants whose video succeeded"),
+        ("failed", INT, "variants that ended any other way (failed, cancelled, expired, rejected)"),
+        ("unknown", INT, "variants whose send got no usable reply (the task may exist)"),
+        ("pending", INT, "variants still being sent, queued or running"),
+        ("success_rate", FLOAT, "succeeded / (succeeded + failed); NaN while none finished"),
+        ("p50", FLOAT, "seconds from submission to finish of succeeded variants, median"),
+        ("p95", FLOAT, "95th percentile (linear interpolation, as numpy)"),
+        ("tokens", INT, "usage tokens: reported by the service, else estimated (12.4 rule)"),
+        ("reported_tokens", INT, "of tokens, the part the service reported"),
+        ("estimated_tokens", INT, "the estimate made before sending, summed over the variants"),
+        (
+            "reported_vs_estimate",
+            FLOAT,
+            "reported tokens / their variants' estimate; NaN while none was reported",
+        ),
+        ("first_at", TIME, "first variant's submission"),
+        ("last_at", TIME, "latest variant's submission"),
+    ),
 }
 
 

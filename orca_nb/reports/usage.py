@@ -108,13 +108,14 @@ def asset_usage(
     until: TimeLike = None,
     group: Names = None,
     model: Names = None,
+    experiment: Names = None,
     now: datetime | None = None,
 ) -> pd.DataFrame:
     """How each asset (or URL) was used: references, videos fed, their success and tokens.
 
     One row per source, most referenced first. Schema: ``SCHEMAS["asset_usage"]``.
     """
-    selection = Selection.of(since, until, group, model, now=now)
+    selection = Selection.of(since, until, group, model, experiment=experiment, now=now)
     with using(ledger) as opened:
         base = usage_by_key(opened, selection)
         assets, groups = _snapshots(opened)
@@ -154,10 +155,11 @@ def usage_breakdown(
     until: TimeLike = None,
     group: Names = None,
     model: Names = None,
+    experiment: Names = None,
     now: datetime | None = None,
 ) -> pd.DataFrame:
     """References by asset type, role and group. Schema: ``SCHEMAS["usage_breakdown"]``."""
-    selection = Selection.of(since, until, group, model, now=now)
+    selection = Selection.of(since, until, group, model, experiment=experiment, now=now)
     with using(ledger) as opened:
         base = usage_by_key(opened, selection)
         _, groups = _snapshots(opened)
@@ -189,6 +191,7 @@ def asset_hygiene(
     until: TimeLike = None,
     group: Names = None,
     model: Names = None,
+    experiment: Names = None,
     include_deleted: bool = False,
     now: datetime | None = None,
 ) -> pd.DataFrame:
@@ -198,7 +201,7 @@ def asset_hygiene(
     count against the quota and are left out unless ``include_deleted``. Failed assets come
     first. Schema: ``SCHEMAS["asset_hygiene"]``.
     """
-    selection = Selection.of(since, until, None, model, now=now)
+    selection = Selection.of(since, until, None, model, experiment=experiment, now=now)
     groups_wanted = Selection.of(group=group).groups
     with using(ledger) as opened:
         base = usage_by_key(opened, selection)
@@ -226,13 +229,14 @@ def group_summary(
     until: TimeLike = None,
     group: Names = None,
     model: Names = None,
+    experiment: Names = None,
     now: datetime | None = None,
 ) -> pd.DataFrame:
     """Per group: its assets, how much they were used, with what success and tokens.
 
     Groups known from snapshots appear even when unused. Schema: ``SCHEMAS["group_summary"]``.
     """
-    selection = Selection.of(since, until, group, model, now=now)
+    selection = Selection.of(since, until, group, model, experiment=experiment, now=now)
     with using(ledger) as opened:
         base = usage_by_key(opened, selection)
         assets, groups = _snapshots(opened)
