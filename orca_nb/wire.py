@@ -16,6 +16,7 @@ answer changes the one line that carries the tag.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,18 @@ def strip_secret_params(text: str) -> str:
     """``text`` with the value of every signature/credential/token query parameter in it
     replaced by ``redacted`` (the rest of each URL is kept)."""
     return SECRET_QUERY_PARAMS.sub(lambda m: m.group(1) + "=redacted", text)
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback IP literals (``127.0.0.0/8``, ``::1``, bracketed or
+    not): the one definition of "loopback" (sandbox fetches, keyless sandbox URLs, proxies)."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 # --------------------------------------------------------------------------- paths, under /v1

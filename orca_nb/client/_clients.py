@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import importlib
 import inspect
 import logging
 import os
@@ -57,7 +56,6 @@ from orca_nb.client.hooks import VideoLedger, key_label
 log = logging.getLogger("orca_nb.client")
 T = TypeVar("T")
 
-_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 _sandbox_note_shown = False
 
 
@@ -98,10 +96,12 @@ def _resolve(api_key: str | None, base_url: str | None) -> tuple[str, str, bool]
     if key is None:
         if base is None:
             # Lazy: the sandbox (uvicorn, media) loads only when it is actually needed.
-            sandbox: Any = importlib.import_module("orca_nb.sandbox").ensure_embedded()
+            from orca_nb.sandbox import ensure_embedded
+
+            sandbox = ensure_embedded()
             key, base, embedded = sandbox.api_key, sandbox.base_url, True
             _note_sandbox_once(base)
-        elif httpx.URL(base).host in _LOOPBACK_HOSTS:
+        elif wire.is_loopback_host(httpx.URL(base).host):
             key = wire.DEFAULT_SANDBOX_KEY
         else:
             raise ValidationError(

@@ -120,11 +120,6 @@ class Ctx:
         return self.config.clock()
 
 
-def as_timeout(value: defaults.TimeoutTypes) -> httpx.Timeout:
-    """``timeout=`` (seconds, ``httpx.Timeout`` or ``None``) as an ``httpx.Timeout``."""
-    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
-
-
 # --------------------------------------------------------------------------- requests
 def join_url(base_url: str, path: str, **path_params: str) -> str:
     """``base_url`` + ``path`` with each ``{name}`` replaced by its percent-encoded value."""

@@ -11,7 +11,6 @@ warning is logged (per ledger location, per process) and the client carries on w
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import threading
@@ -30,7 +29,9 @@ _opened: dict[str, VideoLedger | None] = {}
 def open_default_ledger() -> VideoLedger | None:
     """The process's default ledger for the current ``$ORCA_NB_LEDGER`` (opened once per value),
     or ``None`` when it is ``off`` or could not be opened (a warning says why)."""
-    location: Any = importlib.import_module("orca_nb.ledger.location")
+    # Local imports: ``import orca_nb`` (and building a client) never loads the ledger.
+    from orca_nb.ledger import location, open_ledger
+
     key = os.environ.get(location.LEDGER_ENV, "").strip()
     with _lock:
         if key in _opened:
@@ -38,7 +39,7 @@ def open_default_ledger() -> VideoLedger | None:
         ledger: VideoLedger | None = None
         if not location.default_ledger_disabled():
             try:
-                ledger = importlib.import_module("orca_nb.ledger").open_ledger()
+                ledger = open_ledger()
             except Exception as exc:
                 where = redact_text(key) if key else "the user data directory"
                 log.warning(

@@ -12,11 +12,10 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from orca_nb.ledger.schema import COLUMNS_ADDED, INDEXES, SCHEMA_VERSION, TABLES
 
-Dialect = Literal["sqlite", "postgresql"]
 #: Column names and rows of a query.
 Result = tuple[list[str], list[tuple[Any, ...]]]
 
@@ -31,7 +30,6 @@ _SCHEMA_LOCK_KEY = 0x0C0A_7ED6
 class Database(Protocol):
     """What the ledger and the reports need from a connection."""
 
-    dialect: Dialect
     url: str
 
     def write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
@@ -55,8 +53,6 @@ class Database(Protocol):
 
 class SqliteDatabase:
     """A SQLite file in WAL mode with a busy timeout; safe across threads and processes."""
-
-    dialect: Dialect = "sqlite"
 
     def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
         self.path = Path(path)
@@ -128,8 +124,6 @@ class SqliteDatabase:
 
 class PostgresDatabase:
     """A PostgreSQL connection (psycopg 3) shared by several kernels' ledgers."""
-
-    dialect: Dialect = "postgresql"
 
     def __init__(self, url: str, *, connect_timeout: float = 10.0) -> None:
         try:

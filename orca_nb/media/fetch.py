@@ -45,11 +45,14 @@ def fetch_media(
     max_bytes: int,
     http: httpx.Client | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    follow_redirects: bool = True,
 ) -> Fetched:
-    """GET ``url`` (following redirects), keeping at most ``max_bytes + 1`` bytes.
+    """GET ``url`` (following redirects unless told not to), keeping at most ``max_bytes + 1``
+    bytes: the one capped downloader (pre-flight and the sandbox's upload fetches use it).
 
-    Raises :class:`MediaFetchError` for HTTP errors, timeouts and connection failures, with a
-    message that says what to check; ValueError for a URL that is not http(s).
+    Raises :class:`MediaFetchError` for a reply that is not 2xx (an unfollowed redirect too),
+    timeouts and connection failures, with a message that says what to check; ValueError for a
+    URL that is not http(s).
     """
     if not url.startswith(("http://", "https://")):
         raise ValueError(
@@ -58,8 +61,10 @@ def fetch_media(
     own = http is None
     client = httpx.Client(timeout=timeout) if http is None else http
     try:
-        with client.stream("GET", url, follow_redirects=True, timeout=timeout) as response:
-            if response.status_code >= 400:
+        with client.stream(
+            "GET", url, follow_redirects=follow_redirects, timeout=timeout
+        ) as response:
+            if not response.is_success:
                 raise MediaFetchError(
                     f"GET {url} answered HTTP {response.status_code} "
                     f"{response.reason_phrase}; check that the link is public (no login, not "
@@ -88,7 +93,7 @@ def fetch_media(
             "reachable and fast, or raise the timeout",
             url=url,
         ) from exc
-    except httpx.TransportError as exc:
+    except (httpx.TransportError, httpx.TooManyRedirects) as exc:
         raise MediaFetchError(
             f"GET {url} failed: {type(exc).__name__}: {exc}; check the address and that the "
             "server is up",

@@ -9,7 +9,6 @@ host is refused without any request: the asset ends ``Failed`` with
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from orca_nb import wire
+from orca_nb.wire import is_loopback_host
 
 
 class DownloadError(Exception):
@@ -38,17 +38,6 @@ class Verdict:
     def status(self) -> str:
         """``Active`` or ``Failed``."""
         return "Active" if self.code is None else "Failed"
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for ``localhost`` and loopback IP literals (``127.0.0.0/8``, ``::1``)."""
-    host = host.strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def fetch(
@@ -74,23 +63,22 @@ def fetch(
     data = internal(url)
     if data is not None:
         return data
+    from orca_nb.media import MediaFetchError, fetch_media
+
     try:
-        with (
-            httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False) as http,
-            http.stream("GET", url) as response,
-        ):
-            if response.status_code != 200:
-                raise DownloadError(f"downloading {url!r} answered HTTP {response.status_code}")
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise DownloadError(f"{url!r} is larger than {max_bytes} bytes")
-                chunks.append(chunk)
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        with httpx.Client(timeout=timeout, trust_env=False) as http:  # no proxies
+            got = fetch_media(
+                url, max_bytes=max_bytes, http=http, timeout=timeout, follow_redirects=False
+            )
+    except MediaFetchError as exc:
+        if exc.status_code is not None:
+            raise DownloadError(f"downloading {url!r} answered HTTP {exc.status_code}") from exc
+        raise DownloadError(f"downloading {url!r} failed: {exc}") from exc
+    except (ValueError, httpx.HTTPError, httpx.InvalidURL) as exc:
         raise DownloadError(f"downloading {url!r} failed: {type(exc).__name__}") from exc
-    return b"".join(chunks)
+    if not got.complete:
+        raise DownloadError(f"{url!r} is larger than {max_bytes} bytes")
+    return got.data
 
 
 def evaluate(data: bytes, asset_type: str, *, name: str = "", person: str | None = None) -> Verdict:

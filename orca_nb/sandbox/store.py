@@ -128,11 +128,6 @@ class Store:
             row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return str(row["value"])
 
-    def set_meta(self, key: str, value: str) -> None:
-        """Set a value of the ``meta`` table."""
-        with self.tx() as db:
-            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
-
     def next_seq(self, db: sqlite3.Connection) -> int:
         """A strictly increasing number, the tie-breaker for equal timestamps."""
         row = db.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
