@@ -100,15 +100,35 @@ def unknown_video_advice(submission_id: str | None = None) -> str:
     if submission_id is None:
         return (
             "The request reached the service but its reply was lost, and this studio keeps no "
-            "usage ledger, so the outcome cannot be recorded here: check the service console for "
-            "the task before you submit again (sending it again may bill a second video)."
+            "usage ledger, so the outcome cannot be recorded here: check the service console (the "
+            "OrcaRouter dashboard's usage or billing pages) for a video task created at that "
+            "time before you submit again (sending it again may bill a second video)."
         )
     return (
         "The request reached the service but its reply was lost, so the video may exist: do "
-        "not submit it again yet (that may bill a second one). Look for it in the service "
-        "console's task list. Found it: paste its task id under the run and press Attach task "
-        "id. Not there: press It was not created."
+        "not submit it again yet (that may bill a second one). Look in the service console "
+        "(the OrcaRouter dashboard's usage or billing pages) for a video task created at that "
+        "time. Found it: paste its task id below and press Attach task id. "
+        "Not there: press It was not created."
     )
+
+
+#: What the experiment progress widget says of a variant whose send got no usable reply.
+UNKNOWN_VARIANT_ADVICE: Final = (
+    "The video may exist: the experiment will not send this variant again on its own (a second "
+    "send may bill a second video). Look in the service console (the OrcaRouter dashboard's "
+    "usage or billing pages) for a video task created at that time; the usage ledger keeps the "
+    "row (orca_nb.ledger.settle records what you find)."
+)
+
+
+def variant_advice(status: str, code: str | None) -> str:
+    """Advice for an experiment variant that ended ``failed``, ``refused`` or ``unknown``."""
+    if status == "unknown":
+        return UNKNOWN_VARIANT_ADVICE
+    if status == "failed":
+        return task_advice(code or "", "failed")
+    return ui_advice_for(code, subject="task")
 
 
 def describe_error(exc: BaseException) -> tuple[str, str]:

@@ -90,10 +90,13 @@ async def test_unknown_run_then_attach_the_real_task_id_follows_it_to_the_end(
     sid = await _unknown_submit(view, sandbox_backend, "a lighthouse at dusk")
     # the page says it in its own words, with both actions and no Python
     assert view.task_status.startswith(UNKNOWN_OUTCOME_TEXT)
-    assert "Attach task id" in view.task_advice
-    assert "It was not created" in view.task_advice
     assert view.runs[0]["status"] == UNKNOWN_OUTCOME_TEXT
     [entry] = view.unknowns
+    assert "Attach task id" in entry["advice"]  # what to do, said once: in its entry
+    assert "It was not created" in entry["advice"]
+    assert view.task_advice == ""
+    assert not view.error  # nothing was refused: no red error
+    assert "no reply came back" in entry["detail"]
     assert entry["submission_id"] == sid
     assert entry["settleable"]
     page = " ".join(
@@ -197,9 +200,9 @@ async def test_without_a_ledger_the_page_says_it_cannot_be_recorded(
         await settle()
         await _until(lambda: bool(view.state.runs) and not view.state.submitting)
         assert view.task_status.startswith(UNKNOWN_OUTCOME_TEXT)
-        assert "cannot be recorded" in view.task_advice
-        assert "service console" in view.task_advice
         [entry] = view.unknowns
+        assert "cannot be recorded" in entry["advice"]
+        assert "service console" in entry["advice"]
         assert not entry["settleable"]  # no actions: only "check the service console"
         assert "Attach task id" not in entry["advice"]
     finally:

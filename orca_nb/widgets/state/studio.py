@@ -23,7 +23,6 @@ from orca_nb.widgets.advice import (
     UNKNOWN_OUTCOME_TEXT,
     describe_error,
     task_advice,
-    unknown_video_advice,
 )
 from orca_nb.widgets.rows import TaskRow
 from orca_nb.widgets.state.base import Observable
@@ -99,6 +98,7 @@ class Unsettled:
     state: str = "unknown"  # unknown | attached (task id found) | not_created
     task_id: str = ""
     note: str = ""  # the answer to the last action on it, in words
+    detail: str = ""  # what the client saw (e.g. "no reply came back (ReadTimeout)")
 
     @property
     def settleable(self) -> bool:
@@ -318,8 +318,11 @@ class StudioState(Observable):
         )
         self.runs.append(run)
         self.current = None
-        self.unknowns.append(Unsettled(sid, run.prompt, run.submitted_at, run=run.number))
-        self.error, self.advice = describe_error(exc)[0], ""  # the advice is the task line's
+        detail = describe_error(exc)[0]
+        self.unknowns.append(
+            Unsettled(sid, run.prompt, run.submitted_at, run=run.number, detail=detail)
+        )
+        self.error = self.advice = ""  # not an error (nothing was refused): said in its entry
 
     def unknown_of(self, submission_id: str) -> Unsettled | None:
         """The unknown-outcome entry of a ledger submission id."""
@@ -352,7 +355,12 @@ class StudioState(Observable):
         rows = await asyncio.to_thread(read)
         known = {u.submission_id for u in self.unknowns}
         earlier = [
-            Unsettled(str(r["submission_id"]), str(r["prompt"] or ""), _epoch(r["submitted_at"]))
+            Unsettled(
+                str(r["submission_id"]),
+                str(r["prompt"] or ""),
+                _epoch(r["submitted_at"]),
+                detail=str(r["error_message"] or "")[:300],
+            )
             for r in rows
             if r["submission_id"] not in known
         ]
@@ -463,13 +471,13 @@ class StudioState(Observable):
     def task_line(self) -> tuple[str, str]:
         """``(status text, advice)`` for the current task; a failed or expired task's text names
         its error code and message, and the advice says what to do ("" while none is due). A
-        last submit whose outcome is unknown says so, with what to do in the page's words."""
+        last submit whose outcome is unknown says so (what to do is said once, in its entry)."""
         task = self.task()
         if task is None and self.current is None and self.runs and self.runs[-1].outcome:
             last = self.runs[-1]
             if last.outcome == "not_created":
                 return f"Run #{last.number}: not created (settled by you).", ""
-            return f"{UNKNOWN_OUTCOME_TEXT}.", unknown_video_advice(last.submission_id)
+            return f"{UNKNOWN_OUTCOME_TEXT}.", ""
         if task is None:
             return "", ""
         text = f"Task {task.id}: {task.status}"
@@ -532,14 +540,14 @@ class StudioState(Observable):
 
 NO_LEDGER_NOTE = (
     "This studio's client keeps no usage ledger, so the outcome cannot be recorded here: check "
-    "the service console for the task before you submit again."
+    "the service console (the OrcaRouter dashboard) for the task before you submit again."
 )
 
 
 def task_id_problem(task_id: str) -> str:
     """Why ``task_id`` (already stripped) cannot be a video task id, in words ("" if it can)."""
     if not task_id:
-        return "Paste the task id first (copy it from the service console's task list)."
+        return "Paste the task id first (copy it from the OrcaRouter dashboard)."
     if task_id.startswith(("asset-", "group-", wire.ASSET_URL_SCHEME)):
         return f"{task_id[:40]!r} is an asset or group id, not a video task id."
     if (
@@ -550,7 +558,7 @@ def task_id_problem(task_id: str) -> str:
     ):
         return (
             "That is not a task id: ids are letters, digits and dashes, with no spaces, "
-            "slashes or ?#%. Copy it again from the service console."
+            "slashes or ?#%. Copy it again from the OrcaRouter dashboard."
         )
     return ""
 

@@ -453,6 +453,7 @@ def unknown_entry(entry: Unsettled, store: LiveStore) -> dict[str, Any]:
         "text": text,
         "advice": unknown_video_advice(entry.submission_id) if entry.state == "unknown" else "",
         "note": entry.note,
+        "detail": entry.detail,
         "settleable": entry.settleable,
     }
 
