@@ -11,7 +11,7 @@
         task = client.videos.wait(task.id, on_progress=print)
         client.videos.download(task, "out.mp4")
 
-Retry and duplicate guarantees per call: see :mod:`orca_nb.client.operations`.
+Retry and duplicate guarantees per call: the table in README.md (decided in ``_core``).
 Usage ledger: every video submission is recorded before it is sent, in the default ledger
 unless ``ledger=`` says otherwise; see :mod:`orca_nb.client.default_ledger`.
 Errors: see :mod:`orca_nb.client.errors`.

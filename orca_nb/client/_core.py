@@ -257,6 +257,42 @@ def connection_error(exc: httpx.TransportError, request: httpx.Request) -> APICo
     )
 
 
+@dataclass(frozen=True)
+class Failure:
+    """What a failed attempt means for the retry policy (the one place that decides it)."""
+
+    error: APIError
+    retryable: bool  # RETRY_STATUSES, or a transport failure worth another try
+    retry_after: float | None  # the server's hint, in seconds
+    may_have_landed: bool  # the server may have acted on the request
+
+
+def classify(result: httpx.Response | httpx.TransportError, request: httpx.Request) -> Failure:
+    """The policy's reading of a non-2xx reply or a transport failure."""
+    if isinstance(result, httpx.Response):
+        retry_after = parse_retry_after(result.headers)
+        return Failure(
+            error_from_response(result, retry_after=retry_after),
+            retryable=result.status_code in RETRY_STATUSES,
+            retry_after=retry_after,
+            may_have_landed=result.status_code not in REFUSED_STATUSES,
+        )
+    return Failure(
+        connection_error(result, request),
+        retryable=_retryable_transport(result),
+        retry_after=None,
+        may_have_landed=_maybe_sent(result),
+    )
+
+
+def next_retry(ctx: Ctx, attempt: int, failure: Failure) -> float | None:
+    """Seconds to wait before retry ``attempt`` (0-based), or None when the policy gives up
+    (not retryable, ``max_retries`` used, or a ``Retry-After`` above the cap)."""
+    if not failure.retryable or attempt >= ctx.max_retries:
+        return None
+    return retry_delay(attempt, failure.retry_after, ctx.config.rng)
+
+
 def send(
     ctx: Ctx,
     method: str,
@@ -289,23 +325,18 @@ def send(
             ctx, method, url, params=params, json=json, idempotency_key=idempotency_key, auth=auth
         )
         result = yield Send(request)
-        failure: APIError
-        retry_after: float | None = None
         if isinstance(result, httpx.Response):
             if result.is_success:
                 return result
             if mode == "delete" and result.status_code == 404 and may_have_landed:
                 return result
-            retry_after = parse_retry_after(result.headers)
-            failure = error_from_response(result, retry_after=retry_after)
-            if result.status_code not in RETRY_STATUSES:
-                raise failure
-            landed = result.status_code not in REFUSED_STATUSES
-        else:
-            failure = connection_error(result, request)
-            if not _retryable_transport(result):
+        failed = classify(result, request)
+        failure = failed.error
+        if not failed.retryable:
+            if isinstance(result, Exception):
                 raise failure from result
-            landed = _maybe_sent(result)
+            raise failure
+        landed = failed.may_have_landed
         may_have_landed = may_have_landed or landed
         if mode == "create" and landed:
             if reconcile is None:
@@ -319,9 +350,7 @@ def send(
             found = yield from _reconcile_patiently(ctx, reconcile)
             if found is not None:
                 return Found(found)
-        if attempt >= ctx.max_retries:
-            raise failure
-        delay = retry_delay(attempt, retry_after, ctx.config.rng)
+        delay = next_retry(ctx, attempt, failed)
         if delay is None:
             raise failure
         log.info(

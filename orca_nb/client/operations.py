@@ -1,58 +1,11 @@
 """Every endpoint as one I/O-free operation (a generator run by ``Orca`` or ``AsyncOrca``).
 
-Retry guarantees, per call
---------------------------
-All calls retry HTTP 408, 409, 429, 500, 502, 503, 504 and connection failures up to
-``max_retries`` times (default 2), waiting 0.5 s, 1 s, 2 s ... (capped at 8 s, minus up to 25 %
-jitter), or exactly the server's ``Retry-After`` when it sends one. A ``Retry-After`` above 60 s is
-not slept through: the :class:`~orca_nb.client.errors.RateLimitError` is raised with
-``retry_after`` set.
-
-=================================  ==========================================================
-call                               guarantee
-=================================  ==========================================================
-``groups.get/list/iter``,          Reads: retried freely.
-``assets.get/list/iter/wait*``,
-``real_human.get_session``,
-``videos.get/wait``
-``videos.download``                Retried until the first byte is written; a path target is
-                                   written to ``<path>.part`` and renamed only when complete.
-``groups.update``                  Retried freely (setting the same name twice is harmless).
-``groups.delete``,                 Retried freely; a 404 after an attempt that may have
-``assets.delete``                  landed counts as deleted.
-``real_human.start_session``       Retried freely: an extra unused session is harmless (it
-                                   expires unused).
-``groups.create``                  **Never duplicates.** Before sending, the client notes
-                                   which AIGC groups already carry that exact name (one extra
-                                   list request). If the outcome is unknown (connection lost
-                                   after the request may have been sent, read timeout, 408,
-                                   409, 500, 502, 504), it lists them again (while none
-                                   shows, waiting the retry backoff and looking again up
-                                   to ``defaults.RECONCILE_LOOKS`` times: the server may
-                                   still be finishing): one new
-                                   exact-name group means the create worked and its id is
-                                   returned; none means it did not, and the create is retried
-                                   (within ``max_retries``); several raise
-                                   ``OutcomeUnknownError`` listing them, as does a failing
-                                   check.
-``assets.upload`` with ``name=``   **Never duplicates**, the same way: assets of that group
-                                   with that exact name and type that were not there before.
-``assets.upload`` without name     **Never duplicates**, but cannot reconcile (nothing
-                                   identifies the asset): an unknown outcome raises
-                                   ``OutcomeUnknownError`` saying how to check. No name is
-                                   invented silently; pass ``name=`` to get reconciliation.
-``videos.create``                  **Never duplicates**, but the API has no task list to
-                                   reconcile against: an unknown outcome raises
-                                   ``OutcomeUnknownError`` and the ledger row is ``unknown``
-                                   (its advice: check the dashboard, then
-                                   ``orca_nb.ledger.settle``). Failures that prove nothing was
-                                   created (connect errors, 429, 503, other 4xx) are retried
-                                   or raised, and the row is ``rejected``.
-=================================  ==========================================================
-
-"Outcome unknown" never comes from a failure to connect (the request was not sent), a 429 or a
-503 (refused before any work); those are retried even for creates. A 400-499 other than 408, 409
-and 429 is never retried.
+What each call guarantees (retried? reconciled? may it duplicate?) is the table in README.md,
+"What each call guarantees when the network misbehaves": the one statement of it. The policy
+itself (which statuses retry, the delays, ``Retry-After``, what "may have landed" means) is
+decided once in :mod:`orca_nb.client._core` (``RETRY_STATUSES``, ``classify``, ``next_retry``);
+``send`` applies it to every call and ``_stream`` to downloads (which also stop retrying once a
+byte is written). The reconciliation of each create lives with its operation below.
 """
 
 from __future__ import annotations
@@ -80,13 +33,13 @@ from orca_nb.client._core import (
     Op,
     Sleep,
     build_request,
-    connection_error,
+    classify,
     join_url,
     next_interval,
+    next_retry,
     parse_json,
     parse_retry_after,
     poll_delay,
-    retry_delay,
     same_origin,
     send,
     send_json,
@@ -99,7 +52,6 @@ from orca_nb.client.errors import (
     OutcomeUnknownError,
     ValidationError,
     WaitTimeoutError,
-    error_from_response,
 )
 from orca_nb.client.hooks import AssetDeletions, AssetSnapshots, UnknownOutcomes, key_label
 from orca_nb.client.models import Asset, Created, Group, Page, Session, TaskError, VideoTask
@@ -855,21 +807,14 @@ def _stream(ctx: Ctx, url: str, fh: IO[bytes]) -> Op[int]:
     while True:
         request = build_request(ctx, "GET", url, auth=auth)
         result = yield Download(request, sink)
-        if isinstance(result, httpx.Response):
-            if result.is_success:
-                return written
-            retry_after = parse_retry_after(result.headers)
-            failure: APIError = error_from_response(result, retry_after=retry_after)
-            retryable = result.status_code in (408, 429, 500, 502, 503, 504)
-        else:
-            failure = connection_error(result, request)
-            retry_after = None
-            retryable = written == 0
-        if not retryable or attempt >= ctx.max_retries:
-            raise failure
-        delay = retry_delay(attempt, retry_after, ctx.config.rng)
+        if isinstance(result, httpx.Response) and result.is_success:
+            return written
+        # The core's policy (statuses, delays, Retry-After); a download also stops retrying
+        # once a byte has been written (the sink cannot take the start again).
+        failed = classify(result, request)
+        delay = next_retry(ctx, attempt, failed) if written == 0 else None
         if delay is None:
-            raise failure
+            raise failed.error
         yield Sleep(delay)
         attempt += 1
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import random
 
 import httpx
@@ -12,15 +13,16 @@ from orca_nb.client import (
     APITimeoutError,
     AsyncOrca,
     AuthenticationError,
+    NotFoundError,
     Orca,
     OutcomeUnknownError,
     RateLimitError,
     ServerError,
 )
 from orca_nb.client import defaults as d
-from orca_nb.client._core import backoff_delay, parse_retry_after, retry_delay
+from orca_nb.client._core import RETRY_STATUSES, backoff_delay, parse_retry_after, retry_delay
 from tests.client.conftest import Sleeps, make_client, run
-from tests.client.fakeapi import FakeAPI
+from tests.client.fakeapi import SIGNED, FakeAPI
 
 Client = Orca | AsyncOrca
 IMG = "https://cdn.example.com/a.png"
@@ -124,6 +126,50 @@ async def test_delete_after_a_dropped_reply_counts_as_done(
     assert await run(client.groups.delete(gid)) is None  # retry saw 404: already deleted
     assert fake.count("DELETE", "group") == 2
     assert gid not in fake.groups
+
+
+# --------------------------------------------------------------------------- downloads
+VIDEO = f"https://cdn.fake.test/media/task_0001.mp4?{SIGNED}"
+
+
+@pytest.mark.parametrize("code", sorted(RETRY_STATUSES))
+async def test_downloads_retry_every_status_the_core_retries(
+    client: Client, fake: FakeAPI, sleeps: Sleeps, code: int
+) -> None:
+    # 409 included: the download stream follows the core's policy, as the README promises
+    fake.fault("GET", "media", status(code))
+    buffer = io.BytesIO()
+    written = await run(client.videos.download(VIDEO, buffer))
+    assert written == len(buffer.getvalue()) > 100_000
+    assert fake.count("GET", "media") == 2
+    assert sleeps == [backoff_delay(0, random.Random(1))]
+
+
+async def test_downloads_honour_retry_after_and_its_cap(
+    client: Client, fake: FakeAPI, sleeps: Sleeps
+) -> None:
+    fake.fault("GET", "media", status(503, "2.5"))
+    await run(client.videos.download(VIDEO, io.BytesIO()))
+    assert sleeps == [2.5]
+    fake.fault("GET", "media", status(429, "600"))
+    with pytest.raises(RateLimitError) as info:
+        await run(client.videos.download(VIDEO, io.BytesIO()))
+    assert info.value.retry_after == 600
+    assert sleeps == [2.5]  # not slept through
+
+
+async def test_downloads_do_not_retry_a_refusal_or_past_max_retries(
+    client: Client, fake: FakeAPI, sleeps: Sleeps
+) -> None:
+    fake.fault("GET", "media", status(404))
+    with pytest.raises(NotFoundError):
+        await run(client.videos.download(VIDEO, io.BytesIO()))
+    assert fake.count("GET", "media") == 1
+    fake.fault("GET", "media", status(502), status(502), status(502))
+    with pytest.raises(ServerError):
+        await run(client.videos.download(VIDEO, io.BytesIO()))
+    assert fake.count("GET", "media") == 1 + 1 + d.DEFAULT_MAX_RETRIES
+    assert len(sleeps) == d.DEFAULT_MAX_RETRIES
 
 
 # --------------------------------------------------------------------------- creates
