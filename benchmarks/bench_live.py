@@ -47,6 +47,7 @@ from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from orca_nb import wire  # noqa: E402
 from orca_nb.client import Orca  # noqa: E402
 from orca_nb.sandbox import SandboxConfig, SandboxServer  # noqa: E402
+from orca_nb.widgets.servers import VOILA_CULL_IDLE_SECONDS  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.browser.pages import open_voila, run_all_in_lab  # noqa: E402
 from tests.browser.servers import ServerProcess, isolated_env, start_lab, start_voila  # noqa: E402
@@ -372,7 +373,7 @@ def main() -> int:
                 voila_front.page.get_by_text("References and prompt").first.wait_for(
                     timeout=120_000
                 )
-            deadline = time.time() + 45
+            deadline = time.time() + VOILA_CULL_IDLE_SECONDS + 30  # beacon, else the culler
             while kernels(voila) > 1 and time.time() < deadline:
                 time.sleep(0.5)
             left = kernels(voila)

@@ -9,7 +9,8 @@ kernels nobody is connected to are culled.
   fix at its cause is :func:`set_xsrf_cookie`, a Voilà ``prelaunch_hook`` that asks for the
   token (Tornado then sets the cookie on the page's response); xsrf checks stay on.
 * **Culling.** :data:`CULL_FLAGS` make the server shut down kernels idle for
-  :data:`CULL_IDLE_SECONDS` that no page is connected to (a closed tab, a crashed browser).
+  :data:`CULL_IDLE_SECONDS` that no page is connected to (a closed tab, a crashed browser);
+  Voilà's after :data:`VOILA_CULL_IDLE_SECONDS` (a page reloaded before its beacon was set up).
   Widget traffic (``comm_*``) does not count as use: a live panel's refresher in a kernel
   nobody watches would otherwise keep it alive for ever. Connected kernels are never culled.
 
@@ -34,6 +35,10 @@ from urllib.parse import urlsplit
 CULL_IDLE_SECONDS = 600
 #: How often the server looks for such kernels.
 CULL_INTERVAL_SECONDS = 60
+#: Voilà: a page's kernel without a page is useless, and a page unloaded before its widget
+#: manager set up the shutdown beacon (a fast reload) leaves one: culled after this long.
+VOILA_CULL_IDLE_SECONDS = 60
+VOILA_CULL_INTERVAL_SECONDS = 10
 
 # jupyter_server's default untracked types (2.x), plus widget traffic: not a person's activity.
 _UNTRACKED = (
@@ -44,13 +49,21 @@ _UNTRACKED = (
     "input_request", "input_reply", "comm_open", "comm_msg", "comm_close",
 )  # fmt: skip
 
-#: Command-line flags for JupyterLab or Voilà: cull idle, unconnected kernels.
-CULL_FLAGS: tuple[str, ...] = (
-    f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
-    f"--MappingKernelManager.cull_interval={CULL_INTERVAL_SECONDS}",
-    "--MappingKernelManager.cull_connected=False",
-    *(f"--MappingKernelManager.untracked_message_types={t}" for t in _UNTRACKED),
-)
+
+def cull_flags(idle: int, interval: int) -> tuple[str, ...]:
+    """Command-line flags: cull kernels idle for ``idle`` s that no page is connected to."""
+    return (
+        f"--MappingKernelManager.cull_idle_timeout={idle}",
+        f"--MappingKernelManager.cull_interval={interval}",
+        "--MappingKernelManager.cull_connected=False",
+        *(f"--MappingKernelManager.untracked_message_types={t}" for t in _UNTRACKED),
+    )
+
+
+#: The flags for a JupyterLab server (kernels outlive closed tabs for a while there).
+CULL_FLAGS: tuple[str, ...] = cull_flags(CULL_IDLE_SECONDS, CULL_INTERVAL_SECONDS)
+#: The flags for Voilà (see :data:`VOILA_CULL_IDLE_SECONDS`).
+VOILA_CULL_FLAGS: tuple[str, ...] = cull_flags(VOILA_CULL_IDLE_SECONDS, VOILA_CULL_INTERVAL_SECONDS)
 
 
 #: The notebook server's public address (``https://host/prefix/``) when it cannot be inferred.
@@ -104,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     from voila.app import Voila  # type: ignore[import-untyped]
 
     args = list(sys.argv[1:] if argv is None else argv)
-    Voila.launch_instance(argv=[*CULL_FLAGS, *args], config=voila_config())
+    Voila.launch_instance(argv=[*VOILA_CULL_FLAGS, *args], config=voila_config())
 
 
 if __name__ == "__main__":

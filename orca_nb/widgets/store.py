@@ -262,7 +262,11 @@ class LiveStore:
 
     async def _refresh_here(self, full: bool) -> None:
         async with self._primitives():
-            self._set_status(loading=True)
+            # Only a full pass shows as loading: a fast pass every few seconds would flip every
+            # panel's status line (widget messages that also keep an abandoned kernel "active"
+            # for the server's culler).
+            if full:
+                self._set_status(loading=True)
             try:
                 if full:
                     await self._full_pass()

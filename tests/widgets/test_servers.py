@@ -27,8 +27,10 @@ def test_both_launches_cull_idle_unconnected_kernels(
     monkeypatch.setattr(Voila, "launch_instance", lambda **kw: seen.update(kw))
     servers.main(list(voila[3:]))
     assert seen["config"].VoilaConfiguration.prelaunch_hook is servers.set_xsrf_cookie
+    assert f"--MappingKernelManager.cull_idle_timeout={servers.CULL_IDLE_SECONDS}" in lab
+    idle = f"--MappingKernelManager.cull_idle_timeout={servers.VOILA_CULL_IDLE_SECONDS}"
+    assert idle in seen["argv"]
     for argv in (lab, seen["argv"]):
-        assert f"--MappingKernelManager.cull_idle_timeout={servers.CULL_IDLE_SECONDS}" in argv
         assert "--MappingKernelManager.untracked_message_types=comm_msg" in argv
         assert "--MappingKernelManager.cull_connected=False" in argv
     assert "--Voila.token=t" in seen["argv"]
