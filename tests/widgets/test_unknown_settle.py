@@ -21,6 +21,7 @@ from orca_nb.client import AsyncOrca
 from orca_nb.ledger import Ledger, open_ledger
 from orca_nb.sandbox import Backend, Fault, SandboxServer
 from orca_nb.widgets.advice import UNKNOWN_OUTCOME_TEXT
+from orca_nb.widgets.state.studio import task_id_problem
 from orca_nb.widgets.store import LiveStore
 from orca_nb.widgets.tasks import settle
 from orca_nb.widgets.views.compose import StudioView
@@ -183,6 +184,56 @@ async def test_unsettled_rows_of_an_earlier_kernel_are_listed_when_the_studio_op
     await _until(lambda: _row(ledger, sid)[0] == "rejected")
     assert again.unknowns[0]["state"] == "not_created"
     again.close()
+
+
+async def test_an_earlier_kernels_row_is_attached_and_followed_to_its_end(
+    store: LiveStore, sandbox_backend: Backend, sandbox_key: str, ledger: Ledger
+) -> None:
+    first = StudioView(store)
+    sid = await _unknown_submit(first, sandbox_backend, "a train in the rain")
+    first.close()
+    again = StudioView(store)
+    await settle()
+    await _until(lambda: bool(again.unknowns))
+    assert "no reply came back" in again.unknowns[0]["detail"]  # what the ledger recorded
+    [task_id] = _server_tasks(sandbox_backend, sandbox_key)
+    again.vue_attach_task({"submission_id": sid, "task_id": task_id})
+    await settle()
+    await _until(lambda: again.unknowns[0]["state"] == "attached")
+    assert task_id in store.tasks  # followed by the live store like any submitted task
+    await _until(lambda: again.unknowns[0]["text"].endswith("succeeded"), seconds=60)
+    await _until(lambda: _row(ledger, sid)[0] == "succeeded")
+    again.close()
+
+
+async def test_a_task_id_that_belongs_to_another_submission_is_not_attached(
+    store: LiveStore, sandbox_backend: Backend, sandbox_key: str, ledger: Ledger
+) -> None:
+    view = StudioView(store)
+    view.picker.prompt = "a quiet harbour"
+    view.duration = 4
+    view.resolution = "480p"
+    view.vue_submit()
+    await settle()
+    await _until(lambda: bool(view.state.runs) and bool(view.state.runs[0].task_id))
+    taken = view.state.runs[0].task_id
+    sid = await _unknown_submit(view, sandbox_backend, "a busy harbour")
+    view.vue_attach_task({"submission_id": sid, "task_id": taken})
+    await settle()
+    await _until(lambda: "Not attached" in view.unknowns[0]["note"])
+    assert "already belongs" in view.unknowns[0]["note"]
+    assert _row(ledger, sid)[:2] == ("unknown", None)
+    assert view.unknowns[0]["settleable"]
+    view.close()
+
+
+def test_task_id_problems_are_said_in_words() -> None:
+    assert task_id_problem("").startswith("Paste the task id")
+    assert "asset or group id" in task_id_problem("asset-20260101-x")
+    assert "not a task id" in task_id_problem("cgt 1")
+    assert "not a task id" in task_id_problem("cgt/1")
+    assert "not a task id" in task_id_problem("cgt-\u00e9")
+    assert task_id_problem("cgt-20260101000000-abc") == ""
 
 
 async def test_without_a_ledger_the_page_says_it_cannot_be_recorded(

@@ -10,7 +10,7 @@ import asyncio
 import json
 import time
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orca_nb import wire
 from orca_nb.client.discovery import table_models
@@ -18,7 +18,6 @@ from orca_nb.client.errors import NotFoundError, OutcomeUnknownError, Validation
 from orca_nb.client.models import VideoModel
 from orca_nb.compose import Issue, Selection, build_request, errors, validate
 from orca_nb.compose.cost import TokenEstimate, estimate_tokens
-from orca_nb.ledger import Ledger
 from orca_nb.widgets.advice import (
     UNKNOWN_OUTCOME_TEXT,
     describe_error,
@@ -28,6 +27,9 @@ from orca_nb.widgets.rows import TaskRow
 from orca_nb.widgets.state.base import Observable
 from orca_nb.widgets.state.picker import PickerState
 from orca_nb.widgets.store import LiveStore, StoreChange
+
+if TYPE_CHECKING:
+    from orca_nb.ledger import Ledger
 
 _SPEC = wire.MODELS[wire.SEEDANCE_2]
 REPEAT_SECONDS = 10.0  # the same body again within this many seconds asks before it is sent
@@ -298,6 +300,10 @@ class StudioState(Observable):
         """The ledger the client records into (opened now if not yet), or None when it keeps
         none (``ledger=None``, ``ORCA_NB_LEDGER=off``) or keeps one that cannot be settled."""
         found = getattr(self.store.gateway.client, "ledger", None)
+        if found is None:
+            return None
+        from orca_nb.ledger import Ledger  # imported when needed: the studio starts faster
+
         return found if isinstance(found, Ledger) else None
 
     def _record_unknown(self, body: dict[str, Any], exc: OutcomeUnknownError) -> None:
