@@ -146,10 +146,14 @@ async def test_it_was_not_created_asks_once_then_records_rejected_not_created(
     view.vue_cancel_not_created()
     assert view.asking_not_created == ""
     view.vue_not_created(sid)
-    view.vue_confirm_not_created(sid)
-    await settle()
-    await _until(lambda: _row(ledger, sid)[0] == "rejected")
+    both = await asyncio.gather(  # "Yes" pressed twice: settled once
+        view.state.mark_not_created(sid, confirmed=True),
+        view.state.mark_not_created(sid, confirmed=True),
+    )
+    assert sorted(both) == [False, True]
+    assert view.asking_not_created == ""
     assert _row(ledger, sid) == ("rejected", None, "not_created")
+    assert view.unknowns[0]["note"].startswith("Recorded as not created")
     assert view.unknowns[0]["state"] == "not_created"
     assert not view.unknowns[0]["settleable"]
     assert view.runs[0]["status"] == "not created (settled)"

@@ -128,6 +128,7 @@ class StudioState(Observable):
         self.models: list[VideoModel] = table_models()  # until the service's list is read
         self.unknowns: list[Unsettled] = []  # submissions whose outcome is unknown, oldest first
         self.asking_not_created = ""  # the submission id "It was not created" asks about
+        self.settling: set[str] = set()  # submission ids whose settle is in flight
 
     # ------------------------------------------------------------------ models
     @property
@@ -336,7 +337,12 @@ class StudioState(Observable):
 
     def _update_unknown(self, entry: Unsettled, **fields: Any) -> Unsettled:
         new = replace(entry, **fields)
-        self.unknowns = [new if u is entry else u for u in self.unknowns]
+        same = entry.submission_id
+
+        def ours(u: Unsettled) -> bool:
+            return u is entry or (same is not None and u.submission_id == same)
+
+        self.unknowns = [new if ours(u) else u for u in self.unknowns]
         return new
 
     def _update_run(self, number: int, **fields: Any) -> None:
@@ -377,7 +383,18 @@ class StudioState(Observable):
     async def attach_task(self, submission_id: str, task_id: str) -> bool:
         """The person found the task: check the id at the service, attach it to the ledger row,
         and follow the task in the store like any submitted one. An id the service does not
-        know leaves the row unknown (``note`` says why). True when attached."""
+        know leaves the row unknown (``note`` says why). True when attached; a second press
+        while the first is being settled does nothing (False)."""
+        if submission_id in self.settling:
+            return False
+        self.settling.add(submission_id)
+        try:
+            return await self._attach_task(submission_id, task_id)
+        finally:
+            self.settling.discard(submission_id)
+            self.changed()
+
+    async def _attach_task(self, submission_id: str, task_id: str) -> bool:
         entry = self.unknown_of(submission_id)
         if entry is None or not entry.settleable:
             return False
@@ -444,6 +461,17 @@ class StudioState(Observable):
         if not confirmed:
             self.ask_not_created(submission_id)
             return False
+        if submission_id in self.settling:
+            return False
+        self.settling.add(submission_id)
+        try:
+            return await self._mark_not_created(entry)
+        finally:
+            self.settling.discard(submission_id)
+            self.changed()
+
+    async def _mark_not_created(self, entry: Unsettled) -> bool:
+        submission_id = entry.submission_id or ""
         self.asking_not_created = ""
         ledger = self.ledger()
         try:
@@ -457,7 +485,7 @@ class StudioState(Observable):
         self._update_unknown(
             entry,
             state="not_created",
-            note="Recorded as not created: the usage ledger counts it as refused (not_created).",
+            note="Recorded as not created: the usage ledger counts it as rejected (not_created).",
         )
         run = next((r for r in self.runs if r.number == entry.run), None) if entry.run else None
         if run is not None:

@@ -286,7 +286,10 @@ class StudioView(Panel):
                 self.runs = [
                     run_entry(r, self.store.tasks.get(r.task_id), s) for r in reversed(s.runs)
                 ]
-                self.unknowns = [unknown_entry(u, self.store) for u in s.unknowns]
+                self.unknowns = [
+                    {**unknown_entry(u, self.store), "busy": u.submission_id in s.settling}
+                    for u in s.unknowns
+                ]
                 self.asking_not_created = s.asking_not_created
         finally:
             self._rendering = False
