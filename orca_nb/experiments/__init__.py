@@ -29,11 +29,16 @@ What exists:
 Names are imported lazily, so ``orca-nb`` and ``import orca_nb.experiments`` stay cheap; running
 experiments needs the ``experiments`` extra (``dbos``, which brings SQLAlchemy).
 
-Still to come (issue 12): the progress widget and tqdm bar (read :meth:`ExperimentRun.progress`
-from the kernel's loop, never from DBOS threads), the compare grid with ratings, the studio's
-Sweep tab and ledger-backed run history, ``experiment_summary`` and report filters, the offline
-HTML export, the sandbox's per-account running cap and submit-rate 429s (the tests use its faults
-and manual processing meanwhile), the walk-through notebook and ``benchmarks/bench_sweep.py``.
+Progress: :meth:`ExperimentRun.status` (:mod:`~orca_nb.experiments.progress`: counts, ETA, tokens
+spent against the estimate, errors), ``run.track()`` / ``run.wait(progress=True)`` (a tqdm bar),
+and ``orca_nb.widgets.experiment_progress(run)`` (a widget fed on the kernel's loop). The usage
+ledger names each send's experiment and variant, so ``orca_nb.reports.experiment_summary`` and
+every report's ``experiment=`` filter read them.
+
+Still to come (issue 12): the compare grid with ratings, the studio's Sweep tab and
+ledger-backed run history, the offline HTML export, the sandbox's per-account running cap and
+submit-rate 429s (the tests use its faults and manual processing meanwhile) and
+``benchmarks/bench_sweep.py``. The walk-through is ``notebooks/experiments.ipynb``.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ if TYPE_CHECKING:  # the names as type checkers see them; at run time they load 
         experiment_id_for,
         template_fields,
     )
+    from orca_nb.experiments.progress import RunStatus, VariantError
     from orca_nb.experiments.run import ExperimentRun, Progress, open_experiment, start
     from orca_nb.experiments.runtime import RuntimeConflictError, launch, shutdown
     from orca_nb.experiments.store import ExperimentConflictError
@@ -69,6 +75,8 @@ _EXPORTS = {
     "BalanceTooLowError": "cost",
     "ConfirmationRequired": "cost",
     "CostEstimate": "cost",
+    "RunStatus": "progress",
+    "VariantError": "progress",
     "ExperimentRun": "run",
     "Progress": "run",
     "open_experiment": "run",
@@ -90,8 +98,10 @@ __all__ = [
     "ExperimentRun",
     "InvalidVariantsError",
     "Progress",
+    "RunStatus",
     "RuntimeConflictError",
     "Variant",
+    "VariantError",
     "experiment_id_for",
     "launch",
     "open_experiment",

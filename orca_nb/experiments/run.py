@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from orca_nb import wire
 from orca_nb.experiments import cost as costs
 from orca_nb.experiments.define import Experiment, InvalidVariantsError
+from orca_nb.experiments.progress import RunStatus, run_status, track
 from orca_nb.experiments.runtime import Runtime, launch, off_loop, queue_name
 from orca_nb.experiments.store import (
     ACTIVE,
@@ -106,6 +107,21 @@ class ExperimentRun:
 
         return await asyncio.to_thread(self.progress)
 
+    def status(self) -> RunStatus:
+        """Counts, ETA, tokens spent against the estimate and errors (one query; any thread)."""
+        return run_status(self.name, self.state, self.variants())
+
+    async def status_async(self) -> RunStatus:
+        """:meth:`status` for an event loop (the query runs in a worker thread): what the
+        progress widget awaits on the kernel's loop."""
+        import asyncio
+
+        return await asyncio.to_thread(self.status)
+
+    def track(self, *, interval: float = 1.0, timeout: float | None = None) -> RunStatus:
+        """A tqdm progress bar (a notebook bar in Jupyter) until the run is done."""
+        return track(self.status, interval=interval, timeout=timeout)
+
     def variants(self) -> list[VariantRow]:
         """Every variant as stored, in definition order."""
         return self.runtime.store.variants(self.experiment_id)
@@ -114,8 +130,14 @@ class ExperimentRun:
         """Variant id -> task id, for the variants the service made a task for."""
         return {v.variant_id: v.task_id for v in self.variants() if v.task_id}
 
-    def wait(self, timeout: float | None = None, *, interval: float = 0.5) -> Progress:
-        """Block until :attr:`Progress.done` (or ``timeout`` seconds: TimeoutError)."""
+    def wait(
+        self, timeout: float | None = None, *, interval: float = 0.5, progress: bool = False
+    ) -> Progress:
+        """Block until :attr:`Progress.done` (or ``timeout`` seconds: TimeoutError);
+        ``progress=True`` draws a tqdm bar meanwhile (see :meth:`track`)."""
+        if progress:
+            self.track(interval=interval, timeout=timeout)
+            return self.progress()
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             now = self.progress()

@@ -6,7 +6,8 @@ which without a key uses the embedded sandbox) and shares one :class:`LiveStore`
 * :func:`studio` - the whole app: studio, assets, groups, upload, verify tabs and the quota;
 * :func:`groups_panel`, :func:`assets_panel`, :func:`picker`, :func:`upload_form`,
   :func:`verify_person`, :func:`quota_meter` - single panels;
-* :func:`groups_df`, :func:`assets_df` - DataFrames with a fixed schema (see ``frames``).
+* :func:`groups_df`, :func:`assets_df` - DataFrames with a fixed schema (see ``frames``);
+* :func:`experiment_progress` - an experiment's progress (``orca_nb.experiments``).
 
 State (``orca_nb.widgets.state``) and the store hold everything; views only show it. Background
 refresh runs on the kernel's asyncio loop and stops when the last panel is closed.
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from orca_nb.widgets.tasks import settle
     from orca_nb.widgets.views.app import StudioApp
     from orca_nb.widgets.views.compose import PickerView
+    from orca_nb.widgets.views.experiment import ExperimentProgressView
     from orca_nb.widgets.views.forms import QuotaView, UploadView, VerifyView
     from orca_nb.widgets.views.library import AssetsPanel, GroupsPanel
 
@@ -43,6 +45,7 @@ __all__ = [
     "agroups_df",
     "assets_df",
     "assets_panel",
+    "experiment_progress",
     "groups_df",
     "groups_panel",
     "live_store",
@@ -169,3 +172,16 @@ def quota_meter(client: Any = None, **options: Any) -> QuotaView:
     from orca_nb.widgets.views.forms import QuotaView
 
     return QuotaView(live_store(client, **options))
+
+
+def experiment_progress(
+    run: Any, client: Any = None, *, interval: float = 1.0
+) -> ExperimentProgressView:
+    """An experiment's progress (``run``: an ``orca_nb.experiments.ExperimentRun``): counts by
+    status, a bar, ETA, tokens against the estimate, errors with advice; pause, resume,
+    cancel. Refreshed on the live store's home loop of ``client`` (given: the studio's store),
+    else on the loop of the cell that shows it."""
+    from orca_nb.widgets.views.experiment import ExperimentProgressView
+
+    home = live_store(client).home if client is not None else None
+    return ExperimentProgressView(run, home=home, interval=interval)

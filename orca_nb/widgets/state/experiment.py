@@ -1,0 +1,162 @@
+"""State of the experiment progress widget: what it shows, read from a run on the kernel's loop.
+
+The widgets room does not import ``orca_nb.experiments`` (a sibling room): the state takes any
+object with the shape of an ``ExperimentRun`` (:class:`RunLike`) and reads its status with
+``await run.status_async()``, which queries the experiments' store in a worker thread. Nothing
+here runs on, or is called from, a DBOS thread: the view refreshes the state from its home loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Final, Protocol
+
+from orca_nb.widgets.advice import variant_advice
+
+#: Chip colour per variant status (Vuetify colour names).
+STATUS_COLORS: Final[Mapping[str, str]] = {
+    "queued": "grey", "sending": "blue-lighten-2", "running": "blue", "succeeded": "green",
+    "failed": "red", "refused": "deep-orange", "unknown": "amber-darken-2", "paused": "grey",
+    "cancelled": "blue-grey", "invalid": "brown",
+}  # fmt: skip
+#: Errors listed at most (the rest are counted).
+MAX_ERRORS: Final = 20
+
+
+class VariantErrorLike(Protocol):
+    """One variant that ended badly (``orca_nb.experiments.VariantError``)."""
+
+    @property
+    def variant_id(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def code(self) -> str | None: ...
+    @property
+    def message(self) -> str: ...
+
+
+class RunStatusLike(Protocol):
+    """An experiment's status (``orca_nb.experiments.RunStatus``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def counts(self) -> Mapping[str, int]: ...
+    @property
+    def planned(self) -> int: ...
+    @property
+    def finished(self) -> int: ...
+    @property
+    def errors(self) -> tuple[VariantErrorLike, ...]: ...
+    @property
+    def done(self) -> bool: ...
+    @property
+    def fraction(self) -> float: ...
+    def tokens_text(self) -> str: ...
+    def eta_text(self) -> str: ...
+
+
+class RunLike(Protocol):
+    """What the widget needs of a run (``orca_nb.experiments.ExperimentRun``)."""
+
+    experiment_id: str
+    name: str
+
+    async def status_async(self) -> Any: ...
+    def pause(self) -> Any: ...
+    def resume(self) -> Any: ...
+    def cancel(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class ErrorLine:
+    """An error as the widget lists it: which variant, what happened, what to do."""
+
+    variant_id: str
+    label: str
+    status: str
+    code: str
+    message: str
+    advice: str
+
+
+@dataclass(frozen=True)
+class ProgressView:
+    """Everything the widget shows, as plain values."""
+
+    title: str = ""
+    state: str = ""
+    chips: tuple[tuple[str, int, str], ...] = ()  # (status, count, colour)
+    percent: float = 0.0
+    finished_text: str = ""
+    eta: str = ""
+    tokens: str = ""
+    errors: tuple[ErrorLine, ...] = ()
+    more_errors: int = 0
+    done: bool = False
+    failure: str = ""  # reading the status failed (the store is unreachable)
+
+
+@dataclass
+class ExperimentProgressState:
+    """The progress of one run; :meth:`refresh` reads it (await it on the view's home loop)."""
+
+    run: RunLike
+    view: ProgressView = field(default_factory=ProgressView)
+    _listeners: list[Callable[[ProgressView], None]] = field(default_factory=list)
+
+    def subscribe(self, listener: Callable[[ProgressView], None]) -> Callable[[], None]:
+        """Call ``listener(view)`` after every refresh; returns the unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    async def refresh(self) -> ProgressView:
+        """Read the run's status and rebuild the view (errors reading it are shown, not raised)."""
+        try:
+            status = await self.run.status_async()
+        except Exception as exc:  # e.g. the system database went away: say so, keep figures
+            self.view = _replace_failure(self.view, f"Could not read the progress: {exc}")
+        else:
+            self.view = build_view(status)
+        for listener in list(self._listeners):
+            listener(self.view)
+        return self.view
+
+
+def _replace_failure(view: ProgressView, text: str) -> ProgressView:
+    return replace(view, failure=text)
+
+
+def build_view(status: RunStatusLike) -> ProgressView:
+    """The widget's figures from a status."""
+    chips = tuple((s, n, STATUS_COLORS.get(s, "grey")) for s, n in status.counts.items() if n)
+    errors = tuple(
+        ErrorLine(
+            e.variant_id,
+            e.label,
+            e.status,
+            e.code or "",
+            e.message,
+            variant_advice(e.status, e.code),
+        )
+        for e in status.errors[:MAX_ERRORS]
+    )
+    state = status.state if status.state != "active" else ("done" if status.done else "running")
+    return ProgressView(
+        title=status.name,
+        state=state,
+        chips=chips,
+        percent=round(min(1.0, status.fraction) * 100, 1),
+        finished_text=f"{status.finished} of {status.planned} videos finished",
+        eta=status.eta_text(),
+        tokens=status.tokens_text(),
+        errors=errors,
+        more_errors=max(0, len(status.errors) - MAX_ERRORS),
+        done=status.done,
+    )
