@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,9 @@ _SETTINGS = {
     "ORCA_NB_LEDGER": os.path.join(
         tempfile.gettempdir(), f"orca_nb-nbval-ledger-{os.getpid()}.sqlite3"
     ),
+    # experiments' system database: this run's own (the in-memory sandbox forgets its tasks)
+    "ORCA_NB_EXPERIMENTS_DB": "sqlite:///"
+    + os.path.join(tempfile.gettempdir(), f"orca_nb-nbval-experiments-{uuid.uuid4().hex}.sqlite3"),
     "ORCAROUTER_API_KEY": None,
     "ORCAROUTER_BASE_URL": None,
     "PYTHONPATH": os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH", "")) if p),

@@ -89,7 +89,7 @@ def experiment_summary(
             texts = variants[dimension].map(_text)
             if texts.nunique(dropna=False) < 2:
                 continue
-            for value in sorted(texts.unique(), key=str):
+            for value in sorted(texts.unique(), key=_order):
                 out.append(_summary(str(experiment_id), dimension, value, variants[texts == value]))
     return conform(pd.DataFrame(out), "experiment_summary")
 
@@ -158,3 +158,11 @@ def _text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def _order(text: str) -> tuple[int, float, str]:
+    """Numbers in numeric order (seed 7 before 42), then text in alphabetical order."""
+    try:
+        return (0, float(text), "")
+    except ValueError:
+        return (1, 0.0, text)

@@ -193,6 +193,12 @@ def test_experiment_summary_per_experiment_and_varied_value(ledger: Ledger) -> N
     assert a["last_at"] == pd.Timestamp(T0 + 40, unit="s", tz="UTC")
 
 
+def test_varied_numbers_sort_as_numbers() -> None:
+    from orca_nb.reports.experiments import _order
+
+    assert sorted(["42", "7", "b", "a", "100"], key=_order) == ["7", "42", "100", "a", "b"]
+
+
 def test_experiment_summary_filters_and_describes(ledger: Ledger) -> None:
     only_b = experiment_summary(ledger, experiment="exp-b")
     assert list(only_b["experiment_id"]) == ["exp-b"]
