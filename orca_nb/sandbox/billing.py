@@ -17,7 +17,6 @@ succeeded tasks plus held tokens of unfinished ones, at the current price.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +24,7 @@ from orca_nb import wire
 from orca_nb.compose.cost import estimate_tokens
 from orca_nb.sandbox.config import SandboxConfig
 from orca_nb.sandbox.errors import ApiError
+from orca_nb.sandbox.store import Tx
 
 #: ``access_until`` of the play balance: 0 = never expires (NEWAPI: a key without expiry).
 ACCESS_UNTIL_NEVER = 0
@@ -61,33 +61,24 @@ def usd(tokens: int | float, config: SandboxConfig) -> float:
     return float(tokens) * config.usd_per_million_tokens / 1_000_000
 
 
-def granted_usd(db: sqlite3.Connection, account: str, config: SandboxConfig) -> float:
+def granted_usd(db: Tx, account: str, config: SandboxConfig) -> float:
     """The account's play balance before spending (its own figure, else the configured one)."""
-    row = db.execute("SELECT usd FROM balances WHERE account = ?", (account,)).fetchone()
-    return float(row["usd"]) if row is not None else config.play_balance_usd
+    own = db.balance_usd(account)
+    return own if own is not None else config.play_balance_usd
 
 
-def spent_tokens(db: sqlite3.Connection, account: str) -> tuple[int, int]:
+def spent_tokens(db: Tx, account: str) -> tuple[int, int]:
     """(settled tokens of succeeded tasks, tokens held by unfinished ones); failed: refunded."""
-    row = db.execute(
-        "SELECT"
-        " COALESCE(SUM(CASE WHEN status = 'succeeded'"
-        "   THEN json_extract(params, '$.usage_tokens') END), 0) AS settled,"
-        " COALESCE(SUM(CASE WHEN status IN ('queued', 'running')"
-        "   THEN json_extract(params, '$.hold_tokens') END), 0) AS held"
-        " FROM tasks WHERE account = ?",
-        (account,),
-    ).fetchone()
-    return int(row["settled"]), int(row["held"])
+    return db.spent_tokens(account)
 
 
-def remaining_usd(db: sqlite3.Connection, account: str, config: SandboxConfig) -> float:
+def remaining_usd(db: Tx, account: str, config: SandboxConfig) -> float:
     """What the account can still spend now (holds count as spent)."""
     settled, held = spent_tokens(db, account)
     return granted_usd(db, account, config) - usd(settled + held, config)
 
 
-def check_hold(db: sqlite3.Connection, account: str, hold: int, config: SandboxConfig) -> None:
+def check_hold(db: Tx, account: str, hold: int, config: SandboxConfig) -> None:
     """Raise new-api's 403 ``insufficient_user_quota`` when ``hold`` tokens cost more than is
     left (NEWAPI: the pre-hold is refused, nothing is created)."""
     left = remaining_usd(db, account, config)
@@ -104,9 +95,7 @@ def check_hold(db: sqlite3.Connection, account: str, hold: int, config: SandboxC
         )
 
 
-def subscription_view(
-    db: sqlite3.Connection, account: str, config: SandboxConfig
-) -> dict[str, Any]:
+def subscription_view(db: Tx, account: str, config: SandboxConfig) -> dict[str, Any]:
     """``GET /dashboard/billing/subscription`` in new-api's OpenAI-compatible shape (NEWAPI):
     the three limits are the account's granted balance in USD; ``access_until`` 0 = never."""
     granted = round(granted_usd(db, account, config), 6)
@@ -120,7 +109,7 @@ def subscription_view(
     }
 
 
-def usage_view(db: sqlite3.Connection, account: str, config: SandboxConfig) -> dict[str, Any]:
+def usage_view(db: Tx, account: str, config: SandboxConfig) -> dict[str, Any]:
     """``GET /dashboard/billing/usage``: ``total_usage`` in US cents (NEWAPI). GUESS: held
     tokens count as used, so ``hard_limit_usd - total_usage / 100`` is what can be spent now;
     ``start_date`` / ``end_date`` are accepted and ignored (new-api ignores them too)."""

@@ -129,19 +129,15 @@ def paging_params(query: Mapping[str, str]) -> tuple[int, int]:
     return page_number, page_size
 
 
-_SORT_COLUMNS = {"CreateTime": "created", "UpdateTime": "updated", "GroupId": "group_id"}
-
-
-def sort_clause(query: Mapping[str, str], allowed: tuple[str, ...]) -> str:
-    """SQL ``ORDER BY`` for ``sort_by``/``sort_order`` (ties by insertion order)."""
+def sort_param(query: Mapping[str, str], allowed: tuple[str, ...]) -> tuple[str, bool]:
+    """``sort_by``/``sort_order`` checked: (the wire's sort field, descending?)."""
     sort_by = query.get("sort_by") or wire.DEFAULT_SORT_BY
     if sort_by not in allowed:
         raise bad_request(f"sort_by must be one of {', '.join(allowed)}", "sort_by")
     sort_order = query.get("sort_order") or wire.DEFAULT_SORT_ORDER
     if sort_order not in wire.SORT_ORDERS:
         raise bad_request(f"sort_order must be one of {', '.join(wire.SORT_ORDERS)}", "sort_order")
-    direction = "DESC" if sort_order == "Desc" else "ASC"
-    return f"{_SORT_COLUMNS[sort_by]} {direction}, seq {direction}"
+    return sort_by, sort_order == "Desc"
 
 
 def statuses_param(query: Mapping[str, str]) -> list[str]:

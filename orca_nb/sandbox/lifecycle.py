@@ -19,41 +19,33 @@ Progression modes (``SandboxConfig.processing``):
 
 from __future__ import annotations
 
-import sqlite3
-
 from orca_nb import wire
 from orca_nb.sandbox.config import SandboxConfig
+from orca_nb.sandbox.store import Row, Tx
 
 
-def advance(db: sqlite3.Connection, config: SandboxConfig, now: float, mode: str) -> None:
+def advance(db: Tx, config: SandboxConfig, now: float, mode: str) -> None:
     """Apply every transition due at ``now`` under ``mode``."""
-    processing = db.execute(
-        "SELECT * FROM assets WHERE status = 'Processing' AND fetch_state = 'done'"
-    ).fetchall()
-    for row in processing:
+    for row in db.assets_to_settle():
         if mode == "instant":
             settle_asset(db, row, now)
         elif mode == "timed":
             due = max(row["created"] + config.processing_seconds, row["fetched"] or 0.0)
             if due <= now:
                 settle_asset(db, row, due)
-    unfinished = db.execute("SELECT * FROM tasks WHERE status IN ('queued','running')").fetchall()
-    for row in unfinished:
+    for row in db.unfinished_tasks():
         _advance_task(db, row, config, now, mode)
 
 
-def settle_asset(db: sqlite3.Connection, row: sqlite3.Row, at: float) -> None:
+def settle_asset(db: Tx, row: Row, at: float) -> None:
     """Processing -> the stored verdict (Active, or Failed with its Error), updated ``at``."""
     status = "Active" if row["verdict_code"] is None else "Failed"
-    db.execute(
-        "UPDATE assets SET status = ?, error_code = ?, error_message = ?, updated = ? WHERE id = ?",
-        (status, row["verdict_code"], row["verdict_message"], max(at, row["created"]), row["id"]),
+    db.settle_asset(
+        row["id"], status, row["verdict_code"], row["verdict_message"], max(at, row["created"])
     )
 
 
-def _advance_task(
-    db: sqlite3.Connection, row: sqlite3.Row, config: SandboxConfig, now: float, mode: str
-) -> None:
+def _advance_task(db: Tx, row: Row, config: SandboxConfig, now: float, mode: str) -> None:
     started: float | None = row["started"]
     done_at = now
     if mode == "timed":
@@ -75,29 +67,12 @@ def _advance_task(
         _finish(db, row, started, max(done_at, started))
         return
     progress = max(1, min(99, int(fraction * 100)))
-    db.execute(
-        "UPDATE tasks SET status='running', progress=?, started=?, updated=? WHERE id=?",
-        (progress, started, now, row["id"]),
-    )
+    db.run_task(row["id"], progress, started, now)
 
 
-def _finish(db: sqlite3.Connection, row: sqlite3.Row, started: float, at: float) -> None:
+def _finish(db: Tx, row: Row, started: float, at: float) -> None:
     if row["render_state"] == "done":
-        db.execute(
-            "UPDATE tasks SET status='succeeded', progress=100, started=?, finished=?, updated=?"
-            " WHERE id=?",
-            (started, at, at, row["id"]),
-        )
+        db.succeed_task(row["id"], started, at)
         return
-    db.execute(
-        "UPDATE tasks SET status='failed', progress=100, started=?, finished=?, updated=?,"
-        " error_code=COALESCE(error_code, ?), error_message=? WHERE id=?",
-        (
-            started,
-            at,
-            at,
-            wire.TASK_ERROR_INTERNAL,
-            row["render_error"] or "rendering failed",
-            row["id"],
-        ),
-    )
+    message = row["render_error"] or "rendering failed"
+    db.fail_task(row["id"], started, at, wire.TASK_ERROR_INTERNAL, message)

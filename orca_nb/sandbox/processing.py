@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from orca_nb import wire
-from orca_nb.wire import is_loopback_host
+from orca_nb.wire import is_loopback_host as is_loopback_host
 
 
 class DownloadError(Exception):

@@ -20,28 +20,22 @@ from orca_nb.sandbox import billing
 from orca_nb.sandbox.processing import DownloadError, fetch, is_loopback_host
 
 if TYPE_CHECKING:
-    from orca_nb.sandbox.backend import Backend
+    from orca_nb.sandbox.backend_state import BackendState
 
 log = logging.getLogger(__name__)
 
 
-def render_task(backend: Backend, task_id: str) -> None:
+def render_task(backend: BackendState, task_id: str) -> None:
     """Render ``task_id`` and store the result (``render_state`` done or failed)."""
     with backend.store.tx() as db:
-        row = db.execute("SELECT * FROM tasks WHERE id = ?", (task_id,)).fetchone()
+        row = db.task(task_id)
         if row is None or row["render_state"] != "pending":
             return
         params = json.loads(row["params"])
-        media: list[tuple[str, str, bytes | None]] = []
-        for ref in params["refs"]:
-            data = None
-            if ref["asset_id"]:
-                found = db.execute(
-                    "SELECT b.data FROM assets a JOIN blobs b ON b.id = a.blob_id WHERE a.id = ?",
-                    (ref["asset_id"],),
-                ).fetchone()
-                data = bytes(found["data"]) if found else None
-            media.append((ref["kind"], ref["role"], data))
+        media: list[tuple[str, str, bytes | None]] = [
+            (ref["kind"], ref["role"], db.asset_media(ref["asset_id"]) if ref["asset_id"] else None)
+            for ref in params["refs"]
+        ]
     try:
         from orca_nb.sandbox.render import RenderSpec, render_video
 
@@ -87,36 +81,23 @@ def render_task(backend: Backend, task_id: str) -> None:
         ),
     )
     with backend.store.tx() as db:
-        if db.execute("SELECT 1 FROM tasks WHERE id = ?", (task_id,)).fetchone() is None:
+        if db.task(task_id) is None:
             return  # reset while rendering
         blob_id = "video_" + task_id
-        db.execute(
-            "INSERT OR REPLACE INTO blobs (id, media_type, data) VALUES (?, 'video/mp4', ?)",
-            (blob_id, video),
-        )
+        db.insert_blob(blob_id, "video/mp4", video)
         frame_id = None
         if last_frame is not None:
             frame_id = "frame_" + task_id
-            db.execute(
-                "INSERT OR REPLACE INTO blobs (id, media_type, data) VALUES (?, 'image/png', ?)",
-                (frame_id, last_frame),
-            )
-        db.execute(
-            "UPDATE tasks SET render_state='done', blob_id=?, last_frame_blob_id=?, params=?"
-            " WHERE id=?",
-            (blob_id, frame_id, json.dumps(params), task_id),
-        )
+            db.insert_blob(frame_id, "image/png", last_frame)
+        db.render_done(task_id, blob_id, frame_id, params)
 
 
-def _store_failure(backend: Backend, task_id: str, code: str, message: str) -> None:
+def _store_failure(backend: BackendState, task_id: str, code: str, message: str) -> None:
     with backend.store.tx() as db:
-        db.execute(
-            "UPDATE tasks SET render_state='failed', error_code=?, render_error=? WHERE id=?",
-            (code, message, task_id),
-        )
+        db.render_failed(task_id, code, message)
 
 
-def _url_bytes(backend: Backend, url: str) -> bytes | None:
+def _url_bytes(backend: BackendState, url: str) -> bytes | None:
     if url.startswith("data:"):
         try:
             return base64.b64decode(url.split(",", 1)[1], validate=False)

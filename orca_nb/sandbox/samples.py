@@ -429,7 +429,6 @@ _MAKERS: Final[Mapping[str, Callable[[], bytes]]] = MappingProxyType(
 )
 
 
-
 def sample_catalogue() -> Mapping[str, Sample]:
     """The sandbox's sample files by filename (valid ones and deliberately invalid ones, each
     with its type, description and the error code the sandbox gives it): what the upload form
