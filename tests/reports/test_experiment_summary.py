@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -233,3 +234,25 @@ def test_a_bad_tag_is_refused_before_anything_is_written() -> None:
         with pytest.raises(ValueError, match=f"{wrong} must be"):
             tag.__enter__()
     assert current_submission_context() is None
+
+
+def test_report_command_and_html_take_an_experiment(ledger: Ledger, tmp_path: Path) -> None:
+    import argparse
+
+    from orca_nb.reports import cli
+    from orca_nb.reports.html import write_html
+
+    parser = argparse.ArgumentParser()
+    cli.add_parser(parser.add_subparsers())
+    args = parser.parse_args([
+        "report", "--ledger", ledger.url, "--experiment", "exp-b", "--no-html",
+        "--csv", str(tmp_path / "csv"),
+    ])  # fmt: skip
+    assert args.func(args) == 0
+    subs = pd.read_csv(tmp_path / "csv" / "submissions.csv")
+    assert list(subs["task_id"]) == ["t5"]
+    summary = pd.read_csv(tmp_path / "csv" / "experiment_summary.csv")
+    assert list(summary["experiment_id"]) == ["exp-b"]
+    page = write_html(tmp_path / "r.html", ledger, experiment="exp-a").read_text()
+    assert "experiments exp-a" in page
+    assert "<section id='experiment_summary'><h2>Experiments</h2>" in page
