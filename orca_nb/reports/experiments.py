@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from orca_nb.ledger import TERMINAL_STATUSES
 from orca_nb.ledger.schema import STATUS_UNKNOWN
-from orca_nb.ledger.store import TERMINAL_STATUSES
 from orca_nb.reports.filters import LedgerLike, Names, Selection, TimeLike, frame, using
 from orca_nb.reports.schemas import SCHEMAS, conform
 
