@@ -10,7 +10,7 @@ from typing import Any
 
 from orca_nb import wire
 from orca_nb.sandbox import billing, models
-from orca_nb.sandbox.backend_state import BackendState
+from orca_nb.sandbox.assets import Assets
 from orca_nb.sandbox.errors import ApiError
 
 _KEY_PATTERN = re.compile(r"sk-orca-[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
@@ -21,7 +21,7 @@ def account_id(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
 
-class Accounts(BackendState):
+class Accounts(Assets):
     """Backend methods for accounts, balances and models (mixed into ``Backend``)."""
 
     def account_for_key(self, api_key: str | None) -> str:

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 from urllib.parse import urlsplit
 
 from orca_nb import wire
 from orca_nb.sandbox import lifecycle, views
-from orca_nb.sandbox.backend_state import BackendState
 from orca_nb.sandbox.clock import ManualClock
 from orca_nb.sandbox.config import SandboxConfig
 from orca_nb.sandbox.errors import ApiError, bad_request, not_found
@@ -26,6 +24,7 @@ from orca_nb.sandbox.fields import (
     sort_param,
     statuses_param,
 )
+from orca_nb.sandbox.groups import Groups
 from orca_nb.sandbox.processing import DownloadError, Verdict, evaluate, fetch, is_loopback_host
 from orca_nb.sandbox.store import Row, Tx
 
@@ -36,7 +35,7 @@ FILES_PREFIX = "/sandbox/files/"
 FETCH_WORKERS = 4  # uploads fetched at once (a slow host does not hold up the others)
 
 
-class Assets(BackendState):
+class Assets(Groups):
     """Backend methods for assets, the fetch worker and files (mixed into ``Backend``)."""
 
     def upload_asset(self, account: str, body: object) -> dict[str, Any]:
@@ -144,16 +143,7 @@ class Assets(BackendState):
     # ------------------------------------------------------------------ the fetch worker
     def _submit_fetch(self, asset_id: str, config: SandboxConfig) -> None:
         """Queue the fetch of ``asset_id`` under ``config`` (the settings of its upload)."""
-        if self._closed:
-            return
-        future = self._fetcher.submit(self._fetch_asset, asset_id, config)
-        with self._lock:
-            self._fetches[asset_id] = future
-        future.add_done_callback(lambda _f: self._forget_fetch(asset_id))
-
-    def _forget_fetch(self, asset_id: str) -> None:
-        with self._lock:
-            self._fetches.pop(asset_id, None)
+        self._start_job(self._fetcher, self._fetches, asset_id, self._fetch_asset, asset_id, config)
 
     def _fetch_asset(self, asset_id: str, config: SandboxConfig) -> None:
         """Fetch and read one pending upload, then store its verdict (on the fetch worker)."""
@@ -190,13 +180,7 @@ class Assets(BackendState):
         """Block until every upload fetched so far has been read (each at most ``timeout`` s,
         default the fetch timeout plus a margin for reading the media)."""
         limit = self.config.fetch_timeout + 60.0 if timeout is None else timeout
-        with self._lock:
-            futures = list(self._fetches.values())
-        for future in futures:
-            try:
-                future.result(timeout=limit)
-            except FutureTimeout:
-                log.warning("a sandbox upload fetch took longer than %s s", limit)
+        self._wait_jobs(self._fetches, None, limit, "upload fetch")
 
     def _settle_fetches_first(self) -> None:
         """Before a look at assets: wait for pending fetches when the mode settles assets at

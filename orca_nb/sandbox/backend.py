@@ -21,12 +21,11 @@ from typing import Any
 
 from orca_nb.sandbox import ids, lifecycle
 from orca_nb.sandbox.accounts import Accounts, account_id
-from orca_nb.sandbox.assets import FETCH_WORKERS, Assets
+from orca_nb.sandbox.assets import FETCH_WORKERS
 from orca_nb.sandbox.clock import Clock, ManualClock, SystemClock
 from orca_nb.sandbox.config import SandboxConfig
 from orca_nb.sandbox.errors import ApiError
 from orca_nb.sandbox.faults import Faults
-from orca_nb.sandbox.groups import Groups
 from orca_nb.sandbox.sessions import H5Result, Sessions
 from orca_nb.sandbox.signing import Signer
 from orca_nb.sandbox.store import Store, Tx
@@ -34,14 +33,15 @@ from orca_nb.sandbox.video_tasks import VideoTasks
 from orca_nb.sandbox.videos import VideoRequest
 
 
-class Backend(Accounts, Groups, Assets, Sessions, VideoTasks):
+class Backend(Accounts, Sessions, VideoTasks):
     """One sandbox: state, rules, clock, random source and fault table.
 
-    The routes' methods live with their resource family (mixed in): :class:`Accounts`
-    (keys, demo library, balance, models), :class:`Groups`, :class:`Assets` (uploads, the fetch
-    worker, signed files), :class:`Sessions` (real-human verification, H5) and
-    :class:`VideoTasks` (tasks, renders). Every read and write goes through the one
-    :class:`~orca_nb.sandbox.store.Store`; this class holds what they share.
+    The routes' methods live with their resource family: :class:`Accounts` (keys, demo
+    library, balance, models), ``Groups``, ``Assets`` (uploads, the fetch worker, signed files),
+    :class:`Sessions` (real-human verification, H5) and :class:`VideoTasks` (tasks, renders);
+    see :mod:`orca_nb.sandbox.backend_state` for how they stack. Every read and write goes
+    through the one :class:`~orca_nb.sandbox.store.Store`; this class sets up the shared state
+    and the clock-driven progression.
     """
 
     def __init__(self, config: SandboxConfig | None = None, **settings: Any) -> None:

@@ -1,26 +1,31 @@
 """What every resource family of the sandbox backend shares: the attributes
 :class:`~orca_nb.sandbox.backend.Backend` sets up and the methods one family calls on another.
 
-``Accounts``, ``Groups``, ``Assets``, ``Sessions`` and ``VideoTasks`` each derive from
-:class:`BackendState` and are mixed into ``Backend``; the declarations below (type-checking only)
-let each module call across families with full types while the code lives in one place each.
+The families build on one another as the resources do: ``Groups`` on :class:`BackendState`;
+``Assets`` (an asset lives in a group) and ``Sessions`` (a verified session makes a group) on
+``Groups``; ``VideoTasks`` (tasks reference assets) and ``Accounts`` (a new demo account gets
+groups and assets) on ``Assets``.
+``Backend`` mixes in ``Accounts``, ``Sessions`` and ``VideoTasks`` and implements the few shared
+methods declared below (type-checking only).
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
 from orca_nb.sandbox.clock import Clock
 from orca_nb.sandbox.config import SandboxConfig
 from orca_nb.sandbox.faults import Faults
 from orca_nb.sandbox.signing import Signer
-from orca_nb.sandbox.store import Row, Store, Tx
+from orca_nb.sandbox.store import Store, Tx
 
-if TYPE_CHECKING:
-    from orca_nb.sandbox.processing import Verdict
+log = logging.getLogger("orca_nb.sandbox.backend")
 
 
 class BackendState:
@@ -41,49 +46,45 @@ class BackendState:
     _closed: bool
     _lock: threading.Lock
 
-    if TYPE_CHECKING:  # implemented by Backend or by one resource family
+    def _start_job(
+        self,
+        pool: ThreadPoolExecutor,
+        jobs: dict[str, Future[None]],
+        key: str,
+        work: Callable[..., None],
+        *args: Any,
+    ) -> None:
+        """Run ``work(*args)`` on ``pool``, listed in ``jobs`` under ``key`` until it ends
+        (nothing once the backend is closed)."""
+        if self._closed:
+            return
+        future = pool.submit(work, *args)
+        with self._lock:
+            jobs[key] = future
+
+        def forget(_done: Future[None]) -> None:
+            with self._lock:
+                if jobs.get(key) is future:
+                    del jobs[key]
+
+        future.add_done_callback(forget)
+
+    def _wait_jobs(
+        self, jobs: dict[str, Future[None]], keys: list[str] | None, timeout: float, what: str
+    ) -> None:
+        """Block until the jobs of ``keys`` (None: all listed now) end, each at most
+        ``timeout`` s (a longer one is logged and left running)."""
+        with self._lock:
+            futures = [f for k, f in jobs.items() if keys is None or k in keys]
+        for future in futures:
+            try:
+                future.result(timeout=timeout)
+            except FutureTimeout:
+                log.warning("a sandbox %s took longer than %s s", what, timeout)
+
+    if TYPE_CHECKING:  # implemented by Backend (the families call them)
 
         def now(self) -> float: ...
         def _progress(self, db: Tx, *, force_manual: bool = False) -> None: ...
         def _new_id(self, db: Tx, kind: str, table: str, now: float) -> str: ...
         def _new_token(self, db: Tx, table: str, prefix: str, length: int) -> str: ...
-
-        # groups
-        def insert_group(
-            self,
-            db: Tx,
-            account: str,
-            name: str,
-            description: str,
-            group_type: str,
-            person: str | None = None,
-        ) -> str: ...
-        def _group(self, db: Tx, account: str, group_id: str, param: str = "group_id") -> Row: ...
-
-        # assets and files
-        def insert_asset(
-            self,
-            db: Tx,
-            account: str,
-            group_id: str,
-            name: str,
-            asset_type: str,
-            source_url: str,
-            moderation: dict[str, Any],
-            verdict: Verdict | None,
-            data: bytes | None,
-            *,
-            created: float | None = None,
-            settled: bool = False,
-        ) -> str: ...
-        def signed_url(self, root: str, blob_id: str, ttl: float) -> str: ...
-        def internal_bytes(self, url: str) -> bytes | None: ...
-        def wait_for_fetches(self, timeout: float | None = None) -> None: ...
-        def _settle_fetches_first(self) -> None: ...
-        def _resume_fetches(self) -> None: ...
-
-        # video tasks
-        def wait_for_renders(
-            self, task_ids: list[str] | None = None, timeout: float = ...
-        ) -> None: ...
-        def _resume_renders(self) -> None: ...

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from orca_nb.sandbox.processing import evaluate
 
 if TYPE_CHECKING:
-    from orca_nb.sandbox.backend_state import BackendState
+    from orca_nb.sandbox.assets import Assets
     from orca_nb.sandbox.store import Tx
 
 #: (group name, description, group type, verified person, sample files)
@@ -37,7 +37,7 @@ DEMO_GROUPS: tuple[tuple[str, str, str, str | None, tuple[str, ...]], ...] = (
 )
 
 
-def seed_account(backend: BackendState, db: Tx, account: str) -> list[str]:
+def seed_account(backend: Assets, db: Tx, account: str) -> list[str]:
     """Create the demo groups and their (already processed) assets; returns the group ids."""
     from orca_nb.sandbox.samples import SAMPLES, sample_bytes
 

@@ -20,12 +20,12 @@ from orca_nb.sandbox import billing
 from orca_nb.sandbox.processing import DownloadError, fetch, is_loopback_host
 
 if TYPE_CHECKING:
-    from orca_nb.sandbox.backend_state import BackendState
+    from orca_nb.sandbox.assets import Assets
 
 log = logging.getLogger(__name__)
 
 
-def render_task(backend: BackendState, task_id: str) -> None:
+def render_task(backend: Assets, task_id: str) -> None:
     """Render ``task_id`` and store the result (``render_state`` done or failed)."""
     with backend.store.tx() as db:
         row = db.task(task_id)
@@ -92,12 +92,12 @@ def render_task(backend: BackendState, task_id: str) -> None:
         db.render_done(task_id, blob_id, frame_id, params)
 
 
-def _store_failure(backend: BackendState, task_id: str, code: str, message: str) -> None:
+def _store_failure(backend: Assets, task_id: str, code: str, message: str) -> None:
     with backend.store.tx() as db:
         db.render_failed(task_id, code, message)
 
 
-def _url_bytes(backend: BackendState, url: str) -> bytes | None:
+def _url_bytes(backend: Assets, url: str) -> bytes | None:
     if url.startswith("data:"):
         try:
             return base64.b64decode(url.split(",", 1)[1], validate=False)

@@ -10,9 +10,9 @@ from urllib.parse import urlencode
 
 from orca_nb import wire
 from orca_nb.sandbox import views
-from orca_nb.sandbox.backend_state import BackendState
 from orca_nb.sandbox.errors import ApiError, bad_request, not_found
 from orca_nb.sandbox.fields import http_url, json_object
+from orca_nb.sandbox.groups import Groups
 from orca_nb.sandbox.store import Row, Tx
 
 H5_PREFIX = "/sandbox/h5/"
@@ -35,7 +35,7 @@ class H5Result:
     message: str = ""
 
 
-class Sessions(BackendState):
+class Sessions(Groups):
     """Backend methods for verification sessions (mixed into ``Backend``)."""
 
     def start_session(self, account: str, body: object, root: str) -> dict[str, Any]:

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from orca_nb import wire
 from orca_nb.sandbox import billing, views
-from orca_nb.sandbox.backend_state import BackendState
+from orca_nb.sandbox.assets import Assets
 from orca_nb.sandbox.config import TASK_SHAPES
 from orca_nb.sandbox.errors import bad_request, not_found
 from orca_nb.sandbox.store import Tx
@@ -23,20 +22,14 @@ log = logging.getLogger("orca_nb.sandbox.backend")
 RENDER_WAIT_SECONDS = 300.0  # the longest step()/instant creation waits for one render
 
 
-class VideoTasks(BackendState):
+class VideoTasks(Assets):
     """Backend methods for video tasks and renders (mixed into ``Backend``)."""
 
     def wait_for_renders(
         self, task_ids: list[str] | None = None, timeout: float = RENDER_WAIT_SECONDS
     ) -> None:
         """Block until the renders of ``task_ids`` (default: all) are done."""
-        with self._lock:
-            futures = [f for t, f in self._renders.items() if task_ids is None or t in task_ids]
-        for future in futures:
-            try:
-                future.result(timeout=timeout)
-            except FutureTimeout:
-                log.warning("a sandbox render took longer than %s s", timeout)
+        self._wait_jobs(self._renders, task_ids, timeout, "render")
 
     def fail_next_tasks(
         self,
@@ -108,16 +101,7 @@ class VideoTasks(BackendState):
     def _submit_render(self, task_id: str) -> None:
         from orca_nb.sandbox.rendering import render_task
 
-        if self._closed:
-            return
-        future = self._executor.submit(render_task, self, task_id)
-        with self._lock:
-            self._renders[task_id] = future
-        future.add_done_callback(lambda _f: self._forget_render(task_id))
-
-    def _forget_render(self, task_id: str) -> None:
-        with self._lock:
-            self._renders.pop(task_id, None)
+        self._start_job(self._executor, self._renders, task_id, render_task, self, task_id)
 
     def _resume_renders(self) -> None:
         with self.store.tx() as db:
