@@ -153,7 +153,6 @@ class TaskState:
     completion_tokens: int | None
     total_tokens: int | None
     video_url: str | None
-    video_url_expires_at: int | None
     created_at: int | None
     started_at: int | None
     finished_at: int | None
@@ -162,30 +161,31 @@ class TaskState:
 
 
 def parse_task(task: Mapping[str, Any]) -> TaskState:
-    """Read a task as the client normalises it (tolerates the wire's other shapes too)."""
+    """Read a task as the client normalises it (``VideoTask.ledger_dict()``: the one
+    normaliser of the wire's task shapes is ``orca_nb.client.models.VideoTask.from_wire``).
+
+    Keys: ``id``, ``status``, ``progress``, ``error`` {code, message}, ``usage``
+    {completion_tokens, total_tokens}, ``video_url``, ``created_at``, ``started_at``,
+    ``completed_at``, ``updated_at`` (unix seconds), ``resolution``, ``duration``; any may be
+    missing (``None`` = not told).
+    """
     error = task.get("error")
     code = message = None
     if isinstance(error, Mapping):
         code = _str(error.get("code"))
         message = _str(error.get("message"))
-    elif error:
-        message = str(error)
-    message = message or _str(task.get("fail_reason"))
     usage = task.get("usage")
     completion = total = None
     if isinstance(usage, Mapping):
         completion = _int(usage.get("completion_tokens"))
         total = _int(usage.get("total_tokens"))
-    content = task.get("content")
-    video_url = _str(task.get("video_url")) or _str(task.get("result_url"))
-    if not video_url and isinstance(content, Mapping):
-        video_url = _str(content.get("video_url"))
+    video_url = _str(task.get("video_url"))
     status = _str(task.get("status"))
-    finished = _first(task, "finished_at", "finish_time", "completed_at")
+    finished = task.get("completed_at")
     if finished is None and status and status.lower() in wire.TERMINAL_TASK_STATUSES:
         finished = task.get("updated_at")  # a raw Ark task's last update is its end
     return TaskState(
-        task_id=_str(task.get("id")) or _str(task.get("task_id")),
+        task_id=_str(task.get("id")),
         status=status.lower() if status else None,
         progress=_int(task.get("progress")),
         error_code=code,
@@ -193,11 +193,8 @@ def parse_task(task: Mapping[str, Any]) -> TaskState:
         completion_tokens=completion,
         total_tokens=total if total is not None else completion,
         video_url=wire.strip_secret_params(video_url) if video_url else None,
-        video_url_expires_at=to_ms(
-            _first(task, "video_url_expires_at", "expires_at", "url_expires_at")
-        ),
-        created_at=to_ms(_first(task, "created_at", "submit_time")),
-        started_at=to_ms(_first(task, "started_at", "start_time")),
+        created_at=to_ms(task.get("created_at")),
+        started_at=to_ms(task.get("started_at")),
         finished_at=to_ms(finished),
         resolution=_str(task.get("resolution")),
         duration=_int(task.get("duration")),
@@ -325,13 +322,6 @@ def _as_wire_dict(obj: Any) -> Mapping[str, Any]:
     raise TypeError(
         f"expected a dict with the wire's PascalCase keys or a pydantic model, got {type(obj)!r}"
     )
-
-
-def _first(task: Mapping[str, Any], *names: str) -> Any:
-    for name in names:
-        if task.get(name) is not None:
-            return task[name]
-    return None
 
 
 def _str(value: Any) -> str | None:

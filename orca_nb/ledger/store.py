@@ -601,9 +601,8 @@ class Ledger:
             floor = self._last_seen_at(submission_id)
             started = None if started is None else max(started, floor)
             finished = None if finished is None else max(finished, started or floor)
-        expires = state.video_url_expires_at
-        if state.video_url and expires is None:
-            expires = (finished or now) + wire.VIDEO_URL_TTL_SECONDS * 1000
+        # a result link lasts the documented TTL from the task's end
+        expires = (finished or now) + wire.VIDEO_URL_TTL_SECONDS * 1000 if state.video_url else None
         statements.append(
             (
                 "UPDATE submissions SET"

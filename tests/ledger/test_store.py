@@ -151,7 +151,7 @@ def test_server_task_times_win_over_observation_times(ledger: Ledger, clock: Clo
             "id": "task-2",
             "status": "failed",
             "started_at": T0 + 20,
-            "finished_at": T0 + 80,
+            "completed_at": T0 + 80,
             "error": {"code": "SensitiveContent", "message": "blocked"},
         }
     )

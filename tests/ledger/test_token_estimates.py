@@ -104,7 +104,7 @@ def test_server_times_never_precede_what_the_ledger_saw(ledger: Ledger, clock: C
     sid = ledger.before_submit(body(), submitter="key-abc", base_url=wire.DEFAULT_BASE_URL)
     ledger.after_submit(sid, {"id": "t1", "status": "queued"})
     early = clock.now - 3600  # a server clock an hour behind ours
-    ledger.on_task({"id": "t1", "status": "succeeded", "start_time": early, "finish_time": early})
+    ledger.on_task({"id": "t1", "status": "succeeded", "started_at": early, "completed_at": early})
     row = ledger.submission(sid)
     assert row is not None
     assert [s for s, _ in row["events"]] == ["submitting", "queued", "succeeded"]
