@@ -253,13 +253,6 @@ def current() -> Runtime | None:
     return _runtime
 
 
-def require() -> Runtime:
-    """This process's runtime (workflow steps call this)."""
-    if _runtime is None:
-        raise RuntimeError("orca_nb experiments are not launched in this process")
-    return _runtime
-
-
 def launch(
     client: Orca,
     *,
