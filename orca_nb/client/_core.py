@@ -194,10 +194,17 @@ def parse_retry_after(headers: httpx.Headers, *, now: float | None = None) -> fl
     return max(0.0, float(when.timestamp()) - reference)
 
 
-def backoff_delay(attempt: int, rng: random.Random) -> float:
-    """Exponential backoff for retry ``attempt`` (0-based), capped, minus up to 25% jitter."""
-    base = min(defaults.MAX_BACKOFF_SECONDS, defaults.INITIAL_BACKOFF_SECONDS * 2.0**attempt)
-    return base * (1 - defaults.BACKOFF_JITTER * rng.random())
+def backoff_delay(
+    attempt: int,
+    rng: random.Random | None,
+    *,
+    initial: float = defaults.INITIAL_BACKOFF_SECONDS,
+    cap: float = defaults.MAX_BACKOFF_SECONDS,
+) -> float:
+    """Exponential backoff for retry ``attempt`` (0-based): ``initial`` doubling, capped at
+    ``cap``, minus up to 25% jitter (none without ``rng``: a pause shown to the user)."""
+    base = min(cap, initial * 2.0**attempt)
+    return base if rng is None else base * (1 - defaults.BACKOFF_JITTER * rng.random())
 
 
 def retry_delay(attempt: int, retry_after: float | None, rng: random.Random) -> float | None:
@@ -206,6 +213,18 @@ def retry_delay(attempt: int, retry_after: float | None, rng: random.Random) -> 
     if retry_after is not None:
         return None if retry_after > defaults.RETRY_AFTER_CAP_SECONDS else retry_after
     return backoff_delay(attempt, rng)
+
+
+def poller_retry_delay(
+    failures: int, retry_after: float | None, *, initial: float, cap: float
+) -> float:
+    """The pause of a background poller (the live store) after ``failures`` consecutive
+    failed passes (1-based): the backoff from ``initial`` capped at ``cap``, and never shorter
+    than the server's ``Retry-After`` (capped too). A poller never gives up."""
+    delay = backoff_delay(max(0, failures - 1), None, initial=initial, cap=cap)
+    if retry_after is not None and retry_after > 0:
+        delay = min(cap, max(delay, retry_after))
+    return delay
 
 
 def poll_delay(interval: float, remaining: float, hint: float | None) -> float:

@@ -20,7 +20,13 @@ from orca_nb.client import (
     ServerError,
 )
 from orca_nb.client import defaults as d
-from orca_nb.client._core import RETRY_STATUSES, backoff_delay, parse_retry_after, retry_delay
+from orca_nb.client._core import (
+    RETRY_STATUSES,
+    backoff_delay,
+    parse_retry_after,
+    poller_retry_delay,
+    retry_delay,
+)
 from tests.client.conftest import Sleeps, make_client, run
 from tests.client.fakeapi import SIGNED, FakeAPI
 
@@ -297,6 +303,14 @@ def test_backoff_is_exponential_capped_and_jittered() -> None:
         assert base * (1 - d.BACKOFF_JITTER) <= delay <= base
     assert retry_delay(0, 7.0, rng) == 7.0
     assert retry_delay(0, d.RETRY_AFTER_CAP_SECONDS + 1, rng) is None
+
+
+def test_a_pollers_pause_doubles_to_its_cap_and_respects_retry_after() -> None:
+    pauses = [poller_retry_delay(n, None, initial=0.5, cap=3.0) for n in range(1, 6)]
+    assert pauses == [0.5, 1.0, 2.0, 3.0, 3.0]
+    assert poller_retry_delay(1, 2.5, initial=0.5, cap=3.0) == 2.5  # the server's wait wins
+    assert poller_retry_delay(1, 90.0, initial=0.5, cap=3.0) == 3.0  # capped, never given up
+    assert poller_retry_delay(3, 0.1, initial=0.5, cap=3.0) == 2.0  # never shorter than backoff
 
 
 def test_retry_after_forms() -> None:
