@@ -4,14 +4,14 @@
 - :func:`check` -> :class:`Violation` list against ``wire.REQUIREMENTS``.
 - :func:`preflight` a URL, path or bytes -> :class:`PreflightReport`, before any quota is spent.
 - :func:`detect_asset_type` from content, extension or MIME type; :func:`mime_of` a format.
-- :func:`fetch_media` a URL with a size cap.
+- :func:`fetch_media` / :func:`afetch_media` a URL with a size cap.
 
 The sandbox's face rule and sample-media generator live in the sandbox
 (``orca_nb.sandbox.faces``, ``orca_nb.sandbox.synth``).
 """
 
 from orca_nb.media.errors import MediaError, MediaFetchError, MediaUnreadableError
-from orca_nb.media.fetch import Fetched, fetch_media
+from orca_nb.media.fetch import Fetched, afetch_media, fetch_media
 from orca_nb.media.formats import (
     detect_asset_type,
     format_from_mime,
@@ -33,6 +33,7 @@ __all__ = [
     "MediaUnreadableError",
     "PreflightReport",
     "Violation",
+    "afetch_media",
     "check",
     "detect_asset_type",
     "fetch_media",

@@ -15,6 +15,7 @@ from orca_nb import wire
 from orca_nb.media import (
     MediaFetchError,
     MediaUnreadableError,
+    afetch_media,
     fetch_media,
     preflight,
 )
@@ -268,3 +269,15 @@ def test_fetch_media_reports_completeness(server: MediaServer) -> None:
     assert short.total_bytes is None
     with pytest.raises(ValueError, match="not an http"):
         fetch_media("file:///etc/passwd", max_bytes=10)
+
+
+async def test_afetch_media_is_the_same_capped_download(server: MediaServer) -> None:
+    got = await afetch_media(f"{server.url}/files/song.mp3", max_bytes=len(mp3()))
+    assert (got.complete, got.data, got.total_bytes) == (True, mp3(), len(mp3()))
+    short = await afetch_media(f"{server.url}/nolength/song.mp3", max_bytes=1000)
+    assert (short.complete, len(short.data), short.total_bytes) == (False, 1001, None)
+    with pytest.raises(MediaFetchError) as info:
+        await afetch_media(f"{server.url}/missing.mp3", max_bytes=1000)
+    assert info.value.status_code == 404
+    with pytest.raises(ValueError, match="not an http"):
+        await afetch_media("file:///etc/passwd", max_bytes=10)
