@@ -163,3 +163,15 @@ def test_the_sample_catalogue_is_the_sandbox_samples() -> None:
     assert any(not s.valid and s.expected_error for s in catalogue.values())
     with pytest.raises(TypeError):
         catalogue["x.jpg"] = next(iter(catalogue.values()))  # type: ignore[index]
+
+
+def test_browser_tests_live_in_one_place() -> None:
+    tests = PACKAGE.parent / "tests"
+    elsewhere = [
+        str(path.relative_to(tests))
+        for path in tests.rglob("test_*.py")
+        if path.parent.name != "browser"
+        and path.resolve() != Path(__file__).resolve()
+        and "mark.browser" in path.read_text(encoding="utf-8")
+    ]
+    assert elsewhere == [], "browser tests belong in tests/browser/"

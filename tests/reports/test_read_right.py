@@ -3,15 +3,11 @@ see all; one-day charts label hours; count axes use whole numbers; wide tables s
 
 from __future__ import annotations
 
-import os
 import re
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from orca_nb.reports import build_all
 from orca_nb.reports.charts import (
     HOUR_MS,
     failures_chart,
@@ -19,10 +15,8 @@ from orca_nb.reports.charts import (
     quota_chart,
     tokens_chart,
 )
-from orca_nb.reports.html import render_html, write_html
+from orca_nb.reports.html import render_html
 from orca_nb.reports.tables import cut, rows_that_matter
-from scripts.workload import seed_month
-from tests.reports.seed import seed
 
 DAY = pd.Timestamp("2026-03-02", tz="UTC")
 
@@ -147,65 +141,3 @@ def test_count_axes_use_whole_numbers() -> None:
     assert big.layout.yaxis.dtick is None  # plotly picks whole steps for large counts
     tokens = tokens_chart(_tokens(3))
     assert tokens.layout.yaxis.tickformat == ",d"
-
-
-# ---------------------------------------------------------------------- in a browser
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--no-first-run"]  # fmt: skip
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
-
-
-def _chromium() -> None:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} missing (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
-@pytest.mark.browser
-def test_wide_tables_scroll_in_their_box_and_one_day_ticks_are_hours(tmp_path: Path) -> None:
-    _chromium()
-    from playwright.sync_api import sync_playwright
-
-    with seed(f"sqlite://{tmp_path / 'ledger.sqlite3'}") as ledger:
-        report = write_html(tmp_path / "report.html", ledger)
-    # one day of a generated workload: the tokens chart must say hours
-    end = datetime(2026, 3, 10, 23, 0, tzinfo=UTC)
-    month = seed_month(f"sqlite://{tmp_path / 'day.sqlite3'}", days=1, per_day=20, end=end,
-                       sandbox=False, live_videos=0)  # fmt: skip
-    from orca_nb.ledger import open_ledger
-
-    with open_ledger(month.ledger_url) as day_ledger:
-        frames = build_all(day_ledger, since=end - timedelta(hours=20), now=end)
-    frames["tokens_per_day"] = frames["tokens_per_day"].head(1)
-    day_report = tmp_path / "day.html"
-    day_report.write_text(render_html(frames), encoding="utf-8")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 800, "height": 900})
-            page.goto(report.as_uri())
-            box = page.evaluate(
-                """() => { const b = document.querySelector('#table-submissions');
-                   return {scroll: b.scrollWidth, client: b.clientWidth,
-                           page: document.documentElement.scrollWidth, view: innerWidth}; }"""
-            )
-            assert box["scroll"] > box["client"]  # the wide table scrolls inside its box...
-            assert box["page"] <= box["view"]  # ...and the page itself does not scroll sideways
-            page.locator("#table-submissions").scroll_into_view_if_needed()
-            OUTPUT.mkdir(exist_ok=True)
-            page.screenshot(path=str(OUTPUT / "usage-report-narrow.png"))
-            page.goto(day_report.as_uri())
-            page.locator("#chart-tokens_per_day svg.main-svg").first.wait_for(state="attached")
-            ticks = page.locator("#chart-tokens_per_day .xtick text").all_text_contents()
-            assert ticks, "no x ticks drawn"
-            assert all(re.match(r"^\d\d:\d\d", t) for t in ticks), ticks
-            assert not any(re.search(r"\d\.\d", t) for t in ticks), ticks
-            ys = page.locator("#chart-tokens_per_day .ytick text").all_text_contents()
-            assert all(re.fullmatch(r"[\d,]+", t.replace("\u2212", "-")) for t in ys), ys
-            page.locator("#chart-tokens_per_day").scroll_into_view_if_needed()
-            page.screenshot(path=str(OUTPUT / "usage-report-one-day.png"))
-        finally:
-            browser.close()

@@ -1,9 +1,9 @@
-"""The H5 verification page driven in real headless Chromium (Playwright, system browser)."""
+"""The sandbox's H5 verification page driven in real headless Chromium (Playwright, system
+browser). Browser tests live in tests/browser/."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -11,23 +11,13 @@ import pytest
 
 from orca_nb import wire
 from orca_nb.sandbox import SandboxServer
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.sandbox.conftest import client_for
 from tests.sandbox.helpers import static_server
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs the system Chromium"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs the system Chromium"),
 ]
 
 
@@ -36,11 +26,18 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture
+def api(sandbox_server: SandboxServer, sandbox_key: str) -> Iterator[httpx.Client]:
+    """httpx on ``/v1`` as the test account (as in tests/sandbox)."""
+    with client_for(sandbox_server, sandbox_key) as client:
+        yield client
 
 
 def start(api: httpx.Client, body: dict[str, str]) -> dict[str, str]:
