@@ -11,7 +11,8 @@
         task = client.videos.wait(task.id, on_progress=print)
         client.videos.download(task, "out.mp4")
 
-Retry and duplicate guarantees per call: the table in README.md (decided in ``_core``).
+Retry and duplicate guarantees per call: the table in README.md; the retry policy itself is
+:mod:`orca_nb.client.retries`.
 Usage ledger: every video submission is recorded before it is sent, in the default ledger
 unless ``ledger=`` says otherwise; see :mod:`orca_nb.client.default_ledger`.
 Errors: see :mod:`orca_nb.client.errors`.

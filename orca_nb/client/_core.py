@@ -3,16 +3,15 @@
 Each operation is written once as a generator that *yields effects* (:class:`Send`,
 :class:`Download`, :class:`Sleep`, :class:`Gather`, :class:`Notify`) and receives their results.
 ``Orca`` runs these generators with blocking httpx calls and ``time.sleep``; ``AsyncOrca`` runs
-the very same generators with ``await``. Request building, the auth header, URL joining, retries
-with backoff and jitter, ``Retry-After`` handling, error mapping, duplicate reconciliation and poll
-intervals all live here or in :mod:`orca_nb.client.operations`, so the two clients cannot drift
-apart: they share everything but a ~40-line driver. (Only the public method signatures exist
+the very same generators with ``await``. Request building, the auth header, URL joining, sending
+with retries (the policy: :mod:`orca_nb.client.retries`), error mapping, duplicate reconciliation
+and poll intervals all live here or in :mod:`orca_nb.client.operations`, so the two clients
+cannot drift apart: they share everything but a ~40-line driver. (Only the public method signatures exist
 twice, and the sync ones are generated from the async ones by ``scripts/unasync.py``.)
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
 import time
@@ -27,14 +26,16 @@ import httpx
 from orca_nb import __version__, wire
 from orca_nb.client import defaults
 from orca_nb.client.errors import (
-    APIConnectionError,
     APIError,
-    APITimeoutError,
     OutcomeUnknownError,
     ValidationError,
-    error_from_response,
 )
 from orca_nb.client.hooks import VideoLedger
+from orca_nb.client.retries import (
+    backoff_delay,
+    classify,
+    next_retry,
+)
 
 log = logging.getLogger("orca_nb.client")
 T = TypeVar("T")
@@ -164,81 +165,6 @@ def build_request(
     return request
 
 
-# --------------------------------------------------------------------------- retry math
-#: Statuses worth another try: timeout, conflict, rate limit, server trouble.
-RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
-#: Retryable statuses that prove a create did *not* happen (refused before any work).
-REFUSED_STATUSES = frozenset({429, 503})
-
-
-def parse_retry_after(headers: httpx.Headers, *, now: float | None = None) -> float | None:
-    """Seconds from ``retry-after-ms`` / ``Retry-After`` (delta seconds or HTTP date)."""
-    ms = headers.get("retry-after-ms")
-    if ms is not None:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    reference = time.time() if now is None else now
-    return max(0.0, float(when.timestamp()) - reference)
-
-
-def backoff_delay(
-    attempt: int,
-    rng: random.Random | None,
-    *,
-    initial: float = defaults.INITIAL_BACKOFF_SECONDS,
-    cap: float = defaults.MAX_BACKOFF_SECONDS,
-) -> float:
-    """Exponential backoff for retry ``attempt`` (0-based): ``initial`` doubling, capped at
-    ``cap``, minus up to 25% jitter (none without ``rng``: a pause shown to the user)."""
-    base = min(cap, initial * 2.0**attempt)
-    return base if rng is None else base * (1 - defaults.BACKOFF_JITTER * rng.random())
-
-
-def retry_delay(attempt: int, retry_after: float | None, rng: random.Random) -> float | None:
-    """How long to wait before the next try, or ``None`` if the server asks for longer than the
-    cap (then the error is raised with its ``retry_after`` instead of sleeping for minutes)."""
-    if retry_after is not None:
-        return None if retry_after > defaults.RETRY_AFTER_CAP_SECONDS else retry_after
-    return backoff_delay(attempt, rng)
-
-
-def poller_retry_delay(
-    failures: int, retry_after: float | None, *, initial: float, cap: float
-) -> float:
-    """The pause of a background poller (the live store) after ``failures`` consecutive
-    failed passes (1-based): the backoff from ``initial`` capped at ``cap``, and never shorter
-    than the server's ``Retry-After`` (capped too). A poller never gives up."""
-    delay = backoff_delay(max(0, failures - 1), None, initial=initial, cap=cap)
-    if retry_after is not None and retry_after > 0:
-        delay = min(cap, max(delay, retry_after))
-    return delay
-
-
-def poll_delay(interval: float, remaining: float, hint: float | None) -> float:
-    """Next poll pause: the server's hint if any (capped), else ``interval``; never past the
-    deadline."""
-    delay = interval if hint is None else min(hint, defaults.RETRY_AFTER_CAP_SECONDS)
-    return max(0.0, min(delay, remaining))
-
-
-def next_interval(interval: float, ceiling: float) -> float:
-    """Grow a poll interval geometrically up to ``ceiling``."""
-    return min(ceiling, interval * defaults.POLL_GROWTH)
-
-
 # --------------------------------------------------------------------------- sending
 @dataclass(frozen=True)
 class Found:
@@ -249,67 +175,6 @@ class Found:
 
 Reconcile: TypeAlias = Callable[[], Op[str | None]]
 Mode: TypeAlias = Literal["read", "delete", "create"]
-
-
-def _maybe_sent(exc: httpx.TransportError) -> bool:
-    """Could the server have received (and acted on) the request before this failure?"""
-    return not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-
-
-def _retryable_transport(exc: httpx.TransportError) -> bool:
-    return not isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError)
-
-
-def connection_error(exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
-    """The error for a transport failure (a timeout gets :class:`APITimeoutError`)."""
-    what = f"{request.method} {request.url.path}"
-    if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(
-            f"{what} timed out ({type(exc).__name__}). Try again, or raise timeout= "
-            "(per call or via client.with_options).",
-            request=request,
-        )
-    return APIConnectionError(
-        f"{what}: no reply from {request.url.host} ({type(exc).__name__}: {exc}). "
-        "Check the network connection and base_url.",
-        request=request,
-    )
-
-
-@dataclass(frozen=True)
-class Failure:
-    """What a failed attempt means for the retry policy (the one place that decides it)."""
-
-    error: APIError
-    retryable: bool  # RETRY_STATUSES, or a transport failure worth another try
-    retry_after: float | None  # the server's hint, in seconds
-    may_have_landed: bool  # the server may have acted on the request
-
-
-def classify(result: httpx.Response | httpx.TransportError, request: httpx.Request) -> Failure:
-    """The policy's reading of a non-2xx reply or a transport failure."""
-    if isinstance(result, httpx.Response):
-        retry_after = parse_retry_after(result.headers)
-        return Failure(
-            error_from_response(result, retry_after=retry_after),
-            retryable=result.status_code in RETRY_STATUSES,
-            retry_after=retry_after,
-            may_have_landed=result.status_code not in REFUSED_STATUSES,
-        )
-    return Failure(
-        connection_error(result, request),
-        retryable=_retryable_transport(result),
-        retry_after=None,
-        may_have_landed=_maybe_sent(result),
-    )
-
-
-def next_retry(ctx: Ctx, attempt: int, failure: Failure) -> float | None:
-    """Seconds to wait before retry ``attempt`` (0-based), or None when the policy gives up
-    (not retryable, ``max_retries`` used, or a ``Retry-After`` above the cap)."""
-    if not failure.retryable or attempt >= ctx.max_retries:
-        return None
-    return retry_delay(attempt, failure.retry_after, ctx.config.rng)
 
 
 def send(
@@ -369,7 +234,7 @@ def send(
             found = yield from _reconcile_patiently(ctx, reconcile)
             if found is not None:
                 return Found(found)
-        delay = next_retry(ctx, attempt, failed)
+        delay = next_retry(attempt, failed, max_retries=ctx.max_retries, rng=ctx.config.rng)
         if delay is None:
             raise failure
         log.info(

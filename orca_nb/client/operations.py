@@ -3,9 +3,9 @@
 What each call guarantees (retried? reconciled? may it duplicate?) is the table in README.md,
 "What each call guarantees when the network misbehaves": the one statement of it. The policy
 itself (which statuses retry, the delays, ``Retry-After``, what "may have landed" means) is
-decided once in :mod:`orca_nb.client._core` (``RETRY_STATUSES``, ``classify``, ``next_retry``);
-``send`` applies it to every call and ``_stream`` to downloads (which also stop retrying once a
-byte is written). The reconciliation of each create lives with its operation below.
+decided once in :mod:`orca_nb.client.retries` (``RETRY_STATUSES``, ``classify``, ``next_retry``);
+``_core.send`` applies it to every call and ``_stream`` to downloads (which also stop retrying
+once a byte is written). The reconciliation of each create lives with its operation below.
 """
 
 from __future__ import annotations
@@ -33,13 +33,8 @@ from orca_nb.client._core import (
     Op,
     Sleep,
     build_request,
-    classify,
     join_url,
-    next_interval,
-    next_retry,
     parse_json,
-    parse_retry_after,
-    poll_delay,
     same_origin,
     send,
     send_json,
@@ -55,6 +50,13 @@ from orca_nb.client.errors import (
 )
 from orca_nb.client.hooks import AssetDeletions, AssetSnapshots, UnknownOutcomes, key_label
 from orca_nb.client.models import Asset, Created, Group, Page, Session, TaskError, VideoTask
+from orca_nb.client.retries import (
+    classify,
+    next_interval,
+    next_retry,
+    parse_retry_after,
+    poll_delay,
+)
 
 log = logging.getLogger("orca_nb.client")
 M = TypeVar("M", bound=BaseModel)
@@ -812,7 +814,11 @@ def _stream(ctx: Ctx, url: str, fh: IO[bytes]) -> Op[int]:
         # The core's policy (statuses, delays, Retry-After); a download also stops retrying
         # once a byte has been written (the sink cannot take the start again).
         failed = classify(result, request)
-        delay = next_retry(ctx, attempt, failed) if written == 0 else None
+        delay = (
+            next_retry(attempt, failed, max_retries=ctx.max_retries, rng=ctx.config.rng)
+            if written == 0
+            else None
+        )
         if delay is None:
             raise failed.error
         yield Sleep(delay)

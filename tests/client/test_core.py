@@ -6,8 +6,9 @@ import httpx
 
 from orca_nb import wire
 from orca_nb.client import defaults as d
-from orca_nb.client._core import join_url, next_interval, poll_delay, same_origin
+from orca_nb.client._core import join_url, same_origin
 from orca_nb.client._redact import redact_headers, redact_text, register_key
+from orca_nb.client.retries import next_interval, poll_delay
 
 
 def test_join_url_encodes_path_ids() -> None:

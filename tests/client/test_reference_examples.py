@@ -27,9 +27,9 @@ from orca_nb.client import (
     Session,
     VideoTask,
 )
-from orca_nb.client._core import parse_retry_after
 from orca_nb.client.errors import error_from_response, parse_error_body
 from orca_nb.client.operations import prebuilt_body
+from orca_nb.client.retries import parse_retry_after
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "orcarouter-api.md"
 

@@ -20,7 +20,7 @@ from orca_nb.client import (
     ServerError,
 )
 from orca_nb.client import defaults as d
-from orca_nb.client._core import (
+from orca_nb.client.retries import (
     RETRY_STATUSES,
     backoff_delay,
     parse_retry_after,
