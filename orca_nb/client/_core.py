@@ -6,8 +6,9 @@ Each operation is written once as a generator that *yields effects* (:class:`Sen
 the very same generators with ``await``. Request building, the auth header, URL joining, sending
 with retries (the policy: :mod:`orca_nb.client.retries`), error mapping, duplicate reconciliation
 and poll intervals all live here or in :mod:`orca_nb.client.operations`, so the two clients
-cannot drift apart: they share everything but a ~40-line driver. (Only the public method signatures exist
-twice, and the sync ones are generated from the async ones by ``scripts/unasync.py``.)
+cannot drift apart: they share everything but a ~40-line driver. (Only the public method
+signatures exist twice, and the sync ones are generated from the async ones by
+``scripts/unasync.py``.)
 """
 
 from __future__ import annotations
