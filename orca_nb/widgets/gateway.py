@@ -22,6 +22,7 @@ import httpx
 from orca_nb import wire
 from orca_nb.client.discovery import table_models
 from orca_nb.client.models import Balance, VideoModel
+from orca_nb.media import afetch_media
 from orca_nb.widgets.rows import (
     AssetRow,
     GroupRow,
@@ -278,16 +279,10 @@ class Gateway:
         self.home.adopt()
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=30.0, follow_redirects=True)
-        async with self._http.stream("GET", url) as response:
-            response.raise_for_status()
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise ValueError(f"media larger than {limit} bytes: {url[:60]}")
-                chunks.append(chunk)
-        return b"".join(chunks)
+        got = await afetch_media(url, max_bytes=limit, http=self._http)  # the capped downloader
+        if not got.complete:
+            raise ValueError(f"media larger than {limit} bytes: {url[:60]}")
+        return got.data
 
     async def aclose(self) -> None:
         """Close the media HTTP client (the API client stays the caller's)."""

@@ -13,7 +13,9 @@ refresher is a task on the kernel's own asyncio loop (never a thread, never nest
   the first page of every list in one round and the rest in the next (``guess_ahead`` also fills
   that first round's free slots with likely next pages); later passes ask for every page the
   last totals imply at once;
-* on errors it backs off (doubling up to ``max_backoff``, or the server's ``Retry-After``) and
+* on errors it backs off by the client's retry policy
+  (:func:`orca_nb.client.retries.poller_retry_delay`: doubling from ``fast_interval`` up to
+  ``max_backoff``, at least the server's ``Retry-After``) and
   exposes the error and advice in :attr:`status`; :meth:`pause` / :meth:`resume`;
 * it starts when the first panel attaches and stops when the last one detaches.
 
@@ -38,6 +40,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from orca_nb import wire
+from orca_nb.client.retries import poller_retry_delay
 from orca_nb.widgets.advice import describe_error
 from orca_nb.widgets.gateway import GROUP_KINDS, Gateway
 from orca_nb.widgets.rows import AssetRow, Diff, GroupRow, SessionRow, TaskRow, diff
@@ -368,9 +371,12 @@ class LiveStore:
             except Exception as exc:  # shown to the user, then retried with backoff
                 errors = self.status.consecutive_errors + 1
                 hint = getattr(exc, "retry_after", None)
-                backoff = min(self.max_backoff, self.fast_interval * 2 ** (errors - 1))
-                if isinstance(hint, int | float) and hint > 0:
-                    backoff = min(self.max_backoff, max(backoff, float(hint)))
+                backoff = poller_retry_delay(
+                    errors,
+                    float(hint) if isinstance(hint, int | float) else None,
+                    initial=self.fast_interval,
+                    cap=self.max_backoff,
+                )
                 message, advice = describe_error(exc)
                 self._set_status(
                     error=message, advice=advice, consecutive_errors=errors, retry_in=backoff
@@ -429,14 +435,6 @@ class LiveStore:
         self._apply("sessions", {}, removed={session_id})
 
     # ------------------------------------------------------------------ counts
-    def counts_by_status(self, group_id: str | None = None) -> dict[str, int]:
-        """``{status: n}`` for one group's assets (or all assets), every status present."""
-        counts = dict.fromkeys(wire.ASSET_STATUSES, 0)
-        for a in self.assets.values():
-            if group_id is None or a.group_id == group_id:
-                counts[a.status] = counts.get(a.status, 0) + 1
-        return counts
-
     # ------------------------------------------------------------------ internals
     def _apply(
         self,
