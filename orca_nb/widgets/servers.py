@@ -31,6 +31,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from orca_nb import wire
+
 #: A kernel nobody is connected to is shut down after this long without activity.
 CULL_IDLE_SECONDS = 600
 #: How often the server looks for such kernels.
@@ -68,7 +70,6 @@ VOILA_CULL_FLAGS: tuple[str, ...] = cull_flags(VOILA_CULL_IDLE_SECONDS, VOILA_CU
 
 #: The notebook server's public address (``https://host/prefix/``) when it cannot be inferred.
 PUBLIC_URL_ENV = "ORCA_NB_PUBLIC_URL"
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def public_link(link: str, *, page_url: str = "", environ: Mapping[str, str] | None = None) -> str:
@@ -82,7 +83,7 @@ def public_link(link: str, *, page_url: str = "", environ: Mapping[str, str] | N
     """
     env = os.environ if environ is None else environ
     parts = urlsplit(link)
-    if parts.scheme not in ("http", "https") or (parts.hostname or "") not in _LOOPBACK:
+    if parts.scheme not in ("http", "https") or not wire.is_loopback_host(parts.hostname or ""):
         return link
     base = env.get(PUBLIC_URL_ENV, "").strip()
     if not base:
