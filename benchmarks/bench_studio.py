@@ -54,8 +54,8 @@ from orca_nb import wire
 from orca_nb.client import AsyncOrca
 from orca_nb.sandbox import Backend, SandboxConfig, SandboxServer
 from orca_nb.sandbox.processing import Verdict
-from orca_nb.widgets.gateway import GROUP_KINDS, Gateway
-from orca_nb.widgets.store import LiveStore
+from orca_nb.widgets.gateway import Gateway
+from orca_nb.widgets.live import LiveStore
 from orca_nb.widgets.views.forms import QuotaView
 from orca_nb.widgets.views.library import AssetsPanel, GroupsPanel
 
@@ -259,7 +259,7 @@ async def naive_refresh(client: AsyncOrca) -> tuple[float, int]:
     """One request at a time at the default page size."""
     gw = Gateway(client, concurrency=1, page_size=wire.DEFAULT_PAGE_SIZE)
     t = time.perf_counter()
-    for kind in GROUP_KINDS:
+    for kind in wire.GROUP_TYPE_QUERIES:
         await gw.list_all(gw.groups_page(kind))
         await gw.list_all(gw.assets_page(kind))
     return time.perf_counter() - t, gw.requests

@@ -98,6 +98,9 @@ BILLING_USAGE_PATH: Final = "/dashboard/billing/usage"  # DOC billing (12.4)
 GroupType = Literal["AIGC", "LivenessFace"]  # on output (ARK)
 GroupTypeQuery = Literal["aigc", "real_human"]  # query parameter (DOC)
 GROUP_TYPE_QUERY_TO_WIRE: Final[dict[str, str]] = {"aigc": "AIGC", "real_human": "LivenessFace"}
+#: The group types as replies name them (``GroupType``) and as list queries ask for them.
+GROUP_TYPES: Final[tuple[str, ...]] = tuple(GROUP_TYPE_QUERY_TO_WIRE.values())
+GROUP_TYPE_QUERIES: Final[tuple[str, ...]] = tuple(GROUP_TYPE_QUERY_TO_WIRE)
 DEFAULT_LIST_GROUP_TYPE: Final = "real_human"  # DOC: lists default to real-human groups!
 AssetType = Literal["Image", "Video", "Audio"]
 ASSET_TYPES: Final = ("Image", "Video", "Audio")

@@ -22,7 +22,7 @@ What exists:
 - :mod:`~orca_nb.experiments.workflows`: the workflow of one variant (claim, submit through the
   client and so its ledger, follow to a terminal status, record; 429s close the account's gate
   for ``Retry-After``; an unknown outcome is recorded as ``unknown`` and never resent blindly).
-- :mod:`~orca_nb.experiments.store`: the experiments' tables beside DBOS's.
+- :mod:`~orca_nb.experiments.db`: the experiments' tables beside DBOS's.
 - ``orca-nb worker`` (:mod:`~orca_nb.experiments.cli`): more workers pulling from an account's
   queue, on this machine or others sharing a PostgreSQL system database.
 
@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names as type checkers see them; at run time they load on first use
     from orca_nb.experiments.cost import BalanceTooLowError, ConfirmationRequired, CostEstimate
+    from orca_nb.experiments.db import ExperimentConflictError
     from orca_nb.experiments.define import (
         INVALID_PARAMETER,
         PARAMETERS,
@@ -61,7 +62,6 @@ if TYPE_CHECKING:  # the names as type checkers see them; at run time they load 
     from orca_nb.experiments.progress import RunStatus, VariantError
     from orca_nb.experiments.run import ExperimentRun, Progress, open_experiment, start
     from orca_nb.experiments.runtime import RuntimeConflictError, launch, shutdown
-    from orca_nb.experiments.store import ExperimentConflictError
 
 _EXPORTS = {
     "INVALID_PARAMETER": "define",
@@ -84,7 +84,7 @@ _EXPORTS = {
     "RuntimeConflictError": "runtime",
     "launch": "runtime",
     "shutdown": "runtime",
-    "ExperimentConflictError": "store",
+    "ExperimentConflictError": "db",
 }
 __all__ = [
     "INVALID_PARAMETER",

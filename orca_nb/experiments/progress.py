@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from orca_nb.experiments.store import (
+from orca_nb.experiments.db import (
     CANCELLED,
     FAILED,
     FINAL_STATUSES,

@@ -21,10 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from orca_nb import wire
 from orca_nb.experiments import cost as costs
-from orca_nb.experiments.define import Experiment, InvalidVariantsError
-from orca_nb.experiments.progress import RunStatus, run_status, track
-from orca_nb.experiments.runtime import Runtime, launch, off_loop, queue_name
-from orca_nb.experiments.store import (
+from orca_nb.experiments.db import (
     ACTIVE,
     CANCELLED,
     FAILED,
@@ -38,6 +35,9 @@ from orca_nb.experiments.store import (
     VariantRow,
     now_ms,
 )
+from orca_nb.experiments.define import Experiment, InvalidVariantsError
+from orca_nb.experiments.progress import RunStatus, run_status, track
+from orca_nb.experiments.runtime import Runtime, launch, off_loop, queue_name
 
 if TYPE_CHECKING:
     import pandas as pd

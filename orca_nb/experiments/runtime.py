@@ -29,8 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
+from orca_nb.experiments.db import Store
 from orca_nb.experiments.location import default_database_url
-from orca_nb.experiments.store import Store
 
 if TYPE_CHECKING:
     from orca_nb.client import Orca

@@ -31,7 +31,7 @@ from orca_nb.client.errors import (
     WaitTimeoutError,
 )
 from orca_nb.experiments import runtime
-from orca_nb.experiments.store import (
+from orca_nb.experiments.db import (
     ACTIVE,
     FAILED,
     QUEUED,

@@ -10,6 +10,7 @@ Clients record into that default ledger unless given ``ledger=`` (``None``: reco
 
 from __future__ import annotations
 
+from orca_nb.ledger.ledger import TERMINAL_STATUSES, Ledger, Unfinished, open_ledger
 from orca_nb.ledger.location import (
     LEDGER_ENV,
     LEDGER_OFF,
@@ -19,7 +20,6 @@ from orca_nb.ledger.location import (
 )
 from orca_nb.ledger.reattach import reattach, settle
 from orca_nb.ledger.snapshots import SyncResult, sync_snapshots
-from orca_nb.ledger.store import TERMINAL_STATUSES, Ledger, Unfinished, open_ledger
 
 __all__ = [
     "LEDGER_ENV",

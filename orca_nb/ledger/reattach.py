@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from orca_nb.ledger.store import TERMINAL_STATUSES, Ledger, Unfinished, open_ledger
+from orca_nb.ledger.ledger import TERMINAL_STATUSES, Ledger, Unfinished, open_ledger
 
 
 class _Videos(Protocol):

@@ -1,6 +1,6 @@
 """Pure translation of request bodies, task states and asset data into ledger rows.
 
-Nothing here touches a database; :mod:`orca_nb.ledger.store` writes what these functions return.
+Nothing here touches a database; :mod:`orca_nb.ledger.ledger` writes what these functions return.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from orca_nb.ledger.store import Ledger
+from orca_nb.ledger.ledger import Ledger
 
 
 class _Lister(Protocol):

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from orca_nb import wire
+from orca_nb.ledger.ledger import DAY_MS, TERMINAL_STATUSES
 from orca_nb.ledger.schema import STATUS_UNKNOWN
-from orca_nb.ledger.store import DAY_MS, TERMINAL_STATUSES
 from orca_nb.reports.filters import LedgerLike, Names, Selection, TimeLike, frame, using
 from orca_nb.reports.schemas import SCHEMAS, conform
 

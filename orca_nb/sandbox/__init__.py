@@ -39,15 +39,15 @@ from orca_nb.sandbox.backend import Backend
 from orca_nb.sandbox.clock import ManualClock, SystemClock
 from orca_nb.sandbox.config import SandboxConfig
 from orca_nb.sandbox.embedded import Embedded, ensure_embedded, shutdown_embedded
-from orca_nb.sandbox.errors import ApiError
+from orca_nb.sandbox.errors import ErrorReply
 from orca_nb.sandbox.faults import Fault, Faults
 from orca_nb.sandbox.samples import Sample, sample_catalogue
 from orca_nb.sandbox.server import SandboxServer
 
 __all__ = [
-    "ApiError",
     "Backend",
     "Embedded",
+    "ErrorReply",
     "Fault",
     "Faults",
     "ManualClock",

@@ -11,7 +11,7 @@ from typing import Any
 from orca_nb import wire
 from orca_nb.sandbox import billing, models
 from orca_nb.sandbox.assets import Assets
-from orca_nb.sandbox.errors import ApiError
+from orca_nb.sandbox.errors import ErrorReply
 
 _KEY_PATTERN = re.compile(r"sk-orca-[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
 
@@ -31,14 +31,14 @@ class Accounts(Assets):
         use); the demo key gets the demo library on first use.
         """
         if not api_key:
-            raise ApiError(
+            raise ErrorReply(
                 401,
                 wire.CODE_INVALID_API_KEY,
                 "Missing API key: send 'Authorization: Bearer sk-orca-...' "
                 f"(any key starting with {wire.SANDBOX_KEY_PREFIX!r} is a sandbox account)",
             )
         if not _KEY_PATTERN.fullmatch(api_key):
-            raise ApiError(
+            raise ErrorReply(
                 401,
                 wire.CODE_INVALID_API_KEY,
                 "Invalid API key: keys look like 'sk-orca-...' "

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from orca_nb import wire
 from orca_nb.sandbox.backend import Backend
-from orca_nb.sandbox.errors import ApiError, bad_request
+from orca_nb.sandbox.errors import ErrorReply, bad_request
 from orca_nb.sandbox.faults import MAX_FAULT_SECONDS, Fault
 from orca_nb.sandbox.parsing import Handler, backend_of, json_body, query_dict
 from orca_nb.sandbox.processing import is_loopback_host
@@ -37,7 +37,9 @@ def _admin(fn: Callable[[Request, Backend], Awaitable[Any]]) -> Handler:
     async def handler(request: Request) -> Response:
         host = request.client.host if request.client else ""
         if not is_loopback_host(host):
-            raise ApiError(403, wire.CODE_ACCESS_DENIED, "the admin routes only answer on loopback")
+            raise ErrorReply(
+                403, wire.CODE_ACCESS_DENIED, "the admin routes only answer on loopback"
+            )
         return JSONResponse(await fn(request, backend_of(request)))
 
     return handler

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp
 from orca_nb import wire
 from orca_nb.sandbox.admin import admin_routes
 from orca_nb.sandbox.backend import Backend
-from orca_nb.sandbox.errors import ApiError, envelope
+from orca_nb.sandbox.errors import ErrorReply, envelope
 from orca_nb.sandbox.middleware import FaultMiddleware
 from orca_nb.sandbox.pages import page_routes
 from orca_nb.sandbox.parsing import (
@@ -50,7 +50,7 @@ def create_app(backend: Backend) -> ASGIApp:
     app = Starlette(
         routes=routes,
         exception_handlers={
-            ApiError: _api_error,
+            ErrorReply: _api_error,
             HTTPException: _http_error,
             Exception: _unexpected,
         },
@@ -206,7 +206,7 @@ def _usage(request: Request, backend: Backend) -> Call:
 
 # ---------------------------------------------------------------------- errors
 async def _api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
+    assert isinstance(exc, ErrorReply)
     return JSONResponse(exc.envelope(), status_code=exc.status, headers=exc.headers)
 
 

@@ -10,10 +10,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from orca_nb import wire
-from orca_nb.sandbox import lifecycle, views
+from orca_nb.sandbox import lifecycle, shapes
 from orca_nb.sandbox.clock import ManualClock
 from orca_nb.sandbox.config import SandboxConfig
-from orca_nb.sandbox.errors import ApiError, bad_request, not_found
+from orca_nb.sandbox.db import Row, Tx
+from orca_nb.sandbox.errors import ErrorReply, bad_request, not_found
 from orca_nb.sandbox.fields import (
     group_type_param,
     http_url,
@@ -26,7 +27,6 @@ from orca_nb.sandbox.fields import (
 )
 from orca_nb.sandbox.groups import Groups
 from orca_nb.sandbox.processing import DownloadError, Verdict, evaluate, fetch, is_loopback_host
-from orca_nb.sandbox.store import Row, Tx
 
 log = logging.getLogger("orca_nb.sandbox.backend")
 
@@ -72,7 +72,7 @@ class Assets(Groups):
 
     def _check_cap(self, db: Tx, account: str) -> None:
         if db.count_assets(account) >= self.config.asset_cap:
-            raise ApiError(
+            raise ErrorReply(
                 403,
                 wire.CODE_ASSET_CAP_EXCEEDED,
                 f"Asset upload cap reached ({self.config.asset_cap} assets); delete assets you "
@@ -227,7 +227,7 @@ class Assets(Groups):
             )
         return {
             "TotalCount": total,
-            "Items": [views.asset_view(r, self._asset_url(r, root)) for r in rows],
+            "Items": [shapes.asset_view(r, self._asset_url(r, root)) for r in rows],
             "PageNumber": page_number,
             "PageSize": page_size,
         }
@@ -238,7 +238,7 @@ class Assets(Groups):
         with self.store.tx() as db:
             self._progress(db)
             row = self._asset(db, account, asset_id)
-        return views.asset_view(row, self._asset_url(row, root))
+        return shapes.asset_view(row, self._asset_url(row, root))
 
     def delete_asset(self, account: str, asset_id: str) -> dict[str, Any]:
         """``DELETE /asset/files/{id}`` (frees a slot of the upload cap) -> ``{}``."""
@@ -268,14 +268,14 @@ class Assets(Groups):
         """The bytes and MIME type behind a signed link; 403 when expired or tampered."""
         problem = self.signer.check(path, dict(params), self.now())
         if problem == "expired":
-            raise ApiError(
+            raise ErrorReply(
                 403,
                 wire.CODE_ACCESS_DENIED,
                 "This download link has expired; fetch the asset or task again for a fresh URL.",
                 "X-Tos-Expires",
             )
         if problem is not None:
-            raise ApiError(
+            raise ErrorReply(
                 403,
                 wire.CODE_ACCESS_DENIED,
                 "The download link's signature is invalid.",
@@ -301,7 +301,7 @@ class Assets(Groups):
             params = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
             try:
                 return self.open_file(parts.path, params)[0]
-            except ApiError:
+            except ErrorReply:
                 return None
         return None
 

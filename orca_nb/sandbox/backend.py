@@ -3,10 +3,10 @@ sessions and video tasks, persisted in SQLite, progressing on an injectable cloc
 
 :class:`Backend` is the facade the routes, the admin API and tests use. Its methods live with
 their resource family (``accounts.py``, ``groups.py``, ``assets.py``, ``sessions.py``,
-``video_tasks.py``); the SQL schema and every query live in ``store.py`` alone.
+``video_tasks.py``); the SQL schema and every query live in ``db.py`` alone.
 
 Every public method takes the caller's account (see :meth:`Backend.account_for_key`) and plain
-JSON-like values, and returns the wire JSON or raises :class:`ApiError`. ``root`` arguments are
+JSON-like values, and returns the wire JSON or raises :class:`ErrorReply`. ``root`` arguments are
 the server's root URL (``http://127.0.0.1:PORT``), used to build links.
 """
 
@@ -24,11 +24,11 @@ from orca_nb.sandbox.accounts import Accounts, account_id
 from orca_nb.sandbox.assets import FETCH_WORKERS
 from orca_nb.sandbox.clock import Clock, ManualClock, SystemClock
 from orca_nb.sandbox.config import SandboxConfig
-from orca_nb.sandbox.errors import ApiError
+from orca_nb.sandbox.db import Store, Tx
+from orca_nb.sandbox.errors import ErrorReply
 from orca_nb.sandbox.faults import Faults
 from orca_nb.sandbox.sessions import H5Result, Sessions
 from orca_nb.sandbox.signing import Signer
-from orca_nb.sandbox.store import Store, Tx
 from orca_nb.sandbox.video_tasks import VideoTasks
 from orca_nb.sandbox.videos import VideoRequest
 
@@ -40,7 +40,7 @@ class Backend(Accounts, Sessions, VideoTasks):
     library, balance, models), ``Groups``, ``Assets`` (uploads, the fetch worker, signed files),
     :class:`Sessions` (real-human verification, H5) and :class:`VideoTasks` (tasks, renders);
     see :mod:`orca_nb.sandbox.backend_state` for how they stack. Every read and write goes
-    through the one :class:`~orca_nb.sandbox.store.Store`; this class sets up the shared state
+    through the one :class:`~orca_nb.sandbox.db.Store`; this class sets up the shared state
     and the clock-driven progression.
     """
 
@@ -142,4 +142,4 @@ class Backend(Accounts, Sessions, VideoTasks):
         raise RuntimeError(f"could not find a free id in {table}")  # pragma: no cover
 
 
-__all__ = ["ApiError", "Backend", "H5Result", "VideoRequest", "account_id"]
+__all__ = ["Backend", "ErrorReply", "H5Result", "VideoRequest", "account_id"]

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from orca_nb.sandbox.clock import Clock
 from orca_nb.sandbox.config import SandboxConfig
+from orca_nb.sandbox.db import Store, Tx
 from orca_nb.sandbox.faults import Faults
 from orca_nb.sandbox.signing import Signer
-from orca_nb.sandbox.store import Store, Tx
 
 log = logging.getLogger("orca_nb.sandbox.backend")
 

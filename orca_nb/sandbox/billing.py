@@ -23,8 +23,8 @@ from typing import Any
 from orca_nb import wire
 from orca_nb.compose.cost import estimate_tokens
 from orca_nb.sandbox.config import SandboxConfig
-from orca_nb.sandbox.errors import ApiError
-from orca_nb.sandbox.store import Tx
+from orca_nb.sandbox.db import Tx
+from orca_nb.sandbox.errors import ErrorReply
 
 #: ``access_until`` of the play balance: 0 = never expires (NEWAPI: a key without expiry).
 ACCESS_UNTIL_NEVER = 0
@@ -84,7 +84,7 @@ def check_hold(db: Tx, account: str, hold: int, config: SandboxConfig) -> None:
     left = remaining_usd(db, account, config)
     need = usd(hold, config)
     if need > left + 1e-9:
-        raise ApiError(
+        raise ErrorReply(
             403,
             wire.CODE_INSUFFICIENT_USER_QUOTA,
             f"Insufficient balance: ${max(left, 0.0):.4f} left, this video holds ${need:.4f} "

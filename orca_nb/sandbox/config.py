@@ -11,7 +11,7 @@ from orca_nb.sandbox.clock import Clock
 
 Processing = Literal["instant", "manual", "timed"]
 PROCESSING_MODES: tuple[str, ...] = ("instant", "manual", "timed")
-#: Shapes of ``GET /video/generations/{id}``, the default first (see ``views.TASK_VIEWS``):
+#: Shapes of ``GET /video/generations/{id}``, the default first (see ``shapes.TASK_VIEWS``):
 #: the documented new-api wrapper without / with the inner Ark object, raw Ark, OpenAI video.
 TASK_SHAPES: tuple[str, ...] = ("newapi", "newapi_ark", "ark", "openai")
 

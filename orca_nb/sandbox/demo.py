@@ -9,7 +9,7 @@ from orca_nb.sandbox.processing import evaluate
 
 if TYPE_CHECKING:
     from orca_nb.sandbox.assets import Assets
-    from orca_nb.sandbox.store import Tx
+    from orca_nb.sandbox.db import Tx
 
 #: (group name, description, group type, verified person, sample files)
 DEMO_GROUPS: tuple[tuple[str, str, str, str | None, tuple[str, ...]], ...] = (

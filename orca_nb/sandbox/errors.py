@@ -1,4 +1,4 @@
-"""The OpenAI-style error envelope the sandbox answers with, raised as :class:`ApiError`."""
+"""The OpenAI-style error envelope the sandbox answers with, raised as :class:`ErrorReply`."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ _TYPES = {
 }
 
 
-class ApiError(Exception):
+class ErrorReply(Exception):
     """A failure the sandbox reports to the caller as ``{"error": {...}}`` with ``status``."""
 
     def __init__(
@@ -63,11 +63,11 @@ def envelope(status: int, code: str, message: str, param: str | None = None) -> 
     return {"error": {"message": message, "type": error_type(status), "code": code, "param": param}}
 
 
-def bad_request(message: str, param: str | None) -> ApiError:
+def bad_request(message: str, param: str | None) -> ErrorReply:
     """A 400 ``InvalidParameter`` naming the offending field."""
-    return ApiError(400, wire.CODE_INVALID_PARAMETER, message, param)
+    return ErrorReply(400, wire.CODE_INVALID_PARAMETER, message, param)
 
 
-def not_found(kind: str, ident: str, param: str | None) -> ApiError:
+def not_found(kind: str, ident: str, param: str | None) -> ErrorReply:
     """A 404 that says the same for unknown and for other accounts' ids (no existence leak)."""
-    return ApiError(404, wire.CODE_NOT_FOUND, f"{kind} {ident!r} was not found", param)
+    return ErrorReply(404, wire.CODE_NOT_FOUND, f"{kind} {ident!r} was not found", param)

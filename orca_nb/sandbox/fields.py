@@ -1,6 +1,6 @@
 """Rules for request fields and list parameters of the asset endpoints (limits, enums, defaults).
 
-Every failure is a 400 ``ApiError`` whose ``param`` names the field.
+Every failure is a 400 ``ErrorReply`` whose ``param`` names the field.
 """
 
 from __future__ import annotations

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from orca_nb import wire
-from orca_nb.sandbox import views
+from orca_nb.sandbox import shapes
 from orca_nb.sandbox.backend_state import BackendState
-from orca_nb.sandbox.errors import ApiError, not_found
+from orca_nb.sandbox.db import Row, Tx
+from orca_nb.sandbox.errors import ErrorReply, not_found
 from orca_nb.sandbox.fields import (
     description_field,
     group_type_param,
@@ -17,7 +18,6 @@ from orca_nb.sandbox.fields import (
     paging_params,
     sort_param,
 )
-from orca_nb.sandbox.store import Row, Tx
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -63,7 +63,7 @@ class Groups(BackendState):
             )
         return {
             "TotalCount": total,
-            "Items": [views.group_view(r) for r in rows],
+            "Items": [shapes.group_view(r) for r in rows],
             "PageNumber": page_number,
             "PageSize": page_size,
         }
@@ -71,7 +71,7 @@ class Groups(BackendState):
     def get_group(self, account: str, group_id: str) -> dict[str, Any]:
         """``GET /asset/groups/{id}``."""
         with self.store.tx() as db:
-            return views.group_view(self._group(db, account, group_id))
+            return shapes.group_view(self._group(db, account, group_id))
 
     def update_group(self, account: str, group_id: str, body: object) -> dict[str, Any]:
         """``PATCH /asset/groups/{id}`` with ``Name`` and/or ``Description`` -> ``{"Id"}``."""
@@ -88,7 +88,7 @@ class Groups(BackendState):
         with self.store.tx() as db:
             row = self._group(db, account, group_id)
             if row["group_type"] == "LivenessFace" and row["verification"] == "active":
-                raise ApiError(
+                raise ErrorReply(
                     403,
                     wire.CODE_LIVENESS_GROUP_ACTIVE,
                     "An active real-human (LivenessFace) group cannot be deleted while its "

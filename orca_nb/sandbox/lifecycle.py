@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from orca_nb import wire
 from orca_nb.sandbox.config import SandboxConfig
-from orca_nb.sandbox.store import Row, Tx
+from orca_nb.sandbox.db import Row, Tx
 
 
 def advance(db: Tx, config: SandboxConfig, now: float, mode: str) -> None:

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from orca_nb import wire
 from orca_nb.sandbox import h5
-from orca_nb.sandbox.errors import ApiError
+from orca_nb.sandbox.errors import ErrorReply
 from orca_nb.sandbox.parsing import (
     API_PREFIX,
     backend_of,
@@ -61,7 +61,7 @@ async def _sample(request: Request) -> Response:
 
     filename = path_param(request, "filename")
     if filename not in SAMPLES:
-        raise ApiError(404, wire.CODE_NOT_FOUND, f"no sample named {filename!r}", "filename")
+        raise ErrorReply(404, wire.CODE_NOT_FOUND, f"no sample named {filename!r}", "filename")
     data = await run_in_threadpool(sample_bytes, filename)
     return Response(data, media_type=media_type(filename))
 
@@ -108,7 +108,7 @@ async def _person_picture(request: Request) -> Response:
 
     person = path_param(request, "person")
     if person not in PEOPLE:
-        raise ApiError(404, wire.CODE_NOT_FOUND, f"no sample person {person!r}", "person")
+        raise ErrorReply(404, wire.CODE_NOT_FOUND, f"no sample person {person!r}", "person")
     return Response(await run_in_threadpool(_picture, person), media_type="image/png")
 
 
@@ -124,7 +124,7 @@ async def _h5_page(request: Request, error: str | None = None, status: int = 200
     backend = backend_of(request)
     try:
         session = await run_in_threadpool(backend.h5_session, path_param(request, "session_id"))
-    except ApiError:
+    except ErrorReply:
         return _unknown_link()
     return HTMLResponse(h5.verify_page(session, list(PEOPLE), error=error), status)
 
@@ -133,7 +133,7 @@ async def _h5_submit(request: Request) -> Response:
     backend = backend_of(request)
     try:
         raw = (await read_body(request, H5_FORM_MAX_BYTES)).decode("utf-8", "replace")
-    except ApiError as exc:
+    except ErrorReply as exc:
         return HTMLResponse(h5.message_page("Form too large", exc.message), exc.status)
     form = {k: v[0] for k, v in parse_qs(raw).items()}
     try:
@@ -145,7 +145,7 @@ async def _h5_submit(request: Request) -> Response:
                 choice=form.get("choice", ""),
             )
         )
-    except ApiError as exc:
+    except ErrorReply as exc:
         if exc.status == 404:
             return _unknown_link()
         return await _h5_page(request, error=exc.message, status=exc.status)
@@ -156,6 +156,6 @@ async def _h5_done(request: Request) -> Response:
     backend = backend_of(request)
     try:
         session = await run_in_threadpool(backend.h5_session, path_param(request, "session_id"))
-    except ApiError:
+    except ErrorReply:
         return _unknown_link()
     return HTMLResponse(h5.outcome_page(session))

@@ -3,7 +3,7 @@
 Every route reads its body with :func:`json_body` (or :func:`read_body` for non-JSON forms):
 one place bounds the size, the nesting depth, the numbers (finite, 64-bit integers) and the
 text (valid Unicode: no lone surrogates, no bytes that are not UTF-8) of whatever a client sends,
-and answers a 4xx ``ApiError`` naming the offending field, before any route sees the value.
+and answers a 4xx ``ErrorReply`` naming the offending field, before any route sees the value.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from orca_nb import wire
 from orca_nb.sandbox.backend import Backend
-from orca_nb.sandbox.errors import ApiError, bad_request
+from orca_nb.sandbox.errors import ErrorReply, bad_request
 
 API_PREFIX = "/v1"  # the OrcaRouter API lives below this path
 MAX_BODY_BYTES = 16 * wire.MB
@@ -49,13 +49,13 @@ def bearer(request: Request) -> str | None:
 
 
 async def account_of(request: Request) -> str:
-    """The caller's account (401 ``ApiError`` for a missing or malformed key)."""
+    """The caller's account (401 ``ErrorReply`` for a missing or malformed key)."""
     return await run_in_threadpool(backend_of(request).account_for_key, bearer(request))
 
 
-def too_large(limit: int) -> ApiError:
+def too_large(limit: int) -> ErrorReply:
     """The 413 for a body over ``limit`` bytes."""
-    return ApiError(
+    return ErrorReply(
         413,
         wire.CODE_INVALID_PARAMETER,
         f"the request body is too large (at most {limit:,} bytes)",

@@ -9,11 +9,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from orca_nb import wire
-from orca_nb.sandbox import views
-from orca_nb.sandbox.errors import ApiError, bad_request, not_found
+from orca_nb.sandbox import shapes
+from orca_nb.sandbox.db import Row, Tx
+from orca_nb.sandbox.errors import ErrorReply, bad_request, not_found
 from orca_nb.sandbox.fields import http_url, json_object
 from orca_nb.sandbox.groups import Groups
-from orca_nb.sandbox.store import Row, Tx
 
 H5_PREFIX = "/sandbox/h5/"
 RETURN_URL_MAX_CHARS = 2048
@@ -59,7 +59,7 @@ class Sessions(Groups):
         """``GET /asset/real-human/sessions/{id}``: status pending|success|failed|expired."""
         with self.store.tx() as db:
             row = self._session(db, session_id, account)
-        return views.session_view(row, self.h5_link(root, session_id))
+        return shapes.session_view(row, self.h5_link(root, session_id))
 
     def _session(self, db: Tx, session_id: str, account: str | None) -> Row:
         row = db.session(session_id)
@@ -85,7 +85,7 @@ class Sessions(Groups):
         with self.store.tx() as db:
             row = self._session(db, session_id, None)
             if row["status"] != "pending":
-                raise ApiError(
+                raise ErrorReply(
                     409,
                     "SessionNotPending",
                     f"This verification session is already {row['status']}; start a new one.",

@@ -1,7 +1,7 @@
 """Video tasks (``/video/generations`` and the ``/videos`` alias) and the render worker's
 queue, as part of the :class:`~orca_nb.sandbox.backend.Backend`. Each task holds its tokens on
 the play balance (:mod:`orca_nb.sandbox.billing`), renders on the worker
-(:mod:`orca_nb.sandbox.rendering`) and progresses per :mod:`orca_nb.sandbox.lifecycle`."""
+(:mod:`orca_nb.sandbox.render_worker`) and progresses per :mod:`orca_nb.sandbox.lifecycle`."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import logging
 from typing import Any
 
 from orca_nb import wire
-from orca_nb.sandbox import billing, views
+from orca_nb.sandbox import billing, shapes
 from orca_nb.sandbox.assets import Assets
 from orca_nb.sandbox.config import TASK_SHAPES
+from orca_nb.sandbox.db import Tx
 from orca_nb.sandbox.errors import bad_request, not_found
-from orca_nb.sandbox.store import Tx
 from orca_nb.sandbox.videos import VideoRequest, parse_video_request
 
 log = logging.getLogger("orca_nb.sandbox.backend")
@@ -71,7 +71,7 @@ class VideoTasks(Assets):
             self._submit_render(tid)
             if self.config.processing == "instant":
                 self.wait_for_renders([tid])
-        return views.task_created_view(row)
+        return shapes.task_created_view(row)
 
     def get_task(
         self, account: str, task_id: str, root: str, shape: str | None = None
@@ -91,7 +91,7 @@ class VideoTasks(Assets):
                 return 400, {"code": code, "message": code, "data": None}
             raise not_found("task", task_id, "task_id")
         ttl = self.config.video_url_ttl
-        return 200, views.TASK_VIEWS[shape](row, lambda blob: self.signed_url(root, blob, ttl))
+        return 200, shapes.TASK_VIEWS[shape](row, lambda blob: self.signed_url(root, blob, ttl))
 
     def _asset_lookup(self, db: Tx, account: str, asset_id: str) -> dict[str, Any] | None:
         self._progress(db)
@@ -99,7 +99,7 @@ class VideoTasks(Assets):
         return None if row is None else dict(row)
 
     def _submit_render(self, task_id: str) -> None:
-        from orca_nb.sandbox.rendering import render_task
+        from orca_nb.sandbox.render_worker import render_task
 
         self._start_job(self._executor, self._renders, task_id, render_task, self, task_id)
 
@@ -115,7 +115,7 @@ def _known_ratio(request: VideoRequest) -> str | None:
     has known dimensions (as the render picks it); ``None`` when not known yet."""
     if request.ratio != "adaptive":
         return request.ratio
-    from orca_nb.sandbox.rendering import nearest_ratio
+    from orca_nb.sandbox.render_worker import nearest_ratio
 
     for ref in request.refs:
         if ref.kind in ("image", "video") and ref.width and ref.height:

@@ -1,6 +1,6 @@
 """Rules of ``POST /video/generations``: turn a Seedance body into a checked request or a 400.
 
-Checks (each failure is an :class:`ApiError` naming the offending ``param``): routable model,
+Checks (each failure is an :class:`ErrorReply` naming the offending ``param``): routable model,
 ``metadata.content[]`` item shapes and roles, ``asset://`` references that exist, belong to the
 caller, are ``Active`` and of the item's media type, the mode rules (first/last frame vs
 references, per-type counts, total reference seconds), ``[Image N]`` style prompt references in
@@ -16,7 +16,7 @@ from typing import Any
 
 from orca_nb import wire
 from orca_nb.compose import KIND_WIRE, ROLE_KIND
-from orca_nb.sandbox.errors import ApiError, bad_request
+from orca_nb.sandbox.errors import ErrorReply, bad_request
 from orca_nb.sandbox.fields import http_url, int_text
 
 #: Looks an asset id up for the caller: ``None`` when unknown or not theirs, else a mapping with
@@ -81,7 +81,7 @@ class VideoRequest:
 
 
 def parse_video_request(body: object, lookup: AssetLookup) -> VideoRequest:
-    """Check a ``POST /video/generations`` body; raise :class:`ApiError` on the first problem."""
+    """Check a ``POST /video/generations`` body; raise :class:`ErrorReply` on the first problem."""
     if not isinstance(body, dict):
         raise bad_request("the request body must be a JSON object", None)
     model = _model(body)
@@ -123,7 +123,7 @@ def _model(body: Mapping[str, Any]) -> wire.ModelSpec:
     spec = wire.MODELS.get(name)
     if spec is None or not spec.routable:
         why = "is not routable yet" if spec else "does not exist"
-        raise ApiError(
+        raise ErrorReply(
             404,
             wire.CODE_MODEL_NOT_FOUND,
             f"model {name!r} {why}; the available Seedance model is {wire.SEEDANCE_2!r}",
@@ -287,7 +287,7 @@ def _int_or_none(value: object) -> int | None:
     if isinstance(value, str):
         try:
             return int_text(value.strip(), "seconds", minimum=-(2**63), maximum=2**63 - 1)
-        except ApiError:
+        except ErrorReply:
             return None
     return None
 

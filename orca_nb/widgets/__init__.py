@@ -27,13 +27,13 @@ if TYPE_CHECKING:
         assets_df,
         groups_df,
     )
-    from orca_nb.widgets.store import LiveStore, StoreChange, StoreStatus
-    from orca_nb.widgets.tasks import settle
+    from orca_nb.widgets.live import LiveStore, StoreChange, StoreStatus
+    from orca_nb.widgets.loops import settle
     from orca_nb.widgets.views.app import StudioApp
-    from orca_nb.widgets.views.compose import PickerView
     from orca_nb.widgets.views.experiment import ExperimentProgressView
     from orca_nb.widgets.views.forms import QuotaView, UploadView, VerifyView
     from orca_nb.widgets.views.library import AssetsPanel, GroupsPanel
+    from orca_nb.widgets.views.studio import PickerView
 
 __all__ = [
     "ASSET_COLUMNS",
@@ -65,8 +65,8 @@ _LAZY = {
         ("ASSET_COLUMNS", "GROUP_COLUMNS", "aassets_df", "agroups_df", "assets_df", "groups_df"),
         "orca_nb.widgets.frames",
     ),
-    **dict.fromkeys(("LiveStore", "StoreChange", "StoreStatus"), "orca_nb.widgets.store"),
-    "settle": "orca_nb.widgets.tasks",
+    **dict.fromkeys(("LiveStore", "StoreChange", "StoreStatus"), "orca_nb.widgets.live"),
+    "settle": "orca_nb.widgets.loops",
 }
 
 
@@ -104,7 +104,7 @@ def live_store(client: Any = None, **options: Any) -> LiveStore:
             finally:
                 client_log.removeFilter(_drop_record)
         client = _DEFAULT_CLIENT
-    from orca_nb.widgets.store import LiveStore
+    from orca_nb.widgets.live import LiveStore
 
     if isinstance(client, LiveStore):
         return client
@@ -148,7 +148,7 @@ def assets_panel(
 
 def picker(client: Any = None, **options: Any) -> PickerView:
     """Asset picker: Active assets and URLs, tokens, live ``content[]`` (``.state``)."""
-    from orca_nb.widgets.views.compose import PickerView
+    from orca_nb.widgets.views.studio import PickerView
 
     return PickerView(live_store(client, **options))
 

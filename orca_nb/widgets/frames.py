@@ -36,11 +36,10 @@ import pandas as pd
 from orca_nb import wire
 from orca_nb.widgets.rows import AssetRow, GroupRow
 
-GROUP_KINDS = ("AIGC", "LivenessFace")
 GROUP_COLUMNS: dict[str, Any] = {
     "id": "str",
     "name": "str",
-    "kind": pd.CategoricalDtype(list(GROUP_KINDS)),
+    "kind": pd.CategoricalDtype(list(wire.GROUP_TYPES)),
     "description": "str",
     "assets": "Int64",
     "active": "Int64",
@@ -54,7 +53,7 @@ ASSET_COLUMNS: dict[str, Any] = {
     "name": "str",
     "group_id": "str",
     "group_name": "str",
-    "group_kind": pd.CategoricalDtype(list(GROUP_KINDS)),
+    "group_kind": pd.CategoricalDtype(list(wire.GROUP_TYPES)),
     "asset_type": pd.CategoricalDtype(list(wire.ASSET_TYPES)),
     "status": pd.CategoricalDtype(list(wire.ASSET_STATUSES)),
     "error_code": "str",
@@ -89,7 +88,7 @@ def groups_frame(groups: Iterable[GroupRow], assets: Iterable[AssetRow] = ()) ->
             {
                 "id": g.id,
                 "name": g.name,
-                "kind": g.kind if g.kind in GROUP_KINDS else None,
+                "kind": g.kind if g.kind in wire.GROUP_TYPES else None,
                 "description": g.description,
                 "assets": sum(c.values()),
                 "active": c.get("Active", 0),
@@ -114,7 +113,7 @@ def assets_frame(assets: Iterable[AssetRow], groups: Iterable[GroupRow] = ()) ->
                 "name": a.name,
                 "group_id": a.group_id,
                 "group_name": g.name if g else "",
-                "group_kind": g.kind if g and g.kind in GROUP_KINDS else None,
+                "group_kind": g.kind if g and g.kind in wire.GROUP_TYPES else None,
                 "asset_type": a.asset_type if a.asset_type in wire.ASSET_TYPES else None,
                 "status": a.status if a.status in wire.ASSET_STATUSES else None,
                 "error_code": a.error_code,
@@ -128,10 +127,9 @@ def assets_frame(assets: Iterable[AssetRow], groups: Iterable[GroupRow] = ()) ->
 
 def _library(client: Any) -> tuple[list[GroupRow], list[AssetRow]]:
     """Every group and asset from a LiveStore, an ``AsyncOrca`` (no running loop) or an ``Orca``."""
-    from orca_nb.widgets.gateway import GROUP_KINDS as QUERY_KINDS
     from orca_nb.widgets.gateway import Gateway
+    from orca_nb.widgets.live import LiveStore
     from orca_nb.widgets.rows import asset_from, group_from
-    from orca_nb.widgets.store import LiveStore
 
     if isinstance(client, LiveStore):
         return list(client.groups.values()), list(client.assets.values())
@@ -151,10 +149,14 @@ def _library(client: Any) -> tuple[list[GroupRow], list[AssetRow]]:
             "`await aassets_df(client)`."
         )
     groups = [
-        group_from(g) for k in QUERY_KINDS for g in client.groups.iter(group_type=k, page_size=100)
+        group_from(g)
+        for k in wire.GROUP_TYPE_QUERIES
+        for g in client.groups.iter(group_type=k, page_size=100)
     ]
     assets = [
-        asset_from(a) for k in QUERY_KINDS for a in client.assets.iter(group_type=k, page_size=100)
+        asset_from(a)
+        for k in wire.GROUP_TYPE_QUERIES
+        for a in client.assets.iter(group_type=k, page_size=100)
     ]
     return groups, assets
 

@@ -5,7 +5,7 @@ fetching every page of a list at bounded concurrency, and turning models into ro
 for thumbnails and the result video are fetched here too, by the kernel, so the browser never
 needs to reach a URL only the kernel can reach.
 
-Every request runs on the gateway's :class:`~orca_nb.widgets.tasks.Home` loop: the client's pooled
+Every request runs on the gateway's :class:`~orca_nb.widgets.loops.Home` loop: the client's pooled
 connections and the concurrency limit belong to one loop, and a call made on another thread's
 loop (a widget handler on a JupyterLab kernel subshell) is awaited there.
 """
@@ -23,6 +23,7 @@ from orca_nb import wire
 from orca_nb.client.discovery import table_models
 from orca_nb.client.models import Balance, VideoModel
 from orca_nb.media import afetch_media
+from orca_nb.widgets.loops import Home, gather_all
 from orca_nb.widgets.rows import (
     AssetRow,
     GroupRow,
@@ -33,14 +34,11 @@ from orca_nb.widgets.rows import (
     session_from,
     task_from,
 )
-from orca_nb.widgets.tasks import Home, gather_all
 
 T = TypeVar("T")
 
 #: Requests in flight at once when the client does not say how many it allows.
 DEFAULT_CONCURRENCY = 8
-#: Group kinds as the list endpoints' ``group_type`` query takes them (both are always listed).
-GROUP_KINDS: tuple[str, ...] = tuple(wire.GROUP_TYPE_QUERY_TO_WIRE)
 
 PageFetch = Callable[[int], Awaitable[tuple[list[T], int]]]
 
@@ -152,7 +150,7 @@ class Gateway:
     async def all_groups(self) -> list[GroupRow]:
         """Every group of both kinds."""
         parts = await gather_all(
-            *(self.list_all(self.groups_page(k), f"groups:{k}") for k in GROUP_KINDS)
+            *(self.list_all(self.groups_page(k), f"groups:{k}") for k in wire.GROUP_TYPE_QUERIES)
         )
         return [g for part in parts for g in part]
 
@@ -211,7 +209,7 @@ class Gateway:
                 self.list_all(
                     self.assets_page(k, statuses=statuses), f"assets:{k}:{statuses}", ahead=ahead
                 )
-                for k in GROUP_KINDS
+                for k in wire.GROUP_TYPE_QUERIES
             )
         )
         return [a for part in parts for a in part]

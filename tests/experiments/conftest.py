@@ -13,7 +13,7 @@ from orca_nb import wire
 from orca_nb.client import Orca
 from orca_nb.compose import Selection, build_request
 from orca_nb.experiments import runtime, shutdown
-from orca_nb.experiments.store import Store
+from orca_nb.experiments.db import Store
 from orca_nb.sandbox import Backend, SandboxServer
 
 #: A small, fast render: no references, 480p, the shortest duration.

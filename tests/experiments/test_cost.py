@@ -15,7 +15,7 @@ from orca_nb.experiments import (
     start,
 )
 from orca_nb.experiments import cost as costs
-from orca_nb.experiments.store import Store
+from orca_nb.experiments.db import Store
 from tests.experiments.conftest import BODY
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from orca_nb.client import Orca
 from orca_nb.experiments import Experiment, open_experiment, start
-from orca_nb.experiments.store import Store
+from orca_nb.experiments.db import Store
 from orca_nb.ledger import open_ledger
 from orca_nb.sandbox import Backend, SandboxServer
 from orca_nb.sandbox.faults import Fault

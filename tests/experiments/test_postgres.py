@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from orca_nb.experiments.store import Store
+from orca_nb.experiments.db import Store
 from orca_nb.sandbox import Backend, SandboxServer
 from tests.experiments.conftest import sandbox_tasks
 from tests.experiments.test_durable import until

@@ -9,8 +9,8 @@ import pytest
 
 from orca_nb.client import Orca
 from orca_nb.experiments import Experiment, start
+from orca_nb.experiments.db import VariantRow
 from orca_nb.experiments.progress import RunStatus, duration_text, run_status, track
-from orca_nb.experiments.store import VariantRow
 from tests.experiments.conftest import BODY
 
 T = 1_000_000_000_000  # unix ms

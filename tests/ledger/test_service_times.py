@@ -18,7 +18,7 @@ from orca_nb.compose import Selection, build_request
 from orca_nb.ledger import Ledger, open_ledger
 from orca_nb.ledger.records import agrees, narrow, parse_task
 from orca_nb.sandbox import SandboxConfig, SandboxServer
-from orca_nb.widgets.store import LiveStore
+from orca_nb.widgets.live import LiveStore
 
 S = 1_700_000_000_000  # a whole second, in ms
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 
 from orca_nb.ledger import Ledger, open_ledger, reattach
+from orca_nb.ledger.ledger import TERMINAL_STATUSES
 from orca_nb.ledger.schema import STATUS_UNKNOWN
-from orca_nb.ledger.store import TERMINAL_STATUSES
 from orca_nb.reports import failures_by_code, quota_use, tokens_per_day
-from tests.ledger.test_store import Clock, at, body, image
+from tests.ledger.test_ledger import Clock, at, body, image
 
 
 @pytest.fixture

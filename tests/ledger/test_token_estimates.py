@@ -13,7 +13,7 @@ import pytest
 from orca_nb import wire
 from orca_nb.ledger import Ledger, open_ledger
 from orca_nb.ledger.schema import COLUMNS_ADDED
-from tests.ledger.test_store import Clock
+from tests.ledger.test_ledger import Clock
 
 VIDEO = "asset://asset-20260318071009-vid01"
 

@@ -123,7 +123,7 @@ def test_upload_from_a_disguised_host_fails_as_download_failed(api: httpx.Client
 
 def test_a_video_reference_on_another_host_is_not_fetched(no_network: list[Any]) -> None:
     from orca_nb.sandbox import Backend, SandboxConfig
-    from orca_nb.sandbox.rendering import _url_bytes
+    from orca_nb.sandbox.render_worker import _url_bytes
 
     backend = Backend(SandboxConfig(processing="instant"))
     try:

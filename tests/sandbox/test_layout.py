@@ -1,4 +1,4 @@
-"""The sandbox's layout: one store knows the SQL schema; the backend is split by resource."""
+"""The sandbox's layout: db.py alone knows the SQL schema; the backend is split by resource."""
 
 from __future__ import annotations
 
@@ -34,11 +34,11 @@ def _sql_sites(path: Path) -> list[str]:
     return found
 
 
-def test_only_the_store_runs_sql() -> None:
+def test_only_the_db_module_runs_sql() -> None:
     offenders = [
         site
         for path in sorted(SANDBOX.glob("*.py"))
-        if path.name != "store.py"
+        if path.name != "db.py"
         for site in _sql_sites(path)
     ]
     assert offenders == []

@@ -7,12 +7,12 @@ import asyncio
 import threading
 from typing import Any
 
+from orca_nb.experiments.db import VariantRow
 from orca_nb.experiments.progress import RunStatus, run_status
-from orca_nb.experiments.store import VariantRow
 from orca_nb.widgets import experiment_progress
 from orca_nb.widgets.advice import UNKNOWN_VARIANT_ADVICE, task_advice
+from orca_nb.widgets.loops import Home
 from orca_nb.widgets.state.experiment import ExperimentProgressState, build_view
-from orca_nb.widgets.tasks import Home
 from orca_nb.widgets.views.experiment import ExperimentProgressView
 
 T = 1_000_000_000_000

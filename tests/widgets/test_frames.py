@@ -16,7 +16,7 @@ from orca_nb.widgets import (
     assets_df,
     groups_df,
 )
-from orca_nb.widgets.store import LiveStore
+from orca_nb.widgets.live import LiveStore
 from tests.widgets.fakes import FakeOrca
 
 

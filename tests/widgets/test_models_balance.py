@@ -13,11 +13,11 @@ from orca_nb import wire
 from orca_nb.client.models import Balance, VideoModel
 from orca_nb.compose import issues as codes
 from orca_nb.compose.cost import estimate_tokens
-from orca_nb.widgets.store import LiveStore
-from orca_nb.widgets.tasks import settle
+from orca_nb.widgets.live import LiveStore
+from orca_nb.widgets.loops import settle
 from orca_nb.widgets.views import forms
-from orca_nb.widgets.views.compose import StudioView
 from orca_nb.widgets.views.forms import QuotaView
+from orca_nb.widgets.views.studio import StudioView
 from tests.widgets.fakes import FakeOrca
 
 LONG = "byteplus/dreamina-seedance-2-5-260628"

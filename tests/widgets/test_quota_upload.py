@@ -8,11 +8,11 @@ from typing import Any
 
 from orca_nb.client.models import AssetError
 from orca_nb.ledger import open_ledger
+from orca_nb.widgets.live import LiveStore
+from orca_nb.widgets.loops import settle
 from orca_nb.widgets.rows import AssetRow
 from orca_nb.widgets.state.quota import QuotaState, deletion_candidates, used_asset_ids
 from orca_nb.widgets.state.upload import FACE_NOTE, UploadState
-from orca_nb.widgets.store import LiveStore
-from orca_nb.widgets.tasks import settle
 from orca_nb.widgets.views.forms import QuotaView, UploadView, group_label
 from tests.widgets.fakes import FakeOrca
 

@@ -14,12 +14,12 @@ from ipywidgets.widgets.widget import _instances
 from orca_nb import wire
 from orca_nb.client import AsyncOrca
 from orca_nb.client.errors import advice_for
+from orca_nb.widgets.live import LiveStore
+from orca_nb.widgets.loops import settle
 from orca_nb.widgets.state.upload import UploadState
-from orca_nb.widgets.store import LiveStore
-from orca_nb.widgets.tasks import settle
 from orca_nb.widgets.views.app import StudioApp
-from orca_nb.widgets.views.compose import StudioView
 from orca_nb.widgets.views.library import AssetsPanel, GroupsPanel
+from orca_nb.widgets.views.studio import StudioView
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ import pytest
 
 from orca_nb import wire
 from orca_nb.widgets.advice import task_advice
+from orca_nb.widgets.live import LiveStore
 from orca_nb.widgets.rows import AssetRow
 from orca_nb.widgets.state.library import LibraryState
 from orca_nb.widgets.state.picker import PickerState
 from orca_nb.widgets.state.quota import QuotaState
 from orca_nb.widgets.state.studio import StudioState
 from orca_nb.widgets.state.verify import VerifyState, qr_data_uri
-from orca_nb.widgets.store import LiveStore
 from tests.widgets.fakes import FakeOrca, FakeStatusError
 
 

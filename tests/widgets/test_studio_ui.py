@@ -17,6 +17,8 @@ from orca_nb import wire
 from orca_nb.client import errors as client_errors
 from orca_nb.client.models import Asset, AssetError
 from orca_nb.widgets.advice import asset_advice, describe_error, task_advice
+from orca_nb.widgets.live import LiveStore
+from orca_nb.widgets.loops import settle
 from orca_nb.widgets.rows import AssetRow, TaskRow
 from orca_nb.widgets.state import studio as studio_state
 from orca_nb.widgets.state.studio import StudioState
@@ -26,11 +28,9 @@ from orca_nb.widgets.state.upload import (
     sample_choices,
     sample_purpose,
 )
-from orca_nb.widgets.store import LiveStore
-from orca_nb.widgets.tasks import settle
-from orca_nb.widgets.views.compose import CHOICES, StudioView, choices_for, choices_note
 from orca_nb.widgets.views.forms import UploadView
 from orca_nb.widgets.views.library import AssetsPanel
+from orca_nb.widgets.views.studio import CHOICES, StudioView, choices_for, choices_note
 from tests.widgets.fakes import FakeOrca
 
 

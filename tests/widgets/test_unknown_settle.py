@@ -21,10 +21,10 @@ from orca_nb.client import AsyncOrca
 from orca_nb.ledger import Ledger, open_ledger
 from orca_nb.sandbox import Backend, Fault, SandboxServer
 from orca_nb.widgets.advice import UNKNOWN_OUTCOME_TEXT
+from orca_nb.widgets.live import LiveStore
+from orca_nb.widgets.loops import settle
 from orca_nb.widgets.state.studio import task_id_problem
-from orca_nb.widgets.store import LiveStore
-from orca_nb.widgets.tasks import settle
-from orca_nb.widgets.views.compose import StudioView
+from orca_nb.widgets.views.studio import StudioView
 
 VIDEO = "POST " + wire.VIDEOS_PATH
 

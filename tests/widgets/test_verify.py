@@ -11,10 +11,10 @@ import pytest
 from ipywidgets import Widget
 from ipywidgets.widgets.widget import _instances
 
+from orca_nb.widgets.live import LiveStore
+from orca_nb.widgets.loops import settle
 from orca_nb.widgets.rows import session_from
 from orca_nb.widgets.state.verify import EXPIRED_REASON, VerifyState
-from orca_nb.widgets.store import LiveStore
-from orca_nb.widgets.tasks import settle
 from orca_nb.widgets.views.app import StudioApp
 from orca_nb.widgets.views.forms import VerifyView
 from tests.widgets.fakes import FakeOrca

@@ -11,12 +11,12 @@ from ipywidgets import Widget
 from ipywidgets.widgets.widget import _instances
 
 from orca_nb.client.models import Session
-from orca_nb.widgets.store import LiveStore
-from orca_nb.widgets.tasks import settle
+from orca_nb.widgets.live import LiveStore
+from orca_nb.widgets.loops import settle
 from orca_nb.widgets.views.app import StudioApp
-from orca_nb.widgets.views.compose import PickerView, StudioView
 from orca_nb.widgets.views.forms import QuotaView, VerifyView
 from orca_nb.widgets.views.library import AssetsPanel, GroupsPanel
+from orca_nb.widgets.views.studio import PickerView, StudioView
 from tests.widgets.conftest import CommLog
 from tests.widgets.fakes import FakeOrca
 

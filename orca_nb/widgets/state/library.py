@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from orca_nb import wire
+from orca_nb.widgets.live import LiveStore, StoreChange
 from orca_nb.widgets.rows import AssetRow, GroupRow
 from orca_nb.widgets.state.base import Observable
-from orca_nb.widgets.store import LiveStore, StoreChange
 
 DEFAULT_WINDOW = 24  # asset cards per page: never more rows/thumbnails than this in the browser
 

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from orca_nb.widgets.live import LiveStore
 from orca_nb.widgets.rows import AssetRow
-from orca_nb.widgets.store import LiveStore
 
 log = logging.getLogger(__name__)
 

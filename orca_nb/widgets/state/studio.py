@@ -23,10 +23,10 @@ from orca_nb.widgets.advice import (
     describe_error,
     task_advice,
 )
+from orca_nb.widgets.live import LiveStore, StoreChange
 from orca_nb.widgets.rows import TaskRow
 from orca_nb.widgets.state.base import Observable
 from orca_nb.widgets.state.picker import PickerState
-from orca_nb.widgets.store import LiveStore, StoreChange
 
 if TYPE_CHECKING:
     from orca_nb.ledger import Ledger

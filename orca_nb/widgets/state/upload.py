@@ -8,11 +8,11 @@ from typing import Any
 
 from orca_nb import wire
 from orca_nb.widgets.advice import asset_advice
+from orca_nb.widgets.live import LiveStore, StoreChange
 from orca_nb.widgets.rows import AssetRow
 from orca_nb.widgets.state.base import Observable
 from orca_nb.widgets.state.library import check_name
 from orca_nb.widgets.state.quota import cap_block
-from orca_nb.widgets.store import LiveStore, StoreChange
 
 FACE_NOTE = (
     "A verified person's group: Check covers the file's requirements (format, size, length). The "

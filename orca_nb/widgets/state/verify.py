@@ -9,9 +9,9 @@ from collections.abc import Callable
 import segno
 
 from orca_nb import wire
+from orca_nb.widgets.live import LiveStore, StoreChange
 from orca_nb.widgets.rows import SessionRow
 from orca_nb.widgets.state.base import Observable
-from orca_nb.widgets.store import LiveStore, StoreChange
 
 CONSENT_NOTE = (
     "Only the person in the photos may complete this check, on their own phone, after agreeing "

@@ -8,11 +8,11 @@ import traitlets
 from ipyvuetify.VuetifyTemplate import VuetifyTemplate
 from ipywidgets import widget_serialization
 
-from orca_nb.widgets.store import LiveStore
+from orca_nb.widgets.live import LiveStore
 from orca_nb.widgets.views.base import template
-from orca_nb.widgets.views.compose import StudioView
 from orca_nb.widgets.views.forms import QuotaView, UploadView, VerifyView
 from orca_nb.widgets.views.library import AssetsPanel, GroupsPanel
+from orca_nb.widgets.views.studio import StudioView
 
 
 def _child(cls: type) -> Any:

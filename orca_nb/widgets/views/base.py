@@ -10,8 +10,8 @@ from typing import Any
 import traitlets
 from ipyvuetify.VuetifyTemplate import VuetifyTemplate
 
-from orca_nb.widgets.store import LiveStore, StoreChange, StoreStatus
-from orca_nb.widgets.tasks import spawn
+from orca_nb.widgets.live import LiveStore, StoreChange, StoreStatus
+from orca_nb.widgets.loops import spawn
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -18,8 +18,8 @@ from typing import Any
 import traitlets
 from ipyvuetify.VuetifyTemplate import VuetifyTemplate
 
+from orca_nb.widgets.loops import Home
 from orca_nb.widgets.state.experiment import ExperimentProgressState, ProgressView, RunLike
-from orca_nb.widgets.tasks import Home
 from orca_nb.widgets.views.base import template
 
 #: Seconds between two reads of the run's status.

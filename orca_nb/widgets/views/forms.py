@@ -13,11 +13,11 @@ import traitlets
 from ipywidgets import widget_serialization
 
 from orca_nb import wire
+from orca_nb.widgets.live import LiveStore, StoreChange
 from orca_nb.widgets.servers import public_link
 from orca_nb.widgets.state.quota import QuotaState
 from orca_nb.widgets.state.upload import UploadState, sample_choices, sandbox_root
 from orca_nb.widgets.state.verify import CONSENT_NOTE, VerifyState, qr_data_uri
-from orca_nb.widgets.store import LiveStore, StoreChange
 from orca_nb.widgets.views.base import Panel, template
 
 USAGE_EVERY = 30.0  # seconds between ledger reads of which assets videos used

@@ -15,9 +15,9 @@ from ipywidgets import widget_serialization
 from orca_nb import wire
 from orca_nb.widgets.advice import asset_advice
 from orca_nb.widgets.frames import assets_frame, groups_frame
+from orca_nb.widgets.live import LiveStore, StoreChange
 from orca_nb.widgets.rows import AssetRow
 from orca_nb.widgets.state.library import GroupSummary, LibraryState
-from orca_nb.widgets.store import LiveStore, StoreChange
 from orca_nb.widgets.thumbs import audio_data_uri, loader_for
 from orca_nb.widgets.views.base import Panel, template
 

@@ -13,10 +13,10 @@ from orca_nb import wire
 from orca_nb.client.models import VideoModel
 from orca_nb.compose.cost import TokenEstimate, estimate_tokens
 from orca_nb.widgets.advice import UNKNOWN_OUTCOME_TEXT, unknown_video_advice
+from orca_nb.widgets.live import LiveStore, StoreChange
 from orca_nb.widgets.rows import AssetRow, TaskRow
 from orca_nb.widgets.state.picker import PickerState
 from orca_nb.widgets.state.studio import Run, StudioState, Unsettled
-from orca_nb.widgets.store import LiveStore, StoreChange
 from orca_nb.widgets.thumbs import loader_for
 from orca_nb.widgets.views.base import Panel, template
 

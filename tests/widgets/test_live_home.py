@@ -20,10 +20,10 @@ import pytest
 
 from orca_nb.client import AsyncOrca
 from orca_nb.sandbox import Backend
+from orca_nb.widgets.live import LiveStore
+from orca_nb.widgets.loops import Home, settle, spawn
 from orca_nb.widgets.rows import AssetRow
 from orca_nb.widgets.state.upload import UploadState
-from orca_nb.widgets.store import LiveStore
-from orca_nb.widgets.tasks import Home, settle, spawn
 
 T = TypeVar("T")
 FAST = 0.3

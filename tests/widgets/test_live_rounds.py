@@ -10,7 +10,7 @@ import pytest
 
 from orca_nb import wire
 from orca_nb.widgets.gateway import Gateway
-from orca_nb.widgets.store import LiveStore
+from orca_nb.widgets.live import LiveStore
 from tests.widgets.fakes import FakeOrca
 
 LATENCY = 0.2  # long next to the fake's work, so requests started together share a round

@@ -19,7 +19,7 @@ refresher is a task on the kernel's own asyncio loop (never a thread, never nest
   exposes the error and advice in :attr:`status`; :meth:`pause` / :meth:`resume`;
 * it starts when the first panel attaches and stops when the last one detaches.
 
-One loop owns the store (its :class:`~orca_nb.widgets.tasks.Home`, shared with the gateway): the
+One loop owns the store (its :class:`~orca_nb.widgets.loops.Home`, shared with the gateway): the
 refresher, its wake event and lock, and every request of the client run there. A widget handler
 on another thread and loop (JupyterLab's kernel subshells) may call any public method: a pass or
 an action is awaited on the home loop, a wake-up is handed over with ``call_soon_threadsafe``,
@@ -42,9 +42,9 @@ from typing import Any, Literal
 from orca_nb import wire
 from orca_nb.client.retries import poller_retry_delay
 from orca_nb.widgets.advice import describe_error
-from orca_nb.widgets.gateway import GROUP_KINDS, Gateway
+from orca_nb.widgets.gateway import Gateway
+from orca_nb.widgets.loops import Home, gather_all
 from orca_nb.widgets.rows import AssetRow, Diff, GroupRow, SessionRow, TaskRow, diff
-from orca_nb.widgets.tasks import Home, gather_all
 
 log = logging.getLogger(__name__)
 
@@ -288,8 +288,8 @@ class LiveStore:
         """
         if not self.guess_ahead:
             return 0
-        first_pages = 2 * len(GROUP_KINDS)
-        return max(0, self.gateway.concurrency - first_pages) // len(GROUP_KINDS)
+        first_pages = 2 * len(wire.GROUP_TYPE_QUERIES)
+        return max(0, self.gateway.concurrency - first_pages) // len(wire.GROUP_TYPE_QUERIES)
 
     async def _full_pass(self) -> None:
         groups_job = asyncio.ensure_future(self.gateway.all_groups())

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from orca_nb.client.models import AssetError
-from orca_nb.widgets.store import LiveStore, StoreChange
+from orca_nb.widgets.live import LiveStore, StoreChange
 from tests.widgets.fakes import FakeOrca, FakeStatusError
 
 
