@@ -11,26 +11,12 @@ import pytest
 
 from orca_nb import wire
 from orca_nb.sandbox import SandboxServer
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.sandbox.conftest import client_for
 from tests.sandbox.helpers import static_server
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs the system Chromium"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
