@@ -5,19 +5,30 @@ starts culls kernels no page is connected to."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psutil  # type: ignore[import-untyped]
 import pytest
 
 from orca_nb.widgets.servers import VOILA_CULL_IDLE_SECONDS
-from tests.browser.conftest import Web
+from tests.browser.conftest import Web, _serve
 from tests.browser.pages import open_voila
-from tests.browser.servers import ServerProcess
+from tests.browser.servers import ServerProcess, start_voila
 
 pytestmark = pytest.mark.browser
 
 STUDIO = "studio.ipynb"
+
+
+@pytest.fixture
+def own_voila(
+    chromium: Path, notebook_root: Path, server_env: dict[str, str], browser_home: Path
+) -> Iterator[ServerProcess]:
+    """A Voilà server of this test's own: pages other tests closed without a beacon (a closed
+    browser context sends none) leave kernels on the shared server until it culls them."""
+    yield from _serve(start_voila(notebook_root, server_env, browser_home))
 
 
 def kernels(server: ServerProcess) -> list[psutil.Process]:
@@ -43,7 +54,8 @@ def wait_for_kernels(server: ServerProcess, n: int, timeout: float = 45.0) -> in
     return len(kernels(server))
 
 
-def test_five_reloads_leave_one_kernel(web: Web, voila_server: ServerProcess) -> None:
+def test_five_reloads_leave_one_kernel(web: Web, own_voila: ServerProcess) -> None:
+    voila_server = own_voila
     forbidden: list[str] = []
     beacons: list[str] = []
 
