@@ -11,6 +11,7 @@ from typing import Any
 
 import psutil  # type: ignore[import-untyped]
 import pytest
+from playwright.sync_api import Page
 
 from orca_nb.widgets.servers import VOILA_CULL_IDLE_SECONDS
 from tests.browser.conftest import Web, _serve
@@ -54,6 +55,14 @@ def wait_for_kernels(server: ServerProcess, n: int, timeout: float = 45.0) -> in
     return len(kernels(server))
 
 
+def studio_shown(page: Page, timeout_s: float = 120.0) -> None:
+    """Wait until the studio widget itself is rendered. Not the text alone: the notebook's
+    markdown says "In *References and prompt*, click ..." and Voilà shows it once the cells ran,
+    before the widget manager has connected to the kernel (and set up the shutdown beacon)."""
+    title = page.locator(".orca-picker").get_by_text("References and prompt")
+    title.first.wait_for(state="visible", timeout=timeout_s * 1000)
+
+
 def test_five_reloads_leave_one_kernel(web: Web, own_voila: ServerProcess) -> None:
     voila_server = own_voila
     forbidden: list[str] = []
@@ -67,12 +76,15 @@ def test_five_reloads_leave_one_kernel(web: Web, own_voila: ServerProcess) -> No
 
     web.page.on("response", on_response)
     open_voila(web.page, voila_server, STUDIO, "References and prompt")
+    studio_shown(web.page)
     assert wait_for_kernels(voila_server, 1) == 1
     assert any(c["name"] == "_xsrf" for c in web.page.context.cookies())
     for _ in range(5):
+        # as a person reloads: once the studio is on screen, i.e. the page's widget manager is
+        # connected to its kernel and has set up the beacon that ends that kernel on unload
         web.page.reload()
-        web.page.get_by_text("References and prompt").first.wait_for(timeout=120_000)
-    # a page reloaded before its widget manager set up the beacon leaves its kernel: the
+        studio_shown(web.page)
+    # a page reloaded before its widget manager set up the beacon would leave its kernel: the
     # server culls it once idle for VOILA_CULL_IDLE_SECONDS
     left = wait_for_kernels(voila_server, 1, VOILA_CULL_IDLE_SECONDS + 30)
     assert left == 1, f"{left} kernels left; beacons {beacons}:\n{_shutdowns(voila_server)}"
