@@ -150,10 +150,17 @@ class LiveStore:
         return unsubscribe
 
     def attach(self, panel: object) -> None:
-        """Count ``panel`` as open; the first one starts the refresher (on a running loop)."""
+        """Count ``panel`` as open; the first one starts the refresher (on a running loop).
+
+        A panel opened on a store that is already live (a re-run cell, a second studio) asks
+        for a full pass, so it shows what other clients changed since the last one."""
         with self._guard:
+            new = id(panel) not in self._panels
             self._panels.add(id(panel))
+        was_running = self.running
         self.start()
+        if new and was_running and self.status.loaded:
+            self.request_refresh(full=True)
 
     def detach(self, panel: object) -> None:
         """Count ``panel`` as closed; after the last one the refresher stops."""

@@ -152,6 +152,31 @@ async def test_closing_last_panel_stops_polling() -> None:
     await store.aclose()
 
 
+async def test_a_panel_opened_on_a_live_store_asks_for_a_full_pass() -> None:
+    client = _library(1, 1)
+    store = LiveStore(client, fast_interval=0.01, slow_interval=60)
+    store.attach("first cell")
+    for _ in range(200):
+        if store.status.loaded:
+            break
+        await asyncio.sleep(0.01)
+    assert store.status.loaded
+    client.add_group("made by another client", kind="AIGC")  # between two full passes
+    store.attach("re-run cell")  # e.g. studio() run again: it must not wait 60 s
+    for _ in range(200):
+        if any(g.name == "made by another client" for g in store.groups.values()):
+            break
+        await asyncio.sleep(0.01)
+    assert any(g.name == "made by another client" for g in store.groups.values())
+    n = len(client.state.calls)
+    store.attach("re-run cell")  # the same panel again is not a new one: no extra pass
+    await asyncio.sleep(0.05)
+    assert client.state.calls[n:].count("groups.list") == 0
+    store.detach("first cell")
+    store.detach("re-run cell")
+    await store.aclose()
+
+
 async def test_pause_and_resume() -> None:
     client = _library(1, 1)
     gid = next(iter(client.state.groups))
