@@ -13,6 +13,11 @@ kernels nobody is connected to are culled.
   Voilà's after :data:`VOILA_CULL_IDLE_SECONDS` (a page reloaded before its beacon was set up).
   Widget traffic (``comm_*``) does not count as use: a live panel's refresher in a kernel
   nobody watches would otherwise keep it alive for ever. Connected kernels are never culled.
+  Jupyter Server still counts a message whose *parent* is tracked, and a refresher's widget
+  updates carry the ``execute_request`` that started it (the studio's full refresh every 60 s
+  kept an abandoned Voilà kernel "active" for ever), so Voilà's kernel manager
+  (:func:`page_kernel_manager`) ends a kernel that no page has been connected to, and that has
+  not been executing, for :data:`VOILA_CULL_IDLE_SECONDS` on end, whatever its traffic.
 
 * **Remote notebooks.** On Binder or JupyterHub the kernel's loopback sandbox cannot be reached
   from a phone, but the notebook server can: :func:`public_link` turns a loopback link (the
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -104,12 +110,53 @@ def set_xsrf_cookie(handler: Any, notebook: Any = None, cwd: str | None = None) 
     _ = handler.xsrf_token
 
 
+def page_kernel_manager() -> type:
+    """Voilà's kernel manager: Jupyter Server's, plus an end for kernels no page watches.
+
+    Every cull round, a kernel with no websocket connection that is not executing is timed;
+    after ``cull_idle_timeout`` seconds in that state on end it is shut down, whatever messages
+    it still sends (a page's kernel without its page serves nobody). A connection or an
+    execution resets the clock; Voilà executes the notebook before the page connects, so a page
+    still loading is never ended.
+    """
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+
+    class PageKernelManager(AsyncMappingKernelManager):
+        async def cull_kernel_if_idle(self, kernel_id: str) -> None:
+            unwatched: dict[str, float] = self.__dict__.setdefault("_unwatched_since", {})
+            for gone in [k for k in unwatched if k not in self._kernels]:
+                del unwatched[gone]
+            kernel = self._kernels.get(kernel_id)
+            if kernel is None:
+                return
+            connected = self._kernel_connections.get(kernel_id, 0) > 0
+            executing = getattr(kernel, "execution_state", None) in ("busy", "starting")
+            if connected or executing:
+                unwatched.pop(kernel_id, None)
+            else:
+                since = unwatched.setdefault(kernel_id, time.monotonic())
+                if time.monotonic() - since >= self.cull_idle_timeout:
+                    self.log.warning(
+                        "Culling kernel %s: no page connected for %d s",
+                        kernel_id,
+                        int(time.monotonic() - since),
+                    )
+                    unwatched.pop(kernel_id, None)
+                    await self.shutdown_kernel(kernel_id)  # type: ignore[no-untyped-call]
+                    return
+            await super().cull_kernel_if_idle(kernel_id)  # type: ignore[no-untyped-call]
+
+    return PageKernelManager
+
+
 def voila_config() -> Any:
-    """The traitlets config that installs :func:`set_xsrf_cookie` in Voilà."""
+    """The traitlets config that installs :func:`set_xsrf_cookie` and
+    :func:`page_kernel_manager` in Voilà."""
     from traitlets.config import Config
 
     config = Config()
     config.VoilaConfiguration.prelaunch_hook = set_xsrf_cookie
+    config.VoilaConfiguration.multi_kernel_manager_class = page_kernel_manager()
     return config
 
 
