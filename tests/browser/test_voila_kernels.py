@@ -97,3 +97,23 @@ def test_five_reloads_leave_one_kernel(web: Web, own_voila: ServerProcess) -> No
 def _shutdowns(server: ServerProcess) -> str:
     lines = server.log_tail(400_000).splitlines()
     return "\n".join(x[:160] for x in lines if "shutdown" in x.lower() or "kernel" in x.lower())
+
+
+def test_kernel_of_a_page_that_never_connected_is_culled(
+    web: Web, own_voila: ServerProcess
+) -> None:
+    """A page gone before its widget manager connected (no websocket, no beacon) leaves its
+    kernel; the server ends it once no page has watched it for VOILA_CULL_IDLE_SECONDS, even
+    though the studio's refresher keeps sending widget updates."""
+    web.page.route("**/api/kernels/*", lambda route: route.abort())  # the widget manager's
+    open_voila(web.page, own_voila, STUDIO, "References and prompt")  # first call: it gives up
+    assert wait_for_kernels(own_voila, 1) == 1
+    web.page.unroute("**/api/kernels/*")
+    web.page.reload()
+    studio_shown(web.page)
+    started = time.monotonic()
+    assert wait_for_kernels(own_voila, 1, VOILA_CULL_IDLE_SECONDS + 40) == 1, _shutdowns(own_voila)
+    assert time.monotonic() - started >= VOILA_CULL_IDLE_SECONDS - 15  # culled, not beaconed
+    assert "no page connected" in own_voila.log_tail(400_000)
+    web.page.goto("about:blank")
+    assert wait_for_kernels(own_voila, 0) == 0
