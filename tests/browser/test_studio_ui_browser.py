@@ -123,11 +123,14 @@ def test_portrait_result_fits_the_viewport_history_plays_and_a_second_click_asks
         "the result video",
         180,
     )
-    page.wait_for_timeout(1500)  # the smooth scroll into view
-    box = _box(page, ".orca-result video")
-    assert box is not None
+    # the smooth scroll brings it wholly into view within a few seconds
+    box = _until(
+        page,
+        lambda: (b := _box(page, ".orca-result video")) and _fits_and_in_view(b) and b,
+        "the result video wholly in view",
+        4,
+    )
     assert box["vheight"] > box["vwidth"]  # a portrait video
-    assert _fits_and_in_view(box), box
     web.shot("result-in-view")
     assert "took" in page.locator(".orca-task-time").inner_text()
 
@@ -143,16 +146,18 @@ def test_portrait_result_fits_the_viewport_history_plays_and_a_second_click_asks
     assert "9:16 · 4 s · 480p" in details
     assert "A portrait of [Image 1]" in details
     run.locator(".orca-play-run").click()
-    hbox = _until(
+    _until(
         page,
         lambda: (b := _box(page, ".orca-history-video video")) and b["ready"] and b,
         "the history video",
         60,
     )
-    page.wait_for_timeout(1500)
-    hbox = _box(page, ".orca-history-video video")
-    assert hbox is not None
-    assert _fits_and_in_view(hbox), hbox
+    _until(
+        page,
+        lambda: (b := _box(page, ".orca-history-video video")) and _fits_and_in_view(b) and b,
+        "the history video wholly in view",
+        4,
+    )
     web.shot("history-playing")
 
     # Copy JSON says what it did (copied, or where to copy from when the browser refuses)
