@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,6 +70,11 @@ _ADDED_COLUMNS = (
 )
 
 
+#: How long a write waits for another process's write (sqlite's busy timeout, and the bound
+#: on retrying the steps of opening a database that SQLite refuses at once while busy).
+_BUSY_SECONDS = 30.0
+
+
 class Store:
     """The sandbox database. Use ``with store.tx() as db:`` for every read-modify-write."""
 
@@ -76,10 +82,24 @@ class Store:
         self.path = path if path not in (None, "", ":memory:") else ":memory:"
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._conn = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=_BUSY_SECONDS
+        )
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         self._depth = 0
+        deadline = time.monotonic() + _BUSY_SECONDS
+        while True:  # processes opening one fresh file at once: the loser waits its turn
+            try:
+                self._prepare()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def _prepare(self) -> None:
+        """WAL, the schema, added columns and the schema version (each step is idempotent)."""
         with self._lock:
             if self.path != ":memory:":
                 self._conn.execute("PRAGMA journal_mode=WAL")
