@@ -20,7 +20,7 @@ from orca_nb.compose.refs import (
     kind_from_url,
     parse_kind,
 )
-from orca_nb.compose.request import build_request
+from orca_nb.compose.request import build_request, check_request
 from orca_nb.compose.selection import MODES, Mode, Selection, format_token
 from orca_nb.compose.tokens import (
     TokenMatch,
@@ -50,6 +50,7 @@ __all__ = [
     "TokenEstimate",
     "TokenMatch",
     "build_request",
+    "check_request",
     "errors",
     "estimate_tokens",
     "find_tokens",

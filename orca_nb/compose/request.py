@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from orca_nb import wire
-from orca_nb.compose.issues import CompositionError, errors
+from orca_nb.compose.issues import CompositionError, Issue, errors
 from orca_nb.compose.selection import Selection
 from orca_nb.compose.validate import validate
 
@@ -34,6 +34,31 @@ def _check_param_types(params: Mapping[str, Any]) -> None:
         )
 
 
+def check_request(
+    model: str,
+    prompt: str,
+    selection: Selection,
+    *,
+    mode: str = "reference",
+    spec: wire.ModelSpec | None = None,
+    **params: Any,
+) -> list[Issue]:
+    """What :func:`validate` finds in the request :func:`build_request` would make of these
+    arguments (errors and warnings; nothing raised for them)."""
+    return validate(
+        prompt,
+        selection,
+        model=model,
+        ratio=params.get("ratio"),
+        duration=params.get("duration"),
+        resolution=params.get("resolution"),
+        mode=mode,
+        seed=params.get("seed"),
+        generate_audio=params.get("generate_audio"),
+        spec=spec,
+    )
+
+
 def build_request(
     model: str,
     prompt: str,
@@ -57,18 +82,7 @@ def build_request(
     """
     _check_param_types(params)
     if strict:
-        found = validate(
-            prompt,
-            selection,
-            model=model,
-            ratio=params.get("ratio"),
-            duration=params.get("duration"),
-            resolution=params.get("resolution"),
-            mode=mode,
-            seed=params.get("seed"),
-            generate_audio=params.get("generate_audio"),
-            spec=spec,
-        )
+        found = check_request(model, prompt, selection, mode=mode, spec=spec, **params)
         if errors(found):
             raise CompositionError(found)
     metadata: dict[str, Any] = {}

@@ -38,10 +38,10 @@ from orca_nb.compose import (
     Ref,
     Selection,
     build_request,
+    check_request,
     errors,
     parse_kind,
     renumber,
-    validate,
 )
 
 #: Issue code for a variant whose parameters could not even make a body (wrong type, bad name).
@@ -508,17 +508,7 @@ class Experiment:
             body = build_request(
                 model, prompt, selection, mode=base.mode, strict=False, extra=base.extra, **params
             )
-            found = validate(
-                prompt,
-                selection,
-                model=model,
-                ratio=params.get("ratio"),
-                duration=params.get("duration"),
-                resolution=params.get("resolution"),
-                mode=base.mode,
-                seed=params.get("seed"),
-                generate_audio=params.get("generate_audio"),
-            )
+            found = check_request(model, prompt, selection, mode=base.mode, **params)
         except (TypeError, ValueError) as exc:
             return Variant(
                 self.experiment_id, vid, index, values, None,
