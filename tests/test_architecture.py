@@ -21,7 +21,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("compose", "media", "ledger"),
     ("sandbox",),
     ("client",),
-    ("experiments", "widgets", "reports"),
+    ("experiments",),
+    ("widgets", "reports"),
 )
 #: The one sideways edge inside a layer: the ledger records compose's token estimate.
 SIDEWAYS = frozenset({("ledger", "compose")})
