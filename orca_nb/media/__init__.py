@@ -5,6 +5,8 @@
 - :func:`preflight` a URL, path or bytes -> :class:`PreflightReport`, before any quota is spent.
 - :func:`detect_asset_type` from content, extension or MIME type; :func:`mime_of` a format.
 - :func:`fetch_media` / :func:`afetch_media` a URL with a size cap.
+- :func:`video_poster` a video's poster frame as a small JPEG; :func:`poster_data_uri` /
+  :func:`jpeg_data_uri` as a ``data:`` URI (the widgets' thumbnails, the experiments' export).
 
 The sandbox's face rule and sample-media generator live in the sandbox
 (``orca_nb.sandbox.faces``, ``orca_nb.sandbox.synth``).
@@ -21,6 +23,7 @@ from orca_nb.media.formats import (
     sniff,
     type_of_format,
 )
+from orca_nb.media.poster import jpeg_data_uri, poster_data_uri, video_poster
 from orca_nb.media.preflight import PreflightReport, preflight
 from orca_nb.media.probe import MediaInfo, probe_bytes, probe_file, register_heif_opener
 from orca_nb.media.requirements import Violation, check, size_violation
@@ -39,8 +42,10 @@ __all__ = [
     "fetch_media",
     "format_from_mime",
     "format_from_name",
+    "jpeg_data_uri",
     "mime_of",
     "parse_asset_type",
+    "poster_data_uri",
     "preflight",
     "probe_bytes",
     "probe_file",
@@ -48,4 +53,5 @@ __all__ = [
     "size_violation",
     "sniff",
     "type_of_format",
+    "video_poster",
 ]

@@ -1,9 +1,9 @@
 """Small thumbnails made by the kernel and sent to the browser as data, never as URLs.
 
 The browser may not reach the URLs the kernel can (Binder, remote kernels, loopback sandbox), so
-the kernel downloads the media, shrinks it (Pillow for images, the first frame via PyAV for
-videos) and hands the view a small JPEG ``data:`` URI. Decoding runs in a worker thread; only the
-finished string is set on widgets, on the kernel's loop.
+the kernel downloads the media, shrinks it (Pillow for images, the first frame via
+:mod:`orca_nb.media.poster` for videos) and hands the view a small JPEG ``data:`` URI. Decoding
+runs in a worker thread; only the finished string is set on widgets, on the kernel's loop.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from PIL import Image
 
-from orca_nb.media import mime_of
+from orca_nb.media import mime_of, poster
 
 THUMB_SIDE = 96  # px, longest side
 THUMB_QUALITY = 60
@@ -50,13 +50,10 @@ def image_thumbnail(data: bytes) -> str:
 
 
 def video_poster(data: bytes) -> str:
-    """A small JPEG data URI of a video's first frame (its poster)."""
-    import av
-
-    with av.open(io.BytesIO(data), mode="r") as container:
-        for frame in container.decode(video=0):
-            return _encode(frame.to_image())  # type: ignore[no-untyped-call]
-    raise ValueError("the video has no frame to make a poster from")
+    """A small JPEG data URI of a video's first frame (its poster; made by
+    :func:`orca_nb.media.video_poster`)."""
+    jpeg = poster.video_poster(data, max_side=THUMB_SIDE, quality=THUMB_QUALITY)
+    return poster.jpeg_data_uri(jpeg)
 
 
 def thumbnail(data: bytes, asset_type: str) -> str:
