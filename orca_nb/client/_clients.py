@@ -458,6 +458,21 @@ class AsyncOrca(_BaseClient):
         """A client sharing this one's connections, with other defaults."""
         return self._copy_with(timeout, max_retries)
 
+    def blocking(self) -> Orca:
+        """A blocking :class:`Orca` with this client's key, base URL, ledger, timeout, retries
+        and task API, on its own connections (close it when done): for work that must block in
+        worker threads, e.g. an experiment started from the studio."""
+        c = self._config
+        return Orca(
+            c.api_key,
+            base_url=c.base_url,
+            timeout=c.timeout,
+            max_retries=c.max_retries,
+            ledger=c.ledger,
+            task_api=c.task_api,
+            usage_from_alias=c.usage_from_alias,
+        )
+
     # -- driver ------------------------------------------------------------------------------
     async def _run(self, op: Op[T]) -> T:
         value: Any = None
