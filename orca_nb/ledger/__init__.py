@@ -18,6 +18,7 @@ from orca_nb.ledger.location import (
     default_ledger_disabled,
     default_ledger_url,
 )
+from orca_nb.ledger.marks import VariantMark
 from orca_nb.ledger.reattach import reattach, settle
 from orca_nb.ledger.snapshots import SyncResult, sync_snapshots
 
@@ -28,6 +29,7 @@ __all__ = [
     "Ledger",
     "SyncResult",
     "Unfinished",
+    "VariantMark",
     "connect",
     "default_ledger_disabled",
     "default_ledger_url",

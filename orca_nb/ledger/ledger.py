@@ -19,6 +19,7 @@ from orca_nb.compose.cost import estimate_tokens
 from orca_nb.ledger.backends import Database
 from orca_nb.ledger.context import current_submission_context
 from orca_nb.ledger.location import connect
+from orca_nb.ledger.marks import UNSET, Unset, VariantMark, read_marks, write_mark
 from orca_nb.ledger.records import (
     AssetSnapshot,
     GroupSnapshot,
@@ -437,6 +438,42 @@ class Ledger:
         ordered = sorted(events, key=lambda e: (int(e[1]), _STATUS_ORDER.get(str(e[0]), 99)))
         record["events"] = [(str(s), _datetime(int(at))) for s, at in ordered]
         return record
+
+    # ------------------------------------------------------------------ variant marks
+    def mark_variant(
+        self,
+        experiment_id: str,
+        variant_id: str,
+        *,
+        pinned: bool | None = None,
+        rating: int | Unset | None = UNSET,
+        tags: Sequence[str] | None = None,
+        note: str | None = None,
+    ) -> VariantMark:
+        """Mark an experiment's variant; only the fields given change. Returns its mark.
+
+        ``pinned=True`` makes it the experiment's one winner (unpinning any other);
+        ``rating`` 1-5 (``None`` clears it); ``tags`` replace the tags (trimmed, de-duplicated,
+        each at most 40 characters); ``note`` replaces the note (at most 2000 characters, ``''``
+        clears it). Bad input raises ``ValueError`` and writes nothing.
+        """
+        write_mark(
+            self.database,
+            experiment_id,
+            variant_id,
+            now_ms=self._now_ms(),
+            pinned=pinned,
+            rating=rating,
+            tags=tags,
+            note=note,
+        )
+        found = read_marks(self.database, experiment_id, variant_id)
+        return found.get(variant_id) or VariantMark.empty(experiment_id, variant_id)
+
+    def variant_marks(self, experiment_id: str) -> dict[str, VariantMark]:
+        """The marks of an experiment's variants, by variant id (variants never marked are
+        absent: :meth:`VariantMark.empty` stands for them)."""
+        return read_marks(self.database, experiment_id)
 
     def count(self) -> int:
         """How many submissions the ledger holds."""

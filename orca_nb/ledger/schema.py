@@ -37,6 +37,10 @@ reports' SQL portable.
     Each status a submission reached, with the time it was first seen.
 ``assets`` / ``asset_groups``
     Snapshots (name, kind, status, group) so reports read well after an asset is deleted.
+``variant_marks`` / ``experiment_pins``
+    What people said about an experiment's variants (:mod:`orca_nb.ledger.marks`): a rating
+    (1-5 or NULL), ``tags`` (a JSON array of strings), a ``note``; and the one pinned winner per
+    experiment (a row per experiment, so pinning another variant replaces it).
 """
 
 from __future__ import annotations
@@ -138,6 +142,20 @@ TABLES: Final[tuple[str, ...]] = (
         first_seen_at BIGINT NOT NULL,
         last_seen_at BIGINT NOT NULL,
         deleted_at BIGINT
+    )""",
+    """CREATE TABLE IF NOT EXISTS variant_marks (
+        experiment_id TEXT NOT NULL,
+        variant_id TEXT NOT NULL,
+        rating INTEGER,
+        tags TEXT NOT NULL,
+        note TEXT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (experiment_id, variant_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS experiment_pins (
+        experiment_id TEXT PRIMARY KEY,
+        variant_id TEXT NOT NULL,
+        pinned_at BIGINT NOT NULL
     )""",
 )
 
