@@ -102,6 +102,18 @@ GROUP_TYPE_QUERY_TO_WIRE: Final[dict[str, str]] = {"aigc": "AIGC", "real_human":
 GROUP_TYPES: Final[tuple[str, ...]] = tuple(GROUP_TYPE_QUERY_TO_WIRE.values())
 GROUP_TYPE_QUERIES: Final[tuple[str, ...]] = tuple(GROUP_TYPE_QUERY_TO_WIRE)
 DEFAULT_LIST_GROUP_TYPE: Final = "real_human"  # DOC: lists default to real-human groups!
+#: The one vocabulary for group types shown to users (the studio, the DataFrames, the reports):
+#: values are the service's ``GroupType`` words; this table gives the DOC's name of each library,
+#: shown beside the value by :func:`group_type_label`.
+GROUP_TYPE_NAMES: Final[dict[str, str]] = {"AIGC": "virtual", "LivenessFace": "real-human"}
+
+
+def group_type_label(group_type: str) -> str:
+    """``virtual (AIGC)`` / ``real-human (LivenessFace)``; a type we do not know, as given."""
+    name = GROUP_TYPE_NAMES.get(group_type)
+    return f"{name} ({group_type})" if name else group_type
+
+
 AssetType = Literal["Image", "Video", "Audio"]
 ASSET_TYPES: Final = ("Image", "Video", "Audio")
 AssetStatus = Literal["Processing", "Active", "Failed"]

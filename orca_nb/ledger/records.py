@@ -203,7 +203,7 @@ def parse_task(task: Mapping[str, Any]) -> TaskState:
 
 @dataclass(frozen=True)
 class AssetSnapshot:
-    """Name, kind, status and group of an asset as last seen."""
+    """Name, asset type, status and group of an asset as last seen."""
 
     asset_id: str
     name: str | None
@@ -217,7 +217,7 @@ class AssetSnapshot:
 
 @dataclass(frozen=True)
 class GroupSnapshot:
-    """Name and kind of a group as last seen."""
+    """Name and type (``group_type``: AIGC, LivenessFace) of a group as last seen."""
 
     group_id: str
     name: str | None

@@ -36,7 +36,7 @@ reports' SQL portable.
 ``status_events``
     Each status a submission reached, with the time it was first seen.
 ``assets`` / ``asset_groups``
-    Snapshots (name, kind, status, group) so reports read well after an asset is deleted.
+    Snapshots (name, type, status, group) so reports read well after an asset is deleted.
 ``variant_marks`` / ``experiment_pins``
     What people said about an experiment's variants (:mod:`orca_nb.ledger.marks`): a rating
     (1-5 or NULL), ``tags`` (a JSON array of strings), a ``note``; and the one pinned winner per

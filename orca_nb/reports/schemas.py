@@ -16,6 +16,8 @@ from typing import Any, Final
 
 import pandas as pd
 
+from orca_nb import wire
+
 STR: Final = "str"
 INT: Final = "Int64"
 FLOAT: Final = "float64"
@@ -113,7 +115,7 @@ SCHEMAS: Final[dict[str, tuple[Column, ...]]] = {
     "group_summary": (
         ("group_id", STR, "group id"),
         ("group_name", STR, "group name from the latest snapshot"),
-        ("group_type", STR, "AIGC or LivenessFace"),
+        ("group_type", STR, " or ".join(map(wire.group_type_label, wire.GROUP_TYPES))),
         ("deleted", BOOL, "the group was deleted since"),
         ("assets", INT, "assets of the group the ledger knows, not deleted"),
         ("active_assets", INT, "of which Active"),

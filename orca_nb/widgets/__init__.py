@@ -168,7 +168,7 @@ def verify_person(client: Any = None, **options: Any) -> VerifyView:
 
 
 def quota_meter(client: Any = None, **options: Any) -> QuotaView:
-    """Assets used of the cap across both kinds of group; warns near the cap."""
+    """Assets used of the cap across both group types; warns near the cap."""
     from orca_nb.widgets.views.forms import QuotaView
 
     return QuotaView(live_store(client, **options))

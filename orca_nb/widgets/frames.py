@@ -7,7 +7,7 @@ column        dtype                         meaning
 ============  ============================  =============================================
 id            str                           group id (``group-...``)
 name          str                           group name
-kind          category (AIGC, LivenessFace) virtual or real-human group
+group_type    category (AIGC, LivenessFace) virtual (AIGC) or real-human (LivenessFace)
 description   str                           description ("" when none)
 assets        Int64                         assets in the group
 active        Int64                         of which Active
@@ -18,7 +18,7 @@ updated       datetime64[ns, UTC]           UpdateTime (NaT when unknown)
 ============  ============================  =============================================
 
 ``assets_df`` columns (:data:`ASSET_COLUMNS`): ``id`` str, ``name`` str, ``group_id`` str,
-``group_name`` str, ``group_kind`` category (AIGC, LivenessFace), ``asset_type`` category (Image,
+``group_name`` str, ``group_type`` category (AIGC, LivenessFace), ``asset_type`` category (Image,
 Video, Audio), ``status`` category (Processing, Active, Failed), ``error_code`` str ("" unless
 Failed), ``error_message`` str, ``created`` / ``updated`` datetime64[ns, UTC]. Signed URLs are
 left out on purpose: they expire and must not be stored.
@@ -39,7 +39,7 @@ from orca_nb.widgets.rows import AssetRow, GroupRow
 GROUP_COLUMNS: dict[str, Any] = {
     "id": "str",
     "name": "str",
-    "kind": pd.CategoricalDtype(list(wire.GROUP_TYPES)),
+    "group_type": pd.CategoricalDtype(list(wire.GROUP_TYPES)),
     "description": "str",
     "assets": "Int64",
     "active": "Int64",
@@ -53,7 +53,7 @@ ASSET_COLUMNS: dict[str, Any] = {
     "name": "str",
     "group_id": "str",
     "group_name": "str",
-    "group_kind": pd.CategoricalDtype(list(wire.GROUP_TYPES)),
+    "group_type": pd.CategoricalDtype(list(wire.GROUP_TYPES)),
     "asset_type": pd.CategoricalDtype(list(wire.ASSET_TYPES)),
     "status": pd.CategoricalDtype(list(wire.ASSET_STATUSES)),
     "error_code": "str",
@@ -88,7 +88,7 @@ def groups_frame(groups: Iterable[GroupRow], assets: Iterable[AssetRow] = ()) ->
             {
                 "id": g.id,
                 "name": g.name,
-                "kind": g.kind if g.kind in wire.GROUP_TYPES else None,
+                "group_type": g.group_type if g.group_type in wire.GROUP_TYPES else None,
                 "description": g.description,
                 "assets": sum(c.values()),
                 "active": c.get("Active", 0),
@@ -102,7 +102,7 @@ def groups_frame(groups: Iterable[GroupRow], assets: Iterable[AssetRow] = ()) ->
 
 
 def assets_frame(assets: Iterable[AssetRow], groups: Iterable[GroupRow] = ()) -> pd.DataFrame:
-    """Rows -> the assets frame (group name and kind joined from ``groups``)."""
+    """Rows -> the assets frame (group name and type joined from ``groups``)."""
     by_id = {g.id: g for g in groups}
     records = []
     for a in assets:
@@ -113,7 +113,7 @@ def assets_frame(assets: Iterable[AssetRow], groups: Iterable[GroupRow] = ()) ->
                 "name": a.name,
                 "group_id": a.group_id,
                 "group_name": g.name if g else "",
-                "group_kind": g.kind if g and g.kind in wire.GROUP_TYPES else None,
+                "group_type": g.group_type if g and g.group_type in wire.GROUP_TYPES else None,
                 "asset_type": a.asset_type if a.asset_type in wire.ASSET_TYPES else None,
                 "status": a.status if a.status in wire.ASSET_STATUSES else None,
                 "error_code": a.error_code,

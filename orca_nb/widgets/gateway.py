@@ -132,13 +132,13 @@ class Gateway:
         return [item for n in range(1, pages + 1) for item in got.get(n, [])]
 
     # ------------------------------------------------------------------ groups
-    def groups_page(self, kind: str) -> PageFetch[GroupRow]:
-        """A page fetcher for groups of one kind (``aigc`` or ``real_human``)."""
+    def groups_page(self, group_type: str) -> PageFetch[GroupRow]:
+        """A page fetcher for groups of one type (query word: ``aigc`` or ``real_human``)."""
 
         async def fetch(page: int) -> tuple[list[GroupRow], int]:
             result = await self._call(
                 self.client.groups.list,
-                group_type=kind,
+                group_type=group_type,
                 page_number=page,
                 page_size=self.page_size,
             )
@@ -148,7 +148,7 @@ class Gateway:
         return fetch
 
     async def all_groups(self) -> list[GroupRow]:
-        """Every group of both kinds."""
+        """Every group of both types."""
         parts = await gather_all(
             *(self.list_all(self.groups_page(k), f"groups:{k}") for k in wire.GROUP_TYPE_QUERIES)
         )
@@ -174,12 +174,12 @@ class Gateway:
     # ------------------------------------------------------------------ assets
     def assets_page(
         self,
-        kind: str,
+        group_type: str,
         *,
         statuses: Sequence[str] | None = None,
         group_id: str | None = None,
     ) -> PageFetch[AssetRow]:
-        """A page fetcher for assets of one group kind, optionally by status or group."""
+        """A page fetcher for assets of one group type, optionally by status or group."""
         extra: dict[str, Any] = {}
         if statuses:
             extra["statuses"] = list(statuses)
@@ -189,7 +189,7 @@ class Gateway:
         async def fetch(page: int) -> tuple[list[AssetRow], int]:
             result = await self._call(
                 self.client.assets.list,
-                group_type=kind,
+                group_type=group_type,
                 page_number=page,
                 page_size=self.page_size,
                 **extra,
@@ -202,7 +202,7 @@ class Gateway:
     async def all_assets(
         self, *, statuses: Sequence[str] | None = None, ahead: int = 0
     ) -> list[AssetRow]:
-        """Every asset of both group kinds (optionally only some statuses); ``ahead``: pages
+        """Every asset of both group types (optionally only some statuses); ``ahead``: pages
         guessed beyond the first of a list not fetched before (see :meth:`list_all`)."""
         parts = await gather_all(
             *(

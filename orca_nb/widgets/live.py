@@ -289,7 +289,7 @@ class LiveStore:
         """Pages to guess beyond page 1 of each asset list on a first pass (``guess_ahead``).
 
         A first pass knows no list sizes, so its first round carries only the four first pages
-        (groups and assets of both kinds); with ``guess_ahead`` the free request slots of that
+        (groups and assets of both group types); with ``guess_ahead`` the free request slots of that
         round go to the asset lists' next pages (a library's long lists): a large library loads
         one round sooner, a small one pays up to that many requests for empty pages, once.
         """

@@ -54,11 +54,12 @@ def _isoformat(moment: datetime, zone: tzinfo | None) -> str:
 
 @dataclass(frozen=True)
 class GroupRow:
-    """One asset group. ``kind`` is the wire GroupType: ``AIGC`` or ``LivenessFace``."""
+    """One asset group. ``group_type`` is the wire GroupType: ``AIGC`` or ``LivenessFace``
+    (:func:`orca_nb.wire.group_type_label` words it for users)."""
 
     id: str
     name: str
-    kind: str
+    group_type: str
     description: str = ""
     create_time: str = ""
     update_time: str = ""
@@ -113,7 +114,7 @@ def group_from(obj: Any) -> GroupRow:
     return GroupRow(
         id=_text(_get(obj, "id", "Id")),
         name=_text(_get(obj, "name", "Name", default="")),
-        kind=_text(_get(obj, "group_type", "GroupType", default="AIGC")),
+        group_type=_text(_get(obj, "group_type", "GroupType", default="AIGC")),
         description=_text(_get(obj, "description", "Description", default="")),
         create_time=_text(_get(obj, "create_time", "CreateTime")),
         update_time=_text(_get(obj, "update_time", "UpdateTime")),

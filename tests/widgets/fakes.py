@@ -182,9 +182,9 @@ class FakeOrca:
         self.is_sandbox = True
 
     # helpers for tests ------------------------------------------------------------
-    def add_group(self, name: str, kind: str = "AIGC") -> str:
+    def add_group(self, name: str, group_type: str = "AIGC") -> str:
         gid = _id("group")
-        self.state.groups[gid] = Group(id=gid, name=name, group_type=kind, description="")
+        self.state.groups[gid] = Group(id=gid, name=name, group_type=group_type, description="")
         return gid
 
     def add_asset(

@@ -31,7 +31,7 @@ def _expected(columns: dict[str, Any]) -> dict[str, str]:
 def _library() -> FakeOrca:
     client = FakeOrca()
     g1 = client.add_group("cast")
-    g2 = client.add_group("ada", kind="LivenessFace")
+    g2 = client.add_group("ada", group_type="LivenessFace")
     client.add_asset(g1, "hero", asset_type="Image")
     client.add_asset(g1, "walk", asset_type="Video", status="Processing")
     client.add_asset(g2, "face", asset_type="Image", status="Failed")
@@ -49,7 +49,8 @@ async def test_frames_from_a_store_have_the_fixed_schema() -> None:
     assert _schema(a) == _expected(ASSET_COLUMNS)
     cast = g.set_index("name").loc["cast"]
     assert (cast["assets"], cast["active"], cast["processing"], cast["failed"]) == (2, 1, 1, 0)
-    assert set(a["group_kind"].astype(str)) == {"AIGC", "LivenessFace"}
+    assert set(a["group_type"].astype(str)) == {"AIGC", "LivenessFace"}
+    assert g.set_index("name").loc["ada", "group_type"] == "LivenessFace"
     assert assets_df(store, status="Failed")["name"].tolist() == ["face"]
     assert assets_df(store, asset_type="Video", search="WAL")["name"].tolist() == ["walk"]
 

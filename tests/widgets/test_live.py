@@ -14,7 +14,7 @@ from tests.widgets.fakes import FakeOrca, FakeStatusError
 def _library(n_groups: int = 3, per_group: int = 5) -> FakeOrca:
     client = FakeOrca()
     for g in range(n_groups):
-        gid = client.add_group(f"group {g}", kind="LivenessFace" if g == 0 else "AIGC")
+        gid = client.add_group(f"group {g}", group_type="LivenessFace" if g == 0 else "AIGC")
         for i in range(per_group):
             client.add_asset(gid, f"asset {g}-{i}")
     return client
@@ -161,7 +161,7 @@ async def test_a_panel_opened_on_a_live_store_asks_for_a_full_pass() -> None:
             break
         await asyncio.sleep(0.01)
     assert store.status.loaded
-    client.add_group("made by another client", kind="AIGC")  # between two full passes
+    client.add_group("made by another client", group_type="AIGC")  # between two full passes
     store.attach("re-run cell")  # e.g. studio() run again: it must not wait 60 s
     for _ in range(200):
         if any(g.name == "made by another client" for g in store.groups.values()):

@@ -43,7 +43,7 @@ class RoundCounter:
 def _library() -> tuple[FakeOrca, RoundCounter]:
     """A real-human group of 150 assets and a virtual one of 850: 2 + 2 + 9 = 13 pages."""
     client = FakeOrca()
-    real = client.add_group("person", kind="LivenessFace")
+    real = client.add_group("person", group_type="LivenessFace")
     virtual = client.add_group("scenes")
     for i in range(150):
         client.add_asset(real, f"look {i}")

@@ -1,5 +1,5 @@
 """The asset cap: Upload disabled with the reason, deletion candidates on the meter; the upload
-form in a verified person's group; group labels."""
+form in a real-human group; group labels."""
 
 from __future__ import annotations
 
@@ -118,7 +118,7 @@ async def test_views_disable_upload_at_the_cap_and_list_candidates() -> None:
 
 async def test_upload_in_a_verified_persons_group_says_where_faces_are_checked() -> None:
     client = FakeOrca()
-    person = client.add_group("ada (verified)", kind="LivenessFace")
+    person = client.add_group("ada (verified)", group_type="LivenessFace")
     virtual = client.add_group("props")
     store = LiveStore(client, fast_interval=30, slow_interval=60)
     await store.refresh()
@@ -126,14 +126,18 @@ async def test_upload_in_a_verified_persons_group_says_where_faces_are_checked()
     assert view.face_note == FACE_NOTE
     assert "after upload" in FACE_NOTE
     titles = {c["value"]: c["title"] for c in view.group_choices}
-    assert titles == {person: "ada (verified person)", virtual: "props (virtual)"}
+    assert titles == {
+        person: "ada · real-human (LivenessFace)",
+        virtual: "props · virtual (AIGC)",
+    }
     view.group_id = virtual
     assert view.face_note == ""
     view.close()
 
 
-def test_group_labels_say_verified_person_once() -> None:
-    assert group_label("ada (verified)", "LivenessFace") == "ada (verified person)"
-    assert group_label("Ada", "LivenessFace") == "Ada (verified person)"
-    assert group_label("(verified)", "LivenessFace") == "(verified) (verified person)"
-    assert group_label("team (verified)", "AIGC") == "team (verified) (virtual)"
+def test_group_labels_say_the_group_type_once() -> None:
+    assert group_label("ada (verified)", "LivenessFace") == "ada · real-human (LivenessFace)"
+    assert group_label("Ada", "LivenessFace") == "Ada · real-human (LivenessFace)"
+    assert group_label("(verified)", "LivenessFace") == "(verified) · real-human (LivenessFace)"
+    assert group_label("team (verified)", "AIGC") == "team (verified) · virtual (AIGC)"
+    assert group_label("x", "SomethingNew") == "x · SomethingNew"

@@ -187,9 +187,9 @@ async def test_group_create_rename_and_confirmed_delete() -> None:
 
 
 # ---------------------------------------------------------------------- quota and verify
-async def test_quota_counts_both_kinds_and_warns_near_cap() -> None:
+async def test_quota_counts_both_group_types_and_warns_near_cap() -> None:
     client = FakeOrca()
-    a, r = client.add_group("a"), client.add_group("r", kind="LivenessFace")
+    a, r = client.add_group("a"), client.add_group("r", group_type="LivenessFace")
     for i in range(60):
         client.add_asset(a, f"a{i}")
     for i in range(31):
@@ -198,7 +198,7 @@ async def test_quota_counts_both_kinds_and_warns_near_cap() -> None:
     await store.refresh()
     q = QuotaState(store).quota()
     assert (q.used, q.cap) == (91, 100)
-    assert q.by_kind == {"AIGC": 60, "LivenessFace": 31}
+    assert q.by_group_type == {"AIGC": 60, "LivenessFace": 31}
     assert q.level == "near"
     assert "only 9 left" in q.message
 
@@ -211,7 +211,7 @@ async def test_verify_shows_link_until_done_then_removes_it() -> None:
     assert v.status == "pending"
     assert v.link.startswith("https://verify.invalid/")
     assert qr_data_uri(v.link).startswith("data:image/svg+xml")
-    gid = client.add_group("person", kind="LivenessFace")
+    gid = client.add_group("person", group_type="LivenessFace")
     sid = v.session_id or ""
     client.state.sessions[sid] = client.state.sessions[sid].model_copy(
         update={"status": "success", "group_id": gid}

@@ -165,7 +165,7 @@ async def test_link_travels_in_a_custom_message_never_in_widget_state(
         assert sid not in text
     view.vue_want_link()  # a second browser view mounts: it is sent the link too
     assert _links(sent, view)[-1][0] == link
-    gid = client.add_group("Ada", kind="LivenessFace")
+    gid = client.add_group("Ada", group_type="LivenessFace")
     _set(client, sid, status="success", group_id=gid)
     await store.refresh(full=False)
     assert _links(sent, view)[-1] == ["", "", -1]  # withdrawn from the browser

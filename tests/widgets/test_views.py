@@ -168,7 +168,7 @@ async def test_verify_view_drops_link_when_done() -> None:
     assert view.link.startswith("https://")
     assert view.has_link
     sid = view.state.session_id or ""
-    gid = client.add_group("person", kind="LivenessFace")
+    gid = client.add_group("person", group_type="LivenessFace")
     client.state.sessions[sid] = client.state.sessions[sid].model_copy(
         update={"status": "success", "group_id": gid}
     )
@@ -176,7 +176,7 @@ async def test_verify_view_drops_link_when_done() -> None:
     assert view.link == ""
     assert not view.has_link
     assert view.status == "success"
-    assert view.group_name == "person (verified person)"
+    assert view.group_name == "person · real-human (LivenessFace)"
     assert view.uploader is not None
     assert view.uploader.group_id == gid
     view.close()

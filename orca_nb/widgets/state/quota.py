@@ -1,4 +1,4 @@
-"""Quota state: assets used of the account's cap, across both kinds of group, and which assets
+"""Quota state: assets used of the account's cap, across both group types, and which assets
 to delete first when it is nearly or fully used."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from orca_nb import wire
 from orca_nb.widgets.live import LiveStore
 from orca_nb.widgets.rows import AssetRow
 
@@ -36,7 +37,7 @@ class Quota:
 
     used: int
     cap: int
-    by_kind: dict[str, int]
+    by_group_type: dict[str, int]  # assets per GroupType (AIGC, LivenessFace)
     candidates: tuple[Candidate, ...] = field(default=())
 
     @property
@@ -123,7 +124,7 @@ def deletion_candidates(
 
 
 class QuotaState:
-    """Computes the quota from the store (every asset of every group counts, both kinds)."""
+    """Computes the quota from the store (every asset of every group counts, both types)."""
 
     def __init__(self, store: LiveStore) -> None:
         self.store = store
@@ -135,14 +136,14 @@ class QuotaState:
 
     def quota(self) -> Quota:
         """The current figures (with deletion candidates when near or at the cap)."""
-        kinds: dict[str, int] = {"AIGC": 0, "LivenessFace": 0}
+        types: dict[str, int] = dict.fromkeys(wire.GROUP_TYPES, 0)
         for a in self.store.assets.values():
             g = self.store.groups.get(a.group_id)
-            kind = g.kind if g is not None else "AIGC"
-            kinds[kind] = kinds.get(kind, 0) + 1
-        q = Quota(used=len(self.store.assets), cap=self.store.asset_cap, by_kind=kinds)
+            group_type = g.group_type if g is not None else "AIGC"
+            types[group_type] = types.get(group_type, 0) + 1
+        q = Quota(used=len(self.store.assets), cap=self.store.asset_cap, by_group_type=types)
         if q.level == "ok":
             return q
         names = {g.id: g.name for g in self.store.groups.values()}
         found = deletion_candidates(self.store.assets.values(), names, self.used_ids)
-        return Quota(q.used, q.cap, kinds, found)
+        return Quota(q.used, q.cap, types, found)

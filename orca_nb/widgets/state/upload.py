@@ -15,9 +15,10 @@ from orca_nb.widgets.state.library import check_name
 from orca_nb.widgets.state.quota import cap_block
 
 FACE_NOTE = (
-    "A verified person's group: Check covers the file's requirements (format, size, length). The "
-    "service compares each look's face with the verified person after upload; a different "
-    "face, two faces or none then fail the asset (FaceMismatch, MultipleFaces, NoFaceDetected)."
+    "A real-human (LivenessFace) group: Check covers the file's requirements (format, size, "
+    "length). The service compares each look's face with the verified person after upload; a "
+    "different face, two faces or none then fail the asset (FaceMismatch, MultipleFaces, "
+    "NoFaceDetected)."
 )
 
 
@@ -148,9 +149,9 @@ class UploadState(Observable):
 
     @property
     def face_note(self) -> str:
-        """For a verified person's group: what is checked where (``""`` for other groups)."""
+        """For a real-human group: what is checked where (``""`` for other groups)."""
         group = self.store.groups.get(self.group_id or "")
-        return FACE_NOTE if group is not None and group.kind == "LivenessFace" else ""
+        return FACE_NOTE if group is not None and group.group_type == "LivenessFace" else ""
 
     # ------------------------------------------------------------------ pre-flight
     async def check(self) -> bool:

@@ -23,16 +23,16 @@ from orca_nb.widgets.views.base import Panel, template
 USAGE_EVERY = 30.0  # seconds between ledger reads of which assets videos used
 BALANCE_EVERY = 5.0  # seconds between balance reads (on load and when tasks move)
 log = logging.getLogger(__name__)
-KIND_LABEL = {"AIGC": "virtual", "LivenessFace": "verified person"}
 _VERIFIED_SUFFIX = re.compile(r"\s*\(verified\)\s*$", re.IGNORECASE)
 
 
-def group_label(name: str, kind: str) -> str:
-    """``name (virtual)`` or ``name (verified person)``; a name that already ends in
-    "(verified)" (as the sandbox names a new person's group) does not say it twice."""
-    if kind == "LivenessFace":
+def group_label(name: str, group_type: str) -> str:
+    """``name · virtual (AIGC)`` or ``name · real-human (LivenessFace)``
+    (:func:`orca_nb.wire.group_type_label`); a real-human group's name ending in "(verified)"
+    (as the sandbox names a new person's group) drops that ending."""
+    if group_type == "LivenessFace":
         name = _VERIFIED_SUFFIX.sub("", name) or name
-    return f"{name} ({KIND_LABEL.get(kind, kind)})"
+    return f"{name} · {wire.group_type_label(group_type)}"
 
 
 class UploadView(Panel):
@@ -55,7 +55,7 @@ class UploadView(Panel):
     samples: traitlets.List[Any] = traitlets.List().tag(sync=True)
     purpose = traitlets.Unicode("").tag(sync=True)  # what the chosen sample is for
     blocked = traitlets.Unicode("").tag(sync=True)  # why Upload is disabled (the asset cap)
-    face_note = traitlets.Unicode("").tag(sync=True)  # a verified person's group: face check
+    face_note = traitlets.Unicode("").tag(sync=True)  # a real-human group: the face check
     group_choices: traitlets.List[Any] = traitlets.List().tag(sync=True)
     type_choices: traitlets.List[Any] = traitlets.List().tag(sync=True)
 
@@ -95,7 +95,7 @@ class UploadView(Panel):
                 self.status, self.status_advice = status, status_advice
                 self.error, self.advice = s.error, s.advice
                 self.group_choices = [
-                    {"title": group_label(g.name or g.id, g.kind), "value": g.id}
+                    {"title": group_label(g.name or g.id, g.group_type), "value": g.id}
                     for g in sorted(self.store.groups.values(), key=lambda g: g.name.lower())
                 ]
                 self.blocked, self.face_note = s.blocked, s.face_note
@@ -179,7 +179,7 @@ class VerifyView(Panel):
             self.status, self.raw_status, self.group_id = s.status, s.raw_status, s.group_id
             self.reason, self.stale = s.reason, s.stale
             group = self.store.groups.get(s.group_id)
-            self.group_name = group_label(group.name, group.kind) if group is not None else ""
+            self.group_name = group_label(group.name, group.group_type) if group else ""
             self.done = s.status not in ("", "pending") or s.stale
             self.has_link = bool(link)
             self.starting, self.error, self.advice = s.starting, s.error, s.advice
@@ -231,15 +231,14 @@ class VerifyView(Panel):
 
 
 class QuotaView(Panel):
-    """Assets used of the cap, across both kinds of group; orange near the cap, red at it, with
+    """Assets used of the cap, across both group types; orange near the cap, red at it, with
     the assets to delete first (failed, never used in a video per the ledger, oldest)."""
 
     template_file = template("quota.vue")
     message = traitlets.Unicode("").tag(sync=True)
     percent = traitlets.Float(0.0).tag(sync=True)
     level = traitlets.Unicode("ok").tag(sync=True)
-    aigc = traitlets.Int(0).tag(sync=True)
-    real = traitlets.Int(0).tag(sync=True)
+    by_group_type = traitlets.Unicode("").tag(sync=True)  # "virtual (AIGC) 3 · real-human ..."
     candidates: traitlets.List[Any] = traitlets.List().tag(sync=True)
     balance = traitlets.Unicode("").tag(sync=True)  # what the service says is left ("": silent)
 
@@ -282,7 +281,9 @@ class QuotaView(Panel):
         with self.hold_sync():
             self.message, self.level = q.message, q.level
             self.percent = round(min(1.0, q.fraction) * 100, 1)
-            self.aigc, self.real = q.by_kind.get("AIGC", 0), q.by_kind.get("LivenessFace", 0)
+            self.by_group_type = " · ".join(
+                f"{wire.group_type_label(t)} {n}" for t, n in q.by_group_type.items()
+            )
             shown = [
                 {
                     "id": c.asset_id,

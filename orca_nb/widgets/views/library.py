@@ -28,13 +28,14 @@ GROUP_WINDOW = 50  # group rows sent to the browser until "show more"
 
 
 class GroupRowView(VuetifyTemplate):
-    """One group: kind, name, description, counts by status, rename and delete buttons."""
+    """One group: type, name, description, counts by status, rename and delete buttons."""
 
     template_file = template("group_row.vue")
     group_id = traitlets.Unicode("").tag(sync=True)
     name = traitlets.Unicode("").tag(sync=True)
     description = traitlets.Unicode("").tag(sync=True)
-    kind = traitlets.Unicode("").tag(sync=True)
+    group_type = traitlets.Unicode("").tag(sync=True)  # the GroupType (AIGC, LivenessFace)
+    type_label = traitlets.Unicode("").tag(sync=True)  # wire.group_type_label: "virtual (AIGC)"
     counts_list: traitlets.List[Any] = traitlets.List().tag(sync=True)
     selected = traitlets.Bool(False).tag(sync=True)
     editing = traitlets.Bool(False).tag(sync=True)
@@ -49,12 +50,8 @@ class GroupRowView(VuetifyTemplate):
         """Set the fields from a summary (only changed ones are sent)."""
         g = summary.group
         with self.hold_sync():
-            self.group_id, self.name, self.description, self.kind = (
-                g.id,
-                g.name,
-                g.description,
-                g.kind,
-            )
+            self.group_id, self.name, self.description = g.id, g.name, g.description
+            self.group_type, self.type_label = g.group_type, wire.group_type_label(g.group_type)
             self.counts_list = [
                 {"status": s, "n": n, "color": STATUS_COLORS.get(s, "grey")}
                 for s, n in summary.counts.items()
