@@ -415,6 +415,64 @@ class Ledger:
             record["submitted_at"] = _datetime(int(record["submitted_at"]))
         return records
 
+    def history(
+        self,
+        *,
+        submitter: str | None = None,
+        base_url: str | None = None,
+        limit: int = 50,
+        before: tuple[int, str] | None = None,
+        experiments: bool = True,
+    ) -> list[dict[str, Any]]:
+        """Submissions newest first (a run history that survives restarts): ``submission_id``,
+        ``task_id``, ``status``, ``model``, ``prompt``, ``params`` (the metadata JSON without
+        ``content``), ``mode``, ``error_code``, ``error_message``, ``total_tokens``,
+        ``estimated_tokens``, ``tokens_source``, ``submitted_at_ms``, ``finished_at_ms``,
+        ``experiment_id``, ``variant_id`` and ``items`` (``(asset_type, role, source)`` per
+        media item, in request order).
+
+        ``submitter``/``base_url`` keep one key's runs on one service; ``limit`` (1..1000) rows
+        from after the cursor ``before`` (the last row's ``(submitted_at_ms, submission_id)``:
+        "show more"); ``experiments=False`` leaves out what experiments sent.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+            raise ValueError(f"limit must be a whole number from 1 to 1000, got {limit!r}")
+        conditions: list[str] = []
+        params: list[Any] = []
+        for column, value in (("submitter", submitter), ("base_url", base_url)):
+            if value is not None:
+                conditions.append(f"{column} = ?")
+                params.append(value)
+        if not experiments:
+            conditions.append("experiment_id IS NULL")
+        if before is not None:
+            at, sid = before
+            conditions.append("(submitted_at < ? OR (submitted_at = ? AND id < ?))")
+            params += [int(at), int(at), str(sid)]
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        names, rows = self.database.query(
+            "SELECT id AS submission_id, task_id, status, model, prompt, params, mode, error_code,"
+            " error_message, total_tokens, estimated_tokens, tokens_source,"
+            " submitted_at AS submitted_at_ms, finished_at AS finished_at_ms, experiment_id,"
+            f" variant_id FROM submissions{where} ORDER BY submitted_at DESC, id DESC LIMIT ?",
+            [*params, limit],
+        )
+        records = [dict(zip(names, r, strict=True)) for r in rows]
+        if records:
+            ids = [str(r["submission_id"]) for r in records]
+            marks = ", ".join("?" for _ in ids)
+            _, items = self.database.query(
+                "SELECT submission_id, asset_type, role, source FROM submission_items"
+                f" WHERE submission_id IN ({marks}) ORDER BY submission_id, position",
+                ids,
+            )
+            by_id: dict[str, list[tuple[str, str | None, str]]] = {}
+            for sid, kind, role, source in items:
+                by_id.setdefault(str(sid), []).append((str(kind), role, str(source)))
+            for record in records:
+                record["items"] = by_id.get(str(record["submission_id"]), [])
+        return records
+
     def submission(self, submission_id: str) -> dict[str, Any] | None:
         """One submission as a dict (times as UTC datetimes) with its ``items`` and ``events``."""
         names, rows = self.database.query(

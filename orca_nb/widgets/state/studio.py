@@ -1,7 +1,9 @@
 """Studio state: parameters, submit (one task per click burst), the current task, run history.
 
 The exact request JSON of every run is kept so it can be copied, and a run can be loaded back
-into the picker and parameters to re-run it with edits.
+into the picker and parameters to re-run it with edits. The history also reads the usage ledger
+(:meth:`StudioState.load_history`): runs of earlier kernels and of experiments, newest first, a
+page at a time, so it survives restarts; without a ledger it lists this session's runs only.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from orca_nb import wire
 from orca_nb.client.discovery import table_models
 from orca_nb.client.errors import NotFoundError, OutcomeUnknownError, ValidationError
 from orca_nb.client.models import VideoModel
-from orca_nb.compose import Issue, Selection, build_request, errors, validate
+from orca_nb.compose import Issue, Ref, Selection, build_request, errors, validate
 from orca_nb.compose.cost import TokenEstimate, estimate_tokens
 from orca_nb.widgets.advice import (
     UNKNOWN_OUTCOME_TEXT,
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
 _SPEC = wire.MODELS[wire.SEEDANCE_2]
 REPEAT_SECONDS = 10.0  # the same body again within this many seconds asks before it is sent
+HISTORY_PAGE = 20  # ledger runs read at once ("Show more" reads the next page)
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,25 @@ class Params:
 
 
 @dataclass(frozen=True)
+class Recorded:
+    """What the usage ledger holds of a run this kernel did not submit (an earlier kernel's, or
+    an experiment's): its status, tokens and end as last recorded."""
+
+    status: str
+    tokens: int | None = None  # the service's figure, or the ledger's estimate (tokens_source)
+    tokens_source: str | None = None  # reported | estimated | estimated_min | None
+    estimated_tokens: int | None = None  # the rule's figure at submission
+    finished_at: float | None = None  # epoch s
+    error_code: str = ""
+    error_message: str = ""
+    experiment_id: str | None = None
+    variant_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Run:
-    """One submitted request: what was sent, and what to restore for a re-run."""
+    """One submitted request: what was sent, and what to restore for a re-run. Runs of this
+    session are numbered from 1; runs read from the ledger have ``number`` 0 and ``recorded``."""
 
     number: int
     task_id: str
@@ -68,6 +88,12 @@ class Run:
     submitted_at: float = field(default_factory=time.time)
     submission_id: str | None = None  # the ledger row, when the client keeps a ledger
     outcome: str = ""  # "unknown" (no reply: it may exist), "not_created", or "" (a task)
+    recorded: Recorded | None = None  # set on runs read from the ledger
+
+    @property
+    def key(self) -> str:
+        """The run's id in the history: ``run-<n>`` for this session's, else its submission id."""
+        return f"run-{self.number}" if self.number else str(self.submission_id)
 
     @property
     def request_json(self) -> str:
@@ -129,6 +155,12 @@ class StudioState(Observable):
         self.unknowns: list[Unsettled] = []  # submissions whose outcome is unknown, oldest first
         self.asking_not_created = ""  # the submission id "It was not created" asks about
         self.settling: set[str] = set()  # submission ids whose settle is in flight
+        self.earlier: list[Run] = []  # runs read from the ledger, newest first
+        self.history_more = False  # the ledger holds older runs than those read
+        self.history_experiments = True  # list the runs experiments sent too
+        self.history_note = ""  # why the history is what it is (no ledger, a failed read)
+        self._history_cursor: tuple[int, str] | None = None  # the last ledger row read
+        self._history_reads = 0  # bumps on every (re)load: a stale page is dropped
 
     # ------------------------------------------------------------------ models
     @property
@@ -525,7 +557,11 @@ class StudioState(Observable):
         """Store listener: note when runs end; notify views when a run's task moves."""
         if change.table != "tasks":
             return
-        followed = {r.task_id for r in self.runs} | {u.task_id for u in self.unknowns}
+        followed = (
+            {r.task_id for r in self.runs}
+            | {u.task_id for u in self.unknowns}
+            | {r.task_id for r in self.earlier}
+        )
         ours = (followed - {""}) & set(change.diff.touched)
         for tid in ours:
             task = self.store.tasks.get(tid)
@@ -539,24 +575,131 @@ class StudioState(Observable):
         tid = task_id or self.current
         run = next((r for r in self.runs if r.task_id == tid), None)
         if run is None:
-            return None
+            run = next((r for r in self.earlier if tid and r.task_id == tid), None)
+            if run is None or run.recorded is None:
+                return None
+            end = self.ended.get(run.task_id, run.recorded.finished_at)
+            return None if end is None else max(0.0, end - run.submitted_at)
         end = self.ended.get(run.task_id, time.time() if now is None else now)
         return max(0.0, end - run.submitted_at)
 
-    def load_run(self, number: int) -> None:
-        """Put run ``number``'s prompt, selection and parameters back for editing."""
-        run = next((r for r in self.runs if r.number == number), None)
+    def load_run(self, number: int | str) -> None:
+        """Put a run's prompt, selection and parameters back for editing (``number``: this
+        session's run number, or a history key, see :attr:`Run.key`)."""
+        run = self.run_of(number)
         if run is None:
-            raise ValueError(f"no run {number}; runs are 1..{len(self.runs)}")
+            raise ValueError(f"no run {number}; runs are 1..{len(self.runs)} or history keys")
         self.params = run.params
         self.picker.mode = run.mode
         self.picker.replace_all(run.selection, run.prompt)
         self.confirming = False
+        name = f"Run #{run.number}'s" if run.number else "That run's"
         self.notice = (
-            f"Run #{number}'s prompt, references and parameters are in the form: edit them, "
-            "then Submit."
+            f"{name} prompt, references and parameters are in the form: edit them, then Submit."
         )
         self.changed()
+
+    def run_of(self, number: int | str) -> Run | None:
+        """This session's run ``number``, or the history's run with key ``number``."""
+        if isinstance(number, int) or (isinstance(number, str) and number.isdigit()):
+            return next((r for r in self.runs if r.number == int(number)), None)
+        return next((r for r in self.history() if r.key == number), None)
+
+    # ------------------------------------------------------------------ ledger-backed history
+    def history(self) -> list[Run]:
+        """Every run the history lists, newest first: this session's, and the ledger's that are
+        not this session's (one entry per task or submission)."""
+        ours = list(self.runs)
+        tasks = {r.task_id for r in ours if r.task_id} | {u.task_id for u in self.unknowns}
+        subs = {r.submission_id for r in ours if r.submission_id}
+        shown = {r.key for r in ours}
+        for r in self.earlier:
+            if (r.task_id and r.task_id in tasks) or r.submission_id in subs or r.key in shown:
+                continue
+            shown.add(r.key)
+            ours.append(r)
+        ours.sort(key=lambda r: r.submitted_at, reverse=True)
+        return ours
+
+    async def load_history(self, *, more: bool = False) -> int:
+        """Read the ledger's runs of this key and service, newest first (``more``: the next
+        page after those read); returns how many rows were read. Without a ledger the history
+        keeps this session's runs and :attr:`history_note` says so. The read runs off the loop;
+        earlier runs still in flight are followed in the store like this session's."""
+        if self.ledger() is None:
+            self.earlier, self.history_more = [], False
+            self.history_note = NO_HISTORY_NOTE
+            self.changed()
+            return 0
+        client = self.store.gateway.client
+        submitter = getattr(client, "key_label", None)
+        base_url = getattr(client, "base_url", None)
+        cursor = self._history_cursor if more else None
+        experiments = self.history_experiments
+        self._history_reads += 1
+        read_no = self._history_reads
+
+        def read() -> list[dict[str, Any]]:
+            ledger = self.ledger()
+            if ledger is None:
+                return []
+            return ledger.history(
+                submitter=submitter if isinstance(submitter, str) else None,
+                base_url=base_url if isinstance(base_url, str) else None,
+                limit=HISTORY_PAGE + 1,
+                before=cursor,
+                experiments=experiments,
+            )
+
+        try:
+            rows = await asyncio.to_thread(read)
+        except Exception as exc:  # a ledger that cannot be read now: say so, keep the runs
+            self.history_note = f"Could not read earlier runs from the usage ledger: {exc}"
+            self.changed()
+            return 0
+        if read_no != self._history_reads:
+            return 0  # a newer read (a filter change) replaced this one
+        page = rows[:HISTORY_PAGE]
+        self.history_more = len(rows) > HISTORY_PAGE
+        if page:
+            last = page[-1]
+            self._history_cursor = (int(last["submitted_at_ms"]), str(last["submission_id"]))
+        loaded = [run_from_ledger(r) for r in page]
+        self.earlier = (self.earlier if more else []) + loaded
+        self.history_note = ""
+        for run in loaded:
+            status = run.recorded.status if run.recorded else ""
+            live = status in wire.TASK_STATUSES and status not in wire.TERMINAL_TASK_STATUSES
+            if run.task_id and live and run.task_id not in self.store.tasks:
+                self.store.track_task(TaskRow(run.task_id, status))  # still running: follow it
+        self.changed()
+        return len(page)
+
+    async def show_experiment_runs(self, show: bool) -> None:
+        """List (or leave out) the runs experiments sent, then read the history again."""
+        self.history_experiments = bool(show)
+        self._history_cursor = None
+        await self.load_history()
+
+    async def history_video(self, key: str) -> bytes:
+        """The MP4 bytes of a history run: this session's from the store's row; a ledger run's
+        through a fresh read of its task (stored result links carry no signature and expire),
+        then fetched by the kernel."""
+        run = self.run_of(key)
+        if run is None:
+            raise ValueError(f"no run {key} in the history")
+        if run.recorded is None:
+            return await self.result_video(run.task_id)
+        if not run.task_id:
+            raise ValueError("this run has no task: the service made no video for it")
+        row = await self.store.gateway.get_video(run.task_id)
+        if row.status != "succeeded" or not row.video_url:
+            raise ValueError(f"task {run.task_id} is {row.status}: it has no video to play")
+        if self._result is not None and self._result[0] == row.id:
+            return self._result[1]
+        data = await self.store.gateway.fetch_bytes(row.video_url)
+        self._result = (row.id, data)
+        return data
 
     # ------------------------------------------------------------------ result
     async def result_video(self, task_id: str | None = None) -> bytes:
@@ -572,6 +715,10 @@ class StudioState(Observable):
         return data
 
 
+NO_HISTORY_NOTE = (
+    "This client keeps no usage ledger, so the history lists this session's runs only (they "
+    "are gone after a restart)."
+)
 NO_LEDGER_NOTE = (
     "This studio's client keeps no usage ledger, so the outcome cannot be recorded here: check "
     "the service console (the OrcaRouter dashboard) for the task before you submit again."
@@ -603,3 +750,72 @@ def _epoch(value: Any) -> float:
     if callable(stamp):
         return float(stamp())
     return float(value) / 1000.0
+
+
+def run_from_ledger(row: dict[str, Any]) -> Run:
+    """A history run from a :meth:`orca_nb.ledger.Ledger.history` row: the request rebuilt from
+    the stored parameters and items (the prompt as sent), what the ledger recorded of it."""
+    try:
+        metadata = json.loads(row.get("params") or "{}")
+    except ValueError:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        metadata = {}
+    model = str(row.get("model") or "")
+    refs: list[Ref] = []
+    content: list[dict[str, Any]] = []
+    for kind, role, source in row.get("items") or ():
+        item_type = f"{str(kind).lower()}_url"
+        content.append(
+            {"type": item_type, item_type: {"url": source}, **({"role": role} if role else {})}
+        )
+        try:  # frame roles stay explicit; reference roles are what the mode gives
+            refs.append(
+                Ref(source, kind, role=role if role in ("first_frame", "last_frame") else None)
+            )
+        except ValueError:
+            continue  # a source the picker cannot hold (kept in the JSON all the same)
+    request = {
+        "model": model,
+        "prompt": str(row.get("prompt") or ""),
+        "metadata": {**metadata, "content": content},
+    }
+    defaults = Params()
+    fields = {k: metadata[k] for k in defaults.metadata() if k in metadata}
+    try:
+        params = replace(defaults, model=model or defaults.model, **fields)
+    except TypeError:
+        params = replace(defaults, model=model or defaults.model)
+    mode = str(row.get("mode") or "reference")
+    status = str(row.get("status") or "")
+    outcome = ""
+    if status == "unknown" and not row.get("task_id"):
+        outcome = "unknown"
+    elif status == "rejected" and row.get("error_code") == "not_created":
+        outcome = "not_created"
+    finished = row.get("finished_at_ms")
+    tokens = row.get("total_tokens")
+    estimated = row.get("estimated_tokens")
+    return Run(
+        number=0,
+        task_id=str(row.get("task_id") or ""),
+        request=request,
+        prompt=str(row.get("prompt") or ""),
+        selection=Selection(refs),
+        params=params,
+        mode=mode if mode in ("reference", "first_frame", "first_last") else "reference",
+        submitted_at=int(row["submitted_at_ms"]) / 1000.0,
+        submission_id=str(row["submission_id"]),
+        outcome=outcome,
+        recorded=Recorded(
+            status=status,
+            tokens=int(tokens) if tokens is not None else None,
+            tokens_source=row.get("tokens_source"),
+            estimated_tokens=int(estimated) if estimated is not None else None,
+            finished_at=int(finished) / 1000.0 if finished is not None else None,
+            error_code=str(row.get("error_code") or ""),
+            error_message=str(row.get("error_message") or ""),
+            experiment_id=row.get("experiment_id"),
+            variant_id=row.get("variant_id"),
+        ),
+    )

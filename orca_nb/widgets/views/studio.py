@@ -213,6 +213,12 @@ class StudioView(Panel):
     )
     history_run = traitlets.Int(0).tag(sync=True)  # the run whose video history_player holds
     history_loading = traitlets.Int(0).tag(sync=True)
+    history_key = traitlets.Unicode("").tag(sync=True)  # Run.key of history_player's video
+    history_loading_key = traitlets.Unicode("").tag(sync=True)  # Run.key being fetched
+    history_error = traitlets.Unicode("").tag(sync=True)  # why the last play failed, in words
+    history_more = traitlets.Bool(False).tag(sync=True)  # the ledger holds older runs
+    history_experiments = traitlets.Bool(True).tag(sync=True)  # list experiments' runs too
+    history_note = traitlets.Unicode("").tag(sync=True)  # e.g. no ledger: this session only
     #: submissions whose outcome is unknown (this kernel's and earlier ones'), with their actions
     unknowns: traitlets.List[Any] = traitlets.List().tag(sync=True)
     asking_not_created = traitlets.Unicode("").tag(sync=True)  # the submission it asks about
@@ -230,6 +236,8 @@ class StudioView(Panel):
             self.run(self.state.load_models())
         with contextlib.suppress(RuntimeError):  # no loop: only this kernel's are listed
             self.run(self.state.load_unsettled())
+        with contextlib.suppress(RuntimeError):  # no loop: this session's runs only
+            self.run(self.state.load_history())
 
     def _picker_state_moved(self) -> None:
         self.blocked = self.state.blocked()
@@ -284,8 +292,12 @@ class StudioView(Panel):
                 self.notice = s.notice
                 self.repeat_text = s.repeat_reason if s.confirming else ""
                 self.runs = [
-                    run_entry(r, self.store.tasks.get(r.task_id), s) for r in reversed(s.runs)
+                    run_entry(r, self.store.tasks.get(r.task_id) if r.task_id else None, s)
+                    for r in s.history()
                 ]
+                self.history_more = s.history_more
+                self.history_experiments = s.history_experiments
+                self.history_note = s.history_note
                 self.unknowns = [
                     {**unknown_entry(u, self.store), "busy": u.submission_id in s.settling}
                     for u in s.unknowns
@@ -304,16 +316,20 @@ class StudioView(Panel):
         if old is not None:
             old.close()
 
-    async def _show_history(self, number: int) -> None:
-        run = next((r for r in self.state.runs if r.number == number), None)
+    async def _show_history(self, key: str) -> None:
+        run = self.state.run_of(key)
         try:
             if run is None:
-                raise ValueError(f"no run {number}")
-            data = await self.state.result_video(run.task_id)
+                raise ValueError(f"no run {key} in the history")
+            data = await self.state.history_video(run.key)
+        except Exception as exc:  # e.g. the task expired at the service: said under the run
+            self.history_error = f"Could not play it: {exc}"
+            return
         finally:
             self.history_loading = 0
+            self.history_loading_key = ""
         old, self.history_player = self.history_player, video_player(data, autoplay=True)
-        self.history_run = number
+        self.history_run, self.history_key = run.number, run.key
         if old is not None:
             old.close()
 
@@ -338,6 +354,19 @@ class StudioView(Panel):
     def _on_notice(self, change: dict[str, Any]) -> None:
         self.state.notice = change["new"]
 
+    @traitlets.observe("history_experiments")
+    def _on_history_filter(self, change: dict[str, Any]) -> None:
+        if not self._rendering and bool(change["new"]) != self.state.history_experiments:
+            self.run(self.state.show_experiment_runs(bool(change["new"])))
+
+    def vue_more_history(self, _data: Any = None) -> None:
+        """ "Show more": the next page of earlier runs from the ledger."""
+        self.run(self.state.load_history(more=True))
+
+    def vue_reload_history(self, _data: Any = None) -> None:
+        """Refresh icon of the history: read the ledger's newest runs again."""
+        self.run(self.state.load_history())
+
     def vue_submit(self, _data: Any = None) -> None:
         """Submit button (a double-click sends one task: the state ignores the second; the same
         request again within seconds asks first)."""
@@ -353,9 +382,10 @@ class StudioView(Panel):
         """ "Cancel" on the repeat question."""
         self.state.cancel_repeat()
 
-    def vue_edit_run(self, number: int) -> None:
-        """Edit and re-run: load that run's prompt, references and parameters."""
-        self.state.load_run(int(number))
+    def vue_edit_run(self, number: int | str) -> None:
+        """Edit and re-run: load that run's prompt, references and parameters (``number``:
+        this session's run number, or a history key)."""
+        self.state.load_run(_run_ref(number))
 
     def vue_attach_task(self, data: dict[str, Any]) -> None:
         """ "Attach task id" under an unknown outcome: ``{"submission_id", "task_id"}``."""
@@ -373,12 +403,18 @@ class StudioView(Panel):
         """ "Cancel" on the question."""
         self.state.cancel_not_created()
 
-    def vue_play_run(self, number: int) -> None:
-        """Play a run of the history: its video is fetched by the kernel now (on demand)."""
-        if self.history_loading:
+    def vue_play_run(self, number: int | str) -> None:
+        """Play a run of the history: its video is fetched by the kernel now (on demand); a run
+        from the ledger gets a fresh result link from the service first. ``number``: this
+        session's run number, or a history key."""
+        if self.history_loading_key:
             return
-        self.history_loading = int(number)
-        self.run(self._show_history(int(number)))
+        run = self.state.run_of(_run_ref(number))
+        if run is None:
+            return
+        self.history_loading, self.history_loading_key = run.number, run.key
+        self.history_error = ""
+        self.run(self._show_history(run.key))
 
     def close(self) -> None:
         """Close the studio, its picker and its players."""
@@ -387,6 +423,16 @@ class StudioView(Panel):
             if player is not None:
                 player.close()
         super().close()
+
+
+def _run_ref(value: int | str) -> int | str:
+    """A run number (int, or digits from the page) or a history key."""
+    if isinstance(value, bool):
+        raise TypeError("a run is named by its number or history key")
+    if isinstance(value, int | float):
+        return int(value)
+    text = str(value)
+    return int(text) if text.isdigit() else text
 
 
 def model_note(models: list[VideoModel]) -> str:
@@ -461,34 +507,64 @@ def unknown_entry(entry: Unsettled, store: LiveStore) -> dict[str, Any]:
     }
 
 
+#: How the history names a ledger status that is not a task's.
+LEDGER_STATUS_TEXT = {
+    "submitting": "sending (no reply recorded)",
+    "rejected": "refused by the service",
+}
+
+
 def run_entry(run: Run, task: TaskRow | None, state: StudioState) -> dict[str, Any]:
-    """What the history shows of one run: prompt, time, parameters, status, tokens, JSON."""
-    status = task.status if task else "submitted"
+    """What the history shows of one run: prompt, time, parameters, status, tokens, JSON. A run
+    read from the ledger shows what the ledger recorded unless the store follows its task."""
+    rec = run.recorded
+    status = task.status if task else (rec.status if rec else "submitted")
+    status = LEDGER_STATUS_TEXT.get(status, status)
     if run.outcome == "unknown":
         status = UNKNOWN_OUTCOME_TEXT
     elif run.outcome == "not_created":
         status = "not created (settled)"
-    if run.outcome:
+    if run.outcome or (rec and not run.task_id):
         tokens = "no task known: no tokens reported"
     elif task is not None and task.tokens is not None:
         tokens = f"{task.tokens:,} tokens"
+    elif rec is not None and rec.tokens is not None and rec.tokens_source == "reported":
+        tokens = f"{rec.tokens:,} tokens"
+    elif rec is not None and rec.tokens is not None and status == "succeeded":
+        kind = "at least " if rec.tokens_source == "estimated_min" else "~"
+        tokens = f"{kind}{rec.tokens:,} tokens (estimate), not reported by the service"
     elif status == "succeeded":
         tokens = f"{_estimated(run.request)}not reported by the service"
-    elif status in wire.TERMINAL_TASK_STATUSES:
+    elif status in wire.TERMINAL_TASK_STATUSES or (rec is not None and rec.status == "rejected"):
         tokens = "tokens not reported by the service"
     else:
         tokens = "tokens when it finishes"
-    took = state.elapsed(run.task_id)
+    took = state.elapsed(run.task_id) if run.task_id else None
+    ended = run.task_id in state.ended or (rec is not None and rec.finished_at is not None)
+    if task is not None:
+        error = " ".join(p for p in (task.error_code, task.error_message) if p)
+    elif rec is not None and not run.outcome:
+        error = " ".join(p for p in (rec.error_code, rec.error_message) if p)
+    else:
+        error = ""
+    playable_status = task.status if task is not None else (rec.status if rec else "")
     return {
+        "key": run.key,
         "number": run.number,
+        "earlier": rec is not None,
+        "experiment": (rec.experiment_id or "") if rec else "",
         "task_id": run.task_id,
         "status": status,
         "prompt": run.prompt,
         "at_ms": run.submitted_at * 1000,
         "params": run.params_text(),
         "tokens": tokens,
-        "took": f"{took:.0f} s" if took is not None and run.task_id in state.ended else "",
-        "playable": bool(task and task.status == "succeeded" and task.video_url),
-        "error": " ".join(p for p in (task.error_code, task.error_message) if p) if task else "",
+        "took": f"{took:.0f} s" if took is not None and ended else "",
+        # a ledger run plays through a fresh read of its task (stored links expire)
+        "playable": bool(
+            playable_status == "succeeded"
+            and ((task is not None and task.video_url) or (rec is not None and run.task_id))
+        ),
+        "error": error[:500],
         "request_json": run.request_json,
     }
