@@ -100,7 +100,7 @@ GroupTypeQuery = Literal["aigc", "real_human"]  # query parameter (DOC)
 GROUP_TYPE_QUERY_TO_WIRE: Final[dict[str, str]] = {"aigc": "AIGC", "real_human": "LivenessFace"}
 #: The group types as replies name them (``GroupType``) and as list queries ask for them.
 GROUP_TYPES: Final[tuple[str, ...]] = tuple(GROUP_TYPE_QUERY_TO_WIRE.values())
-GROUP_TYPE_QUERIES: Final[tuple[str, ...]] = tuple(GROUP_TYPE_QUERY_TO_WIRE)
+GROUP_TYPE_QUERIES: Final[tuple[GroupTypeQuery, ...]] = ("aigc", "real_human")
 DEFAULT_LIST_GROUP_TYPE: Final = "real_human"  # DOC: lists default to real-human groups!
 #: The one vocabulary for group types shown to users (the studio, the DataFrames, the reports):
 #: values are the service's ``GroupType`` words; this table gives the DOC's name of each library,

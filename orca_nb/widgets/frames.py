@@ -27,14 +27,20 @@ left out on purpose: they expire and must not be stored.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from orca_nb import wire
 from orca_nb.widgets.rows import AssetRow, GroupRow
+
+if TYPE_CHECKING:
+    from orca_nb.client import Orca
+    from orca_nb.widgets.live import LiveStore
+    from orca_nb.widgets.ports import StudioClient
+
+    Library = Orca | StudioClient | LiveStore
 
 GROUP_COLUMNS: dict[str, Any] = {
     "id": "str",
@@ -125,15 +131,16 @@ def assets_frame(assets: Iterable[AssetRow], groups: Iterable[GroupRow] = ()) ->
     return _frame(records, ASSET_COLUMNS)
 
 
-def _library(client: Any) -> tuple[list[GroupRow], list[AssetRow]]:
+def _library(client: Library) -> tuple[list[GroupRow], list[AssetRow]]:
     """Every group and asset from a LiveStore, an ``AsyncOrca`` (no running loop) or an ``Orca``."""
+    from orca_nb.client import Orca
     from orca_nb.widgets.gateway import Gateway
     from orca_nb.widgets.live import LiveStore
     from orca_nb.widgets.rows import asset_from, group_from
 
     if isinstance(client, LiveStore):
         return list(client.groups.values()), list(client.assets.values())
-    if inspect.iscoroutinefunction(getattr(client.groups, "list", None)):
+    if not isinstance(client, Orca):
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -179,7 +186,7 @@ def _filter(
     ]
 
 
-def groups_df(client: Any = None) -> pd.DataFrame:
+def groups_df(client: Library | None = None) -> pd.DataFrame:
     """Every group with asset counts (:data:`GROUP_COLUMNS`).
 
     ``client``: an ``Orca``, an ``AsyncOrca`` (outside a running loop), or a panel's
@@ -190,7 +197,7 @@ def groups_df(client: Any = None) -> pd.DataFrame:
 
 
 def assets_df(
-    client: Any = None,
+    client: Library | None = None,
     *,
     group_id: str | None = None,
     asset_type: str | None = None,
@@ -202,7 +209,7 @@ def assets_df(
     return assets_frame(_filter(assets, group_id, asset_type, status, search), groups)
 
 
-async def agroups_df(client: Any) -> pd.DataFrame:
+async def agroups_df(client: StudioClient) -> pd.DataFrame:
     """:func:`groups_df` for an ``AsyncOrca`` inside a running loop (``await`` it)."""
     from orca_nb.widgets.gateway import Gateway
 
@@ -211,7 +218,7 @@ async def agroups_df(client: Any) -> pd.DataFrame:
 
 
 async def aassets_df(
-    client: Any,
+    client: StudioClient,
     *,
     group_id: str | None = None,
     asset_type: str | None = None,
@@ -226,7 +233,7 @@ async def aassets_df(
     return assets_frame(_filter(assets, group_id, asset_type, status, search), groups)
 
 
-def _default_sync_client() -> Any:
+def _default_sync_client() -> Orca:
     from orca_nb.client import Orca
 
     return Orca()

@@ -15,15 +15,15 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 
 from orca_nb import wire
-from orca_nb.client.discovery import table_models
-from orca_nb.client.models import Balance, VideoModel
+from orca_nb.client.models import Balance, Page, VideoModel
 from orca_nb.media import afetch_media
 from orca_nb.widgets.loops import Home, gather_all
+from orca_nb.widgets.ports import StudioClient
 from orca_nb.widgets.rows import (
     AssetRow,
     GroupRow,
@@ -37,42 +37,26 @@ from orca_nb.widgets.rows import (
 
 T = TypeVar("T")
 
-#: Requests in flight at once when the client does not say how many it allows.
+#: Requests in flight at once unless the caller says otherwise.
 DEFAULT_CONCURRENCY = 8
 
 PageFetch = Callable[[int], Awaitable[tuple[list[T], int]]]
 
 
-def client_concurrency(client: Any) -> int:
-    """How many requests the client runs at once (its own setting if it has one)."""
-    for name in ("max_concurrency", "concurrency"):
-        value = getattr(client, name, None)
-        if isinstance(value, int) and value > 0:
-            return value
-    return DEFAULT_CONCURRENCY
-
-
-def _page(result: Any) -> tuple[list[Any], int]:
-    items = getattr(result, "items", None)
-    if items is None and isinstance(result, dict):
-        items = result.get("Items", [])
-        total = result.get("TotalCount", len(items))
-    else:
-        total = getattr(result, "total_count", None)
-    items = list(items or [])
-    return items, int(total if total is not None else len(items))
+def _page(result: Page[T]) -> tuple[list[T], int]:
+    return list(result.items), result.total_count
 
 
 class Gateway:
     """Requests for the widgets, over one ``AsyncOrca`` client.
 
-    ``concurrency`` bounds requests in flight (default: the client's own setting);
+    ``concurrency`` bounds requests in flight (default :data:`DEFAULT_CONCURRENCY`);
     ``page_size`` defaults to ``wire.MAX_PAGE_SIZE`` so lists take the fewest requests.
     """
 
     def __init__(
         self,
-        client: Any,
+        client: StudioClient,
         *,
         concurrency: int | None = None,
         page_size: int = wire.MAX_PAGE_SIZE,
@@ -82,7 +66,7 @@ class Gateway:
         if page_size < 1 or page_size > wire.MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be 1..{wire.MAX_PAGE_SIZE}, got {page_size}")
         self.client = client
-        self.concurrency = concurrency or client_concurrency(client)
+        self.concurrency = concurrency or DEFAULT_CONCURRENCY
         self.page_size = page_size
         self._http = http
         #: The loop every request runs on (the live store shares it).
@@ -132,7 +116,7 @@ class Gateway:
         return [item for n in range(1, pages + 1) for item in got.get(n, [])]
 
     # ------------------------------------------------------------------ groups
-    def groups_page(self, group_type: str) -> PageFetch[GroupRow]:
+    def groups_page(self, group_type: wire.GroupTypeQuery) -> PageFetch[GroupRow]:
         """A page fetcher for groups of one type (query word: ``aigc`` or ``real_human``)."""
 
         async def fetch(page: int) -> tuple[list[GroupRow], int]:
@@ -157,7 +141,7 @@ class Gateway:
     async def create_group(self, name: str, description: str = "") -> str:
         """Create a virtual (AIGC) group; returns its id."""
         created = await self._call(self.client.groups.create, name=name, description=description)
-        return str(getattr(created, "id", None) or created["Id"])
+        return created.id
 
     async def update_group(self, group_id: str, *, name: str, description: str) -> None:
         """Rename a group / change its description."""
@@ -174,7 +158,7 @@ class Gateway:
     # ------------------------------------------------------------------ assets
     def assets_page(
         self,
-        group_type: str,
+        group_type: wire.GroupTypeQuery,
         *,
         statuses: Sequence[str] | None = None,
         group_id: str | None = None,
@@ -224,10 +208,10 @@ class Gateway:
             self.client.assets.upload,
             group_id=group_id,
             url=url,
-            asset_type=asset_type,
+            asset_type=cast(wire.AssetType, asset_type),  # the client checks the word
             name=name or None,
         )
-        return str(getattr(created, "id", None) or created["Id"])
+        return created.id
 
     async def delete_asset(self, asset_id: str) -> None:
         """Delete one asset."""
@@ -253,19 +237,12 @@ class Gateway:
     # ------------------------------------------------------------------ models and balance
     async def offer_models(self) -> list[VideoModel]:
         """The video models to offer, with their limits: the service's list (``GET /v1/models``)
-        or, when it lists none or the client cannot ask, the built-in table."""
-        offer = getattr(getattr(self.client, "models", None), "offer", None)
-        if not callable(offer):
-            return table_models()
-        return list(await self._call(offer))
+        or, when it lists none, the built-in table."""
+        return list(await self._call(self.client.models.offer))
 
     async def balance(self) -> Balance | None:
-        """What is left on the account; None when the service (or the client) does not say."""
-        balance = getattr(getattr(self.client, "billing", None), "balance", None)
-        if not callable(balance):
-            return None
-        found: Balance | None = await self._call(balance)
-        return found
+        """What is left on the account; None when the service does not say."""
+        return await self._call(self.client.billing.balance)
 
     # ------------------------------------------------------------------ media bytes (kernel side)
     async def fetch_bytes(self, url: str, *, limit: int = 64 * wire.MB) -> bytes:

@@ -40,10 +40,12 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from orca_nb import wire
+from orca_nb.client.errors import NotFoundError
 from orca_nb.client.retries import poller_retry_delay
 from orca_nb.widgets.advice import describe_error
 from orca_nb.widgets.gateway import Gateway
 from orca_nb.widgets.loops import Home, gather_all
+from orca_nb.widgets.ports import StudioClient
 from orca_nb.widgets.rows import AssetRow, Diff, GroupRow, SessionRow, TaskRow, diff
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,7 @@ class StoreChange:
 
 Listener = Callable[[StoreChange], None]
 
-_STORES: weakref.WeakKeyDictionary[Any, LiveStore] = weakref.WeakKeyDictionary()
+_STORES: weakref.WeakKeyDictionary[StudioClient, LiveStore] = weakref.WeakKeyDictionary()
 _STORES_LOCK = threading.Lock()
 
 
@@ -86,7 +88,7 @@ class LiveStore:
 
     def __init__(
         self,
-        client: Any,
+        client: StudioClient,
         *,
         fast_interval: float = 2.0,
         slow_interval: float = 60.0,
@@ -109,8 +111,7 @@ class LiveStore:
         self.max_backoff = max_backoff
         self.guess_ahead = guess_ahead
         self.watch_new = watch_new
-        cap = asset_cap or getattr(client, "asset_cap", None)
-        self.asset_cap: int = cap if isinstance(cap, int) and cap > 0 else wire.DEFAULT_ASSET_CAP
+        self.asset_cap: int = asset_cap if asset_cap and asset_cap > 0 else wire.DEFAULT_ASSET_CAP
         self.groups: dict[str, GroupRow] = {}
         self.assets: dict[str, AssetRow] = {}
         self.tasks: dict[str, TaskRow] = {}
@@ -128,7 +129,7 @@ class LiveStore:
 
     # ------------------------------------------------------------------ registry
     @classmethod
-    def for_client(cls, client: Any, **options: Any) -> LiveStore:
+    def for_client(cls, client: StudioClient, **options: Any) -> LiveStore:
         """The one store of ``client`` (created on first use with ``options``)."""
         with _STORES_LOCK:
             store = _STORES.get(client)
@@ -340,10 +341,8 @@ class LiveStore:
     async def _get_asset_or_none(self, asset_id: str) -> AssetRow | None:
         try:
             return await self.gateway.get_asset(asset_id)
-        except Exception as exc:
-            if getattr(exc, "status_code", None) == 404 or getattr(exc, "status", None) == 404:
-                return None
-            raise
+        except NotFoundError:
+            return None
 
     async def _poll_task(self, task_id: str) -> None:
         row = await self.gateway.get_video(task_id)

@@ -1,10 +1,10 @@
 """Plain, hashable records the widgets keep for groups, assets, tasks and sessions.
 
-Rows are built from the client's models (or from wire dicts) by the ``*_from`` functions, so the
-rest of the widgets never depend on the exact model classes. Fields marked ``compare=False``
-(signed URLs, request bodies) change on every fetch without the row really changing; they are
-kept out of equality so refresh diffing only reports real changes. Signed URLs never leave the
-kernel: views do not show them.
+Rows are built from the client's models by the ``*_from`` functions, so the rest of the widgets
+never depend on the exact model classes. Fields marked ``compare=False`` (signed URLs, request
+bodies) change on every fetch without the row really changing; they are kept out of equality so
+refresh diffing only reports real changes. Signed URLs never leave the kernel: views do not show
+them.
 """
 
 from __future__ import annotations
@@ -16,33 +16,15 @@ from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-from orca_nb.client.models import Asset
-
-
-def _get(obj: Any, *names: str, default: Any = None) -> Any:
-    """First present attribute or key among ``names`` (snake_case model or PascalCase dict)."""
-    for name in names:
-        if isinstance(obj, Mapping):
-            if name in obj and obj[name] is not None:
-                return obj[name]
-        else:
-            value = getattr(obj, name, None)
-            if value is not None:
-                return value
-    return default
+from orca_nb.client.models import Asset, Group, Session, VideoTask
 
 
 def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    raw = getattr(value, "value", value)  # enums
-    if hasattr(raw, "isoformat"):
-        return str(raw.isoformat())
-    return str(raw)
+    return "" if value is None else str(value)
 
 
 def _model_time(moment: datetime | None) -> str:
-    """A model's timestamp as ``_text`` writes it, memoised: a refresh lists the same times
+    """A model's timestamp in ISO format, memoised: a refresh lists the same times
     again for every row (keyed with the tzinfo, as equal instants in other zones print apart)."""
     return "" if moment is None else _isoformat(moment, moment.tzinfo)
 
@@ -109,97 +91,74 @@ class SessionRow:
     expires_at: float = 0.0  # epoch seconds when the service says the link expires, else 0
 
 
-def group_from(obj: Any) -> GroupRow:
-    """A :class:`GroupRow` from a client ``Group`` model or a wire dict."""
+def group_from(g: Group) -> GroupRow:
+    """A :class:`GroupRow` from a client ``Group``."""
     return GroupRow(
-        id=_text(_get(obj, "id", "Id")),
-        name=_text(_get(obj, "name", "Name", default="")),
-        group_type=_text(_get(obj, "group_type", "GroupType", default="AIGC")),
-        description=_text(_get(obj, "description", "Description", default="")),
-        create_time=_text(_get(obj, "create_time", "CreateTime")),
-        update_time=_text(_get(obj, "update_time", "UpdateTime")),
+        id=g.id,
+        name=g.name or "",
+        group_type=g.group_type or "AIGC",
+        description=g.description or "",
+        create_time=_model_time(g.create_time),
+        update_time=_model_time(g.update_time),
     )
 
 
-def asset_from(obj: Any) -> AssetRow:
-    """An :class:`AssetRow` from a client ``Asset`` model or a wire dict."""
-    if isinstance(obj, Asset):  # the common case, kept fast: thousands of rows per refresh
-        err = obj.error
-        return AssetRow(
-            obj.id,
-            obj.name or "",
-            obj.group_id or "",
-            obj.asset_type or "",
-            obj.status,
-            (err.code or "") if err is not None else "",
-            (err.message or "") if err is not None else "",
-            _model_time(obj.create_time),
-            _model_time(obj.update_time),
-            obj.url or "",
-        )
-    error = _get(obj, "error", "Error")
+def asset_from(a: Asset) -> AssetRow:
+    """An :class:`AssetRow` from a client ``Asset`` (thousands per refresh: kept lean)."""
+    err = a.error
     return AssetRow(
-        id=_text(_get(obj, "id", "Id")),
-        name=_text(_get(obj, "name", "Name", default="")),
-        group_id=_text(_get(obj, "group_id", "GroupId", default="")),
-        asset_type=_text(_get(obj, "asset_type", "AssetType", default="")),
-        status=_text(_get(obj, "status", "Status", default="")),
-        error_code=_text(_get(error, "code", "Code")),
-        error_message=_text(_get(error, "message", "Message")),
-        create_time=_text(_get(obj, "create_time", "CreateTime")),
-        update_time=_text(_get(obj, "update_time", "UpdateTime")),
-        url=_text(_get(obj, "url", "URL")),
+        a.id,
+        a.name or "",
+        a.group_id or "",
+        a.asset_type or "",
+        a.status,
+        (err.code or "") if err is not None else "",
+        (err.message or "") if err is not None else "",
+        _model_time(a.create_time),
+        _model_time(a.update_time),
+        a.url or "",
     )
 
 
-def task_from(obj: Any) -> TaskRow:
-    """A :class:`TaskRow` from a client ``VideoTask`` model or a normalised dict."""
-    error = _get(obj, "error")
-    progress = _get(obj, "progress", default=0)
-    try:
-        progress_int = int(str(progress).rstrip("%"))
-    except ValueError:
-        progress_int = 0
+def task_from(t: VideoTask) -> TaskRow:
+    """A :class:`TaskRow` from a client ``VideoTask`` (already normalised by the client)."""
+    err, usage = t.error, t.usage
+    tokens = None
+    if usage is not None:
+        tokens = usage.total_tokens if usage.total_tokens is not None else usage.completion_tokens
     return TaskRow(
-        id=_text(_get(obj, "id", "task_id")),
-        status=_text(_get(obj, "status", default="queued")),
-        progress=progress_int,
-        error_code=_text(_get(error, "code", "Code")),
-        error_message=_text(_get(error, "message", "Message")),
-        created_at=_text(_get(obj, "created_at")),
-        video_url=_text(_get(obj, "video_url")),
-        tokens=_tokens(_get(obj, "usage")),
+        id=t.id,
+        status=t.status,
+        progress=t.progress,
+        error_code=(err.code or "") if err is not None else "",
+        error_message=(err.message or "") if err is not None else "",
+        created_at="" if t.created_at is None else str(t.created_at),
+        video_url=t.video_url or "",
+        tokens=tokens,
     )
 
 
-def _tokens(usage: Any) -> int | None:
-    total = _get(usage, "total_tokens")
-    if total is None:
-        total = _get(usage, "completion_tokens")
+def session_from(s: Session) -> SessionRow:
+    """A :class:`SessionRow` from a client ``Session``. Beyond the documented start reply the
+    session's shape is a guess (snake_case, reference 5.11): a failure's reason is read from
+    ``error`` {code, message}, else ``error_code`` / ``error_message`` / ``fail_reason``."""
+    extra = s.model_extra or {}
+    error = extra.get("error")
+    error = error if isinstance(error, Mapping) else {}
     try:
-        return None if total is None else int(total)
-    except (TypeError, ValueError):
-        return None
-
-
-def session_from(obj: Any) -> SessionRow:
-    """A :class:`SessionRow` from a client ``Session`` model or the wire dict."""
-    status = _text(_get(obj, "status", default="pending"))
-    raw = _text(_get(obj, "status_raw", "raw_status", default=status))
-    error = _get(obj, "error")
-    try:
-        expires_at = float(_get(obj, "expires_at", default=0) or 0)
+        expires_at = float(extra.get("expires_at") or 0)
     except (TypeError, ValueError):
         expires_at = 0.0
+    raw = s.status_raw or s.status
     return SessionRow(
-        id=_text(_get(obj, "session_id", "id")),
-        status=status,
-        group_id=_text(_get(obj, "group_id")),
-        h5_link=_text(_get(obj, "h5_link")),
-        raw_status=raw if raw != status else "",
-        error_code=_text(_get(error, "code", "Code", default=_get(obj, "error_code"))),
+        id=s.session_id,
+        status=s.status,
+        group_id=s.group_id or "",
+        h5_link=s.h5_link or "",
+        raw_status=raw if raw != s.status else "",
+        error_code=_text(error.get("code") or extra.get("error_code")),
         error_message=_text(
-            _get(error, "message", "Message", default=_get(obj, "error_message", "fail_reason"))
+            error.get("message") or extra.get("error_message") or extra.get("fail_reason")
         ),
         expires_at=expires_at if math.isfinite(expires_at) and expires_at > 0 else 0.0,
     )

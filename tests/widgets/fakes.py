@@ -16,9 +16,21 @@ import httpx
 
 from orca_nb import wire
 from orca_nb.client import errors
-from orca_nb.client.models import Asset, Created, Group, Page, Session, VideoTask
+from orca_nb.client.discovery import table_models
+from orca_nb.client.hooks import VideoLedger
+from orca_nb.client.models import (
+    Asset,
+    Balance,
+    Created,
+    Group,
+    Page,
+    Session,
+    VideoModel,
+    VideoTask,
+)
 
 _ids = itertools.count(1)
+FAKE_URL = "http://fake.invalid/v1"
 
 
 def _id(kind: str) -> str:
@@ -119,7 +131,9 @@ class _Assets(_Resource):
     async def get(self, asset_id: str) -> Asset:
         await self._enter("assets.get")
         if asset_id not in self.s.assets:
-            raise FakeStatusError(404, "asset not found")
+            raise errors.error_from_response(  # what AsyncOrca raises for a deleted asset
+                httpx.Response(404, request=httpx.Request("GET", f"{FAKE_URL}/asset/files"))
+            )
         return self.s.assets[asset_id]
 
     async def upload(
@@ -170,8 +184,23 @@ class _Videos(_Resource):
         return self.s.tasks[task_id]
 
 
+class _Models:
+    """Not counted in ``calls`` and never failed by ``fail_next`` (tests count library calls)."""
+
+    async def offer(self) -> list[VideoModel]:
+        return table_models()  # what AsyncOrca offers when the service lists no model
+
+
+class _Billing:
+    """Not counted in ``calls`` and never failed by ``fail_next``."""
+
+    async def balance(self) -> Balance | None:
+        return None  # what AsyncOrca answers when the service has no billing routes
+
+
 class FakeOrca:
-    """The resource surface of ``AsyncOrca`` the widgets use, backed by dicts."""
+    """``AsyncOrca`` as the widgets use it (``orca_nb.widgets.ports.StudioClient``), backed by
+    dicts."""
 
     def __init__(self) -> None:
         self.state = FakeState()
@@ -179,7 +208,12 @@ class FakeOrca:
         self.assets = _Assets(self.state)
         self.real_human = _RealHuman(self.state)
         self.videos = _Videos(self.state)
+        self.models = _Models()
+        self.billing = _Billing()
         self.is_sandbox = True
+        self.base_url = FAKE_URL
+        self.key_label = "sk-…fake"
+        self.ledger: VideoLedger | None = None
 
     # helpers for tests ------------------------------------------------------------
     def add_group(self, name: str, group_type: str = "AIGC") -> str:

@@ -67,3 +67,7 @@ def test_group_type_label_words_each_value() -> None:
     ]
     assert wire.group_type_label("Other") == "Other"
     assert set(wire.GROUP_TYPE_NAMES) == set(wire.GROUP_TYPES)
+
+
+def test_query_words_follow_the_wire_table() -> None:
+    assert tuple(wire.GROUP_TYPE_QUERY_TO_WIRE) == wire.GROUP_TYPE_QUERIES

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from orca_nb.client import Orca
 from orca_nb.client.models import AssetError
 from orca_nb.ledger import open_ledger
 from orca_nb.widgets.live import LiveStore
@@ -56,20 +57,12 @@ def test_used_asset_ids_read_the_clients_ledger(tmp_path: Path) -> None:
     }
     ledger.before_submit(body, submitter="tester", base_url="http://sandbox.invalid/v1")
 
-    class Client:
-        pass
-
-    client: Any = Client()
+    client: Any = FakeOrca()
     assert used_asset_ids(client) is None  # no ledger: the hint is left out, nothing fails
     client.ledger = ledger
     assert used_asset_ids(client) == frozenset({"asset-used-1"})
-
-    class Default:  # the client's lazily opened default ledger
-        def resolve(self) -> Any:
-            return ledger
-
-    client.ledger = Default()
-    assert used_asset_ids(client) == frozenset({"asset-used-1"})
+    with Orca("sk-test-quota", base_url="http://127.0.0.1:9/v1", ledger=ledger) as real:
+        assert used_asset_ids(real) == frozenset({"asset-used-1"})  # a real client's ledger
     ledger.close()
     assert used_asset_ids(client) is None  # unreadable: no hint, no error
 

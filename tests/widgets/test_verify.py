@@ -11,6 +11,7 @@ import pytest
 from ipywidgets import Widget
 from ipywidgets.widgets.widget import _instances
 
+from orca_nb.client.models import Session
 from orca_nb.widgets.live import LiveStore
 from orca_nb.widgets.loops import settle
 from orca_nb.widgets.rows import session_from
@@ -58,24 +59,31 @@ def _set(client: FakeOrca, sid: str, **update: Any) -> None:
 
 # ---------------------------------------------------------------------- rows
 def test_session_row_reads_reason_expiry_and_raw_word() -> None:
+    """Rows come from the client's Session model, as the service's reply validates into it."""
     row = session_from(
-        {
-            "session_id": "s1",
-            "status": "failed",
-            "raw_status": "FAILURE",
-            "error": {"code": "MultipleFaces", "message": "Two faces were in the frame."},
-            "expires_at": 1234,
-            "h5_link": "https://x/",
-        }
+        Session.model_validate(
+            {
+                "session_id": "s1",
+                "status": "FAILURE",
+                "error": {"code": "MultipleFaces", "message": "Two faces were in the frame."},
+                "expires_at": 1234,
+                "h5_link": "https://x/",
+            }
+        )
     )
     assert (row.status, row.raw_status) == ("failed", "FAILURE")
     assert (row.error_code, row.error_message) == ("MultipleFaces", "Two faces were in the frame.")
     assert row.expires_at == 1234.0
-    same = session_from({"session_id": "s1", "status": "pending", "expires_at": "nan"})
+    same = session_from(
+        Session.model_validate({"session_id": "s1", "status": "pending", "expires_at": "nan"})
+    )
     assert (same.raw_status, same.expires_at) == ("", 0.0)
-    assert session_from({"session_id": "s", "expires_at": "soon"}).expires_at == 0.0
-    client_model = {"session_id": "s", "status": "success", "status_raw": "verified"}
+    soon = Session.model_validate({"session_id": "s", "expires_at": "soon"})
+    assert session_from(soon).expires_at == 0.0
+    client_model = Session.model_validate({"session_id": "s", "status": "verified"})
     assert session_from(client_model).raw_status == "verified"  # the client's name for it
+    reason = Session.model_validate({"session_id": "s", "status": "failed", "fail_reason": "x"})
+    assert session_from(reason).error_message == "x"
 
 
 # ---------------------------------------------------------------------- state

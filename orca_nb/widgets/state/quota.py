@@ -7,10 +7,10 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from orca_nb import wire
 from orca_nb.widgets.live import LiveStore
+from orca_nb.widgets.ports import StudioClient
 from orca_nb.widgets.rows import AssetRow
 
 log = logging.getLogger(__name__)
@@ -78,18 +78,17 @@ def cap_block(used: int, cap: int) -> str:
     )
 
 
-def used_asset_ids(client: Any) -> frozenset[str] | None:
+def used_asset_ids(client: StudioClient) -> frozenset[str] | None:
     """Ids of the assets any recorded video request referenced, from ``client``'s ledger;
-    None when the client keeps no ledger that can say (blocking: call it in a worker thread)."""
-    ledger = getattr(client, "ledger", None)
-    resolve = getattr(ledger, "resolve", None)  # the default ledger opens on first use
-    if callable(resolve):
-        ledger = resolve()
-    query = getattr(getattr(ledger, "database", None), "query", None)
-    if not callable(query):
+    None when the client keeps no ``orca_nb.ledger.Ledger`` (blocking: call it in a worker
+    thread; ``client.ledger`` opens the default ledger on first use)."""
+    from orca_nb.ledger import Ledger  # imported when needed: the studio starts faster
+
+    ledger = client.ledger
+    if not isinstance(ledger, Ledger):
         return None
     try:
-        _, rows = query(USED_ASSETS_SQL)
+        _, rows = ledger.database.query(USED_ASSETS_SQL)
     except Exception as exc:  # a ledger we cannot read only costs the "never used" hint
         log.info("could not read used assets from the ledger: %s", exc)
         return None

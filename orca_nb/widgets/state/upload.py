@@ -9,6 +9,7 @@ from typing import Any
 from orca_nb import wire
 from orca_nb.widgets.advice import asset_advice
 from orca_nb.widgets.live import LiveStore, StoreChange
+from orca_nb.widgets.ports import StudioClient
 from orca_nb.widgets.rows import AssetRow
 from orca_nb.widgets.state.base import Observable
 from orca_nb.widgets.state.library import check_name
@@ -22,12 +23,11 @@ FACE_NOTE = (
 )
 
 
-def sandbox_root(client: Any) -> str | None:
+def sandbox_root(client: StudioClient) -> str | None:
     """The sandbox server's root URL when ``client`` talks to the sandbox, else None."""
-    if not getattr(client, "is_sandbox", False):
+    if not client.is_sandbox:
         return None
-    base = str(getattr(client, "base_url", "") or "").rstrip("/")
-    return base.removesuffix("/v1") or None
+    return client.base_url.rstrip("/").removesuffix("/v1") or None
 
 
 def sample_names() -> list[str]:
