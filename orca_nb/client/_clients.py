@@ -317,6 +317,21 @@ class Orca(_BaseClient):
         """A client sharing this one's connections, with other defaults."""
         return self._copy_with(timeout, max_retries)
 
+    def asynchronous(self) -> AsyncOrca:
+        """An :class:`AsyncOrca` with this client's key, base URL, ledger, timeout, retries and
+        task API, on its own connections (close it when done): what the notebook widgets need
+        when given a blocking client. The twin of :meth:`AsyncOrca.blocking`."""
+        c = self._config
+        return AsyncOrca(
+            c.api_key,
+            base_url=c.base_url,
+            timeout=c.timeout,
+            max_retries=c.max_retries,
+            ledger=c.ledger,
+            task_api=c.task_api,
+            usage_from_alias=c.usage_from_alias,
+        )
+
     # -- driver ------------------------------------------------------------------------------
     def _run(self, op: Op[T]) -> T:
         value: Any = None

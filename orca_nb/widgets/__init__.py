@@ -7,7 +7,8 @@ which without a key uses the embedded sandbox) and shares one :class:`LiveStore`
 * :func:`groups_panel`, :func:`assets_panel`, :func:`picker`, :func:`upload_form`,
   :func:`verify_person`, :func:`quota_meter` - single panels;
 * :func:`groups_df`, :func:`assets_df` - DataFrames with a fixed schema (see ``frames``);
-* :func:`experiment_progress` - an experiment's progress (``orca_nb.experiments``).
+* :func:`experiment_progress` - an experiment's progress (``orca_nb.experiments``);
+* :func:`compare` - an experiment's result videos side by side, played in sync, rated.
 
 State (``orca_nb.widgets.state``) and the store hold everything; views only show it. Background
 refresh runs on the kernel's asyncio loop and stops when the last panel is closed.
@@ -16,6 +17,8 @@ refresh runs on the kernel's asyncio loop and stops when the last panel is close
 from __future__ import annotations
 
 import logging
+import weakref
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
     from orca_nb.widgets.live import LiveStore, StoreChange, StoreStatus
     from orca_nb.widgets.loops import settle
     from orca_nb.widgets.views.app import StudioApp
+    from orca_nb.widgets.views.compare import CompareView
     from orca_nb.widgets.views.experiment import ExperimentProgressView
     from orca_nb.widgets.views.forms import QuotaView, UploadView, VerifyView
     from orca_nb.widgets.views.library import AssetsPanel, GroupsPanel
@@ -45,6 +49,7 @@ __all__ = [
     "agroups_df",
     "assets_df",
     "assets_panel",
+    "compare",
     "experiment_progress",
     "groups_df",
     "groups_panel",
@@ -118,12 +123,20 @@ def _drop_record(record: logging.LogRecord) -> bool:
     return False
 
 
-def studio(client: Any = None, **options: Any) -> StudioApp:
+def studio(
+    client: Any = None, *, body: Mapping[str, Any] | None = None, **options: Any
+) -> StudioApp:
     """The whole studio: prompt + picker + parameters + Submit, library panels, upload,
-    verification and the quota meter, over one live store."""
+    verification and the quota meter, over one live store. ``body``: a request to start from
+    (e.g. an experiment variant's), loaded into the form as "Edit and re-run" does."""
     from orca_nb.widgets.views.app import StudioApp
 
-    return StudioApp(live_store(client, **options))
+    app = StudioApp(live_store(client, **options))
+    if body is not None:
+        from orca_nb.widgets.state.compare import load_body
+
+        load_body(app.studio.state, body)
+    return app
 
 
 def groups_panel(client: Any = None, **options: Any) -> GroupsPanel:
@@ -185,3 +198,62 @@ def experiment_progress(
 
     home = live_store(client).home if client is not None else None
     return ExperimentProgressView(run, home=home, interval=interval)
+
+def compare(
+    run_or_experiment_id: Any,
+    *,
+    rows: str | None = None,
+    cols: str | None = None,
+    client: Any = None,
+    ledger: Any = None,
+    interval: float = 2.0,
+) -> CompareView:
+    """An experiment's result videos in a grid (``orca_nb.experiments``): rows and columns
+    chosen from its varied dimensions (default: the first two), poster frames first, videos on
+    demand, played, paused and sought in sync; pin a winner, rate 1-5, tag, note (stored in the
+    usage ledger); "Open in studio" loads a variant's exact request.
+
+    ``run_or_experiment_id``: an ``ExperimentRun``, or an experiment's id or name (read from
+    the experiments' database, ``$ORCA_NB_EXPERIMENTS_DB``; nothing is started). ``client``:
+    the client whose account made the videos (``Orca`` or ``AsyncOrca``; default as the other
+    widgets). ``ledger``: where marks are stored (default: the client's usage ledger). A wrong
+    ``rows``/``cols`` raises ``ValueError`` naming the varied dimensions.
+    """
+    from orca_nb.widgets.views.compare import CompareView
+
+    if isinstance(run_or_experiment_id, str):
+        from orca_nb.widgets.state.compare import stored_experiment
+
+        run = stored_experiment(run_or_experiment_id)
+    else:
+        run = run_or_experiment_id
+    store = live_store(_async_client(client))
+    if ledger is None:
+        from orca_nb.ledger import Ledger
+
+        found = getattr(store.client, "ledger", None)
+        ledger = found if isinstance(found, Ledger) else None
+    view = CompareView(run, store, ledger=ledger, rows=rows, cols=cols, interval=interval)
+    try:
+        view.state.load_now()
+    except BaseException:
+        view.close()
+        raise
+    view.follow()
+    return view
+
+
+_ASYNC_TWINS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _async_client(client: Any) -> Any:
+    """The widgets' client for ``client``: a blocking ``Orca`` gets one ``AsyncOrca`` twin
+    (same key, URL and ledger), kept while it lives so its widgets share one store."""
+    from orca_nb.client import Orca
+
+    if not isinstance(client, Orca):
+        return client
+    twin = _ASYNC_TWINS.get(client)
+    if twin is None:
+        twin = _ASYNC_TWINS[client] = client.asynchronous()
+    return twin
