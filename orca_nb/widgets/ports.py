@@ -12,17 +12,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from orca_nb import wire
+from orca_nb.client import models as m
 from orca_nb.client.hooks import VideoLedger
-from orca_nb.client.models import (
-    Asset,
-    Balance,
-    Created,
-    Group,
-    Page,
-    Session,
-    VideoModel,
-    VideoTask,
-)
 
 
 class GroupCalls(Protocol):
@@ -34,15 +25,15 @@ class GroupCalls(Protocol):
         group_type: wire.GroupTypeQuery | None = ...,
         page_number: int = ...,
         page_size: int = ...,
-    ) -> Page[Group]:
+    ) -> m.Page[m.Group]:
         """One page of groups of one type."""
         ...
 
-    async def create(self, *, name: str, description: str | None = ...) -> Created:
+    async def create(self, *, name: str, description: str | None = ...) -> m.Created:
         """Create a virtual (AIGC) group."""
         ...
 
-    async def get(self, group_id: str) -> Group:
+    async def get(self, group_id: str) -> m.Group:
         """One group."""
         ...
 
@@ -68,17 +59,17 @@ class AssetCalls(Protocol):
         statuses: list[str] | None = ...,
         page_number: int = ...,
         page_size: int = ...,
-    ) -> Page[Asset]:
+    ) -> m.Page[m.Asset]:
         """One page of assets of one group type."""
         ...
 
-    async def get(self, asset_id: str) -> Asset:
+    async def get(self, asset_id: str) -> m.Asset:
         """One asset."""
         ...
 
     async def upload(
         self, *, group_id: str, url: str, asset_type: wire.AssetType, name: str | None = ...
-    ) -> Created:
+    ) -> m.Created:
         """Register media by URL into a group."""
         ...
 
@@ -90,11 +81,11 @@ class AssetCalls(Protocol):
 class RealHumanCalls(Protocol):
     """``client.real_human`` as the widgets call it."""
 
-    async def start_session(self) -> Session:
+    async def start_session(self) -> m.Session:
         """Start a verification session."""
         ...
 
-    async def get_session(self, session_id: str) -> Session:
+    async def get_session(self, session_id: str) -> m.Session:
         """A session's status."""
         ...
 
@@ -102,11 +93,11 @@ class RealHumanCalls(Protocol):
 class VideoCalls(Protocol):
     """``client.videos`` as the widgets call it."""
 
-    async def create(self, *, request: Mapping[str, Any] | None = ...) -> VideoTask:
+    async def create(self, *, request: Mapping[str, Any] | None = ...) -> m.VideoTask:
         """Submit a full request body."""
         ...
 
-    async def get(self, task_id: str) -> VideoTask:
+    async def get(self, task_id: str) -> m.VideoTask:
         """A task's current state."""
         ...
 
@@ -114,7 +105,7 @@ class VideoCalls(Protocol):
 class ModelCalls(Protocol):
     """``client.models`` as the widgets call it."""
 
-    async def offer(self) -> list[VideoModel]:
+    async def offer(self) -> list[m.VideoModel]:
         """The models to offer (the built-in table when the service lists none)."""
         ...
 
@@ -122,7 +113,7 @@ class ModelCalls(Protocol):
 class BillingCalls(Protocol):
     """``client.billing`` as the widgets call it."""
 
-    async def balance(self) -> Balance | None:
+    async def balance(self) -> m.Balance | None:
         """What is left; None when the service does not say."""
         ...
 

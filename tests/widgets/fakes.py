@@ -15,19 +15,10 @@ from typing import Any
 import httpx
 
 from orca_nb import wire
-from orca_nb.client import errors
+from orca_nb.client import errors, models
 from orca_nb.client.discovery import table_models
 from orca_nb.client.hooks import VideoLedger
-from orca_nb.client.models import (
-    Asset,
-    Balance,
-    Created,
-    Group,
-    Page,
-    Session,
-    VideoModel,
-    VideoTask,
-)
+from orca_nb.client.models import Asset, Created, Group, Page, Session, VideoTask
 
 _ids = itertools.count(1)
 FAKE_URL = "http://fake.invalid/v1"
@@ -187,14 +178,14 @@ class _Videos(_Resource):
 class _Models:
     """Not counted in ``calls`` and never failed by ``fail_next`` (tests count library calls)."""
 
-    async def offer(self) -> list[VideoModel]:
+    async def offer(self) -> list[models.VideoModel]:
         return table_models()  # what AsyncOrca offers when the service lists no model
 
 
 class _Billing:
     """Not counted in ``calls`` and never failed by ``fail_next``."""
 
-    async def balance(self) -> Balance | None:
+    async def balance(self) -> models.Balance | None:
         return None  # what AsyncOrca answers when the service has no billing routes
 
 
