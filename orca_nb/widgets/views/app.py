@@ -1,4 +1,5 @@
-"""The whole studio in one widget: studio, assets, groups, upload, verify tabs and the quota."""
+"""The whole studio in one widget: studio, sweep, assets, groups, upload, verify tabs and the
+quota."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from orca_nb.widgets.views.base import template
 from orca_nb.widgets.views.forms import QuotaView, UploadView, VerifyView
 from orca_nb.widgets.views.library import AssetsPanel, GroupsPanel
 from orca_nb.widgets.views.studio import StudioView
+from orca_nb.widgets.views.sweep import SweepView
 
 
 def _child(cls: type) -> Any:
@@ -27,6 +29,7 @@ class StudioApp(VuetifyTemplate):
     tab = traitlets.Unicode("studio").tag(sync=True)
     sandbox = traitlets.Bool(False).tag(sync=True)
     studio = _child(StudioView)
+    sweep = _child(SweepView)
     assets = _child(AssetsPanel)
     groups = _child(GroupsPanel)
     upload = _child(UploadView)
@@ -39,6 +42,7 @@ class StudioApp(VuetifyTemplate):
         groups = GroupsPanel(store)
         super().__init__(
             studio=studio,
+            sweep=SweepView(store, studio.state),
             assets=assets,
             groups=groups,
             upload=UploadView(store),
@@ -61,6 +65,14 @@ class StudioApp(VuetifyTemplate):
 
     def close(self) -> None:
         """Close every panel (the store stops with the last one)."""
-        for child in (self.studio, self.assets, self.groups, self.upload, self.verify, self.quota):
+        for child in (
+            self.studio,
+            self.sweep,
+            self.assets,
+            self.groups,
+            self.upload,
+            self.verify,
+            self.quota,
+        ):
             child.close()
         super().close()

@@ -1,0 +1,465 @@
+"""Sweep tab state: an experiment defined from the studio's current request, checked, then
+started on DBOS (``orca_nb.experiments``).
+
+What varies: prompt variants (one per line, or a template whose ``{placeholders}`` are filled
+from a small table), seeds, durations, ratios, resolutions, models and audio on/off; a dimension
+left empty keeps the studio's value. Every change re-plans at once (pure: nothing is sent): the
+variants count, invalid variants with their reasons, the token estimate per variant and in total
+and the balance where the service reports one (``experiments.cost``). Start hands the experiment
+to the engine (``experiments.start``, in a worker thread: it blocks), which refuses what the
+balance cannot cover, asks for confirmation above a threshold (the tab asks with the total) and
+stores and enqueues each variant once: pressing Start again, or a re-run cell, sends nothing
+twice. The state never touches DBOS's threads; its progress is the progress widget's job.
+
+``orca_nb.experiments`` is imported when needed (``dbos`` is an optional extra), so importing the
+widgets stays light; without ``dbos`` the tab says how to install it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Final
+
+from orca_nb import wire
+from orca_nb.compose.cost import media_seconds_of
+from orca_nb.widgets.advice import describe_error
+from orca_nb.widgets.state.base import Observable
+from orca_nb.widgets.state.studio import StudioState
+
+if TYPE_CHECKING:
+    from orca_nb.client.models import Balance
+    from orca_nb.experiments import CostEstimate, Experiment, ExperimentRun
+
+#: How to get the engine when ``dbos`` is missing.
+INSTALL_TEXT: Final = (
+    "Sweeps run on DBOS, which is not installed in this kernel. Install the experiments extra "
+    "(pip install 'orca-nb[experiments]'), restart the kernel and open the studio again."
+)
+#: Variants listed at most in the tab (the rest are counted).
+MAX_LINES: Final = 100
+#: The queue limits a person may set here (running variants; submits per minute).
+CONCURRENCY_RANGE: Final = (1, 64)
+PER_MINUTE_RANGE: Final = (1, 600)
+_SEED_SPLIT: Final = re.compile(r"[\s,;]+")
+
+
+def dbos_missing() -> bool:
+    """True when the ``dbos`` package (the experiments extra) is not installed."""
+    return importlib.util.find_spec("dbos") is None
+
+
+@dataclass(frozen=True)
+class VariantLine:
+    """One variant as the tab lists it."""
+
+    label: str
+    valid: bool
+    reasons: tuple[str, ...] = ()
+    tokens: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What Start would do now, in figures and words (nothing sent)."""
+
+    count: int = 0
+    valid: int = 0
+    lines: tuple[VariantLine, ...] = ()
+    invalid: tuple[VariantLine, ...] = ()
+    tokens: int = 0
+    cost_text: str = ""  # the total, marked as an estimate, and the balance when reported
+    refused: str = ""  # the balance cannot cover it: Start is refused, with what to do
+    confirm_text: str = ""  # above the threshold: Start asks first, naming the total
+
+
+def parse_seeds(text: str) -> list[int]:
+    """Seeds from ``"1, 2 3"`` (commas, spaces or semicolons); ValueError saying what to write.
+    The range is the compose rules' (a seed out of it makes an invalid variant, with why)."""
+    out: list[int] = []
+    for word in _SEED_SPLIT.split(text.strip()):
+        if not word:
+            continue
+        try:
+            seed = int(word)
+        except ValueError:
+            raise ValueError(
+                f"Seeds: {word[:20]!r} is not a whole number; write seeds like 1, 2, 3"
+            ) from None
+        if seed in out:
+            raise ValueError(f"Seeds: {seed} is listed twice; list each seed once")
+        out.append(seed)
+    return out
+
+
+def variant_label(values: Mapping[str, Any]) -> str:
+    """A variant's varied values in a few words (``"a cat in … · seed 7 · 16:9"``)."""
+    words = []
+    for key, value in values.items():
+        text = str(value)
+        if key == "prompt":
+            words.append(text if len(text) <= 48 else text[:47] + "…")
+        elif key == "seed":
+            words.append(f"seed {value}")
+        elif key == "duration":
+            words.append(f"{value} s")
+        elif key == "generate_audio":
+            words.append("audio" if value else "silent")
+        else:
+            words.append(text if key in ("ratio", "resolution", "model") else f"{key}={text}")
+    return " · ".join(words) or "the studio's request as it is"
+
+
+class SweepState(Observable):
+    """The Sweep tab: what varies, the plan (count, invalid reasons, cost), and Start.
+
+    ``runtime`` are :func:`orca_nb.experiments.runtime.launch` settings (tests pass a database
+    and fast polling); ``price_per_million_tokens`` lets a known balance refuse (default: the
+    wire's price, unknown so far, so the balance is shown but cannot refuse); ``confirm_above``
+    is the token threshold above which Start asks first; ``starter`` replaces
+    ``orca_nb.experiments.start`` (tests).
+    """
+
+    def __init__(
+        self,
+        studio: StudioState,
+        *,
+        runtime: Mapping[str, Any] | None = None,
+        price_per_million_tokens: float | None = wire.USD_PER_MILLION_TOKENS,
+        confirm_above: int | None = None,
+        starter: Callable[..., Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.studio = studio
+        self.runtime = dict(runtime or {})
+        self.price = price_per_million_tokens
+        if confirm_above is None:
+            from orca_nb.experiments.cost import DEFAULT_CONFIRM_ABOVE
+
+            confirm_above = DEFAULT_CONFIRM_ABOVE
+        self.confirm_above = confirm_above
+        self._starter = starter
+        # the form
+        self.name = ""
+        self.prompt_mode = "list"  # list | template
+        self.prompts_text = ""  # one prompt per line; none: the studio's prompt
+        self.template_text = ""
+        self.table: list[dict[str, str]] = [{}]
+        self.seeds_text = ""
+        self.durations: list[int] = []
+        self.ratios: list[str] = []
+        self.resolutions: list[str] = []
+        self.models: list[str] = []
+        self.audio: list[bool] = []
+        self.concurrency = 4
+        self.per_minute = 30
+        # what it means
+        self.fields: list[str] = []  # the template's placeholders (the table's columns)
+        self.problem = ""  # why no plan can be made (a definition error), in words
+        self.plan = Plan()
+        self.experiment: Experiment | None = None
+        self.balance: Balance | None = None
+        self.balance_checked = False
+        self.confirming = False
+        self.starting = False
+        self.notice = ""
+        self.run: ExperimentRun | None = None
+        self.missing = INSTALL_TEXT if dbos_missing() else ""
+        self._blocking: Any = None
+        self.replan()
+
+    # ------------------------------------------------------------------ the form
+    def set_form(self, **fields: Any) -> None:
+        """Change form fields (``name``, ``prompts_text``, ``seeds_text``, ``durations``, ...);
+        re-plans."""
+        for key, value in fields.items():
+            if not hasattr(self, key) or key.startswith("_") or key in _NOT_FORM:
+                raise AttributeError(f"the sweep form has no field {key!r}")
+            setattr(self, key, value)
+        self.confirming = False
+        self.replan()
+
+    def set_cell(self, row: int, field: str, value: str) -> None:
+        """Type into the template table (rows grow on demand)."""
+        while len(self.table) <= row:
+            self.table.append({})
+        self.table[row] = {**self.table[row], field: value}
+        self.confirming = False
+        self.replan()
+
+    def add_row(self) -> None:
+        """One more row in the template table."""
+        self.table.append({})
+        self.replan()
+
+    def remove_row(self, row: int) -> None:
+        """Drop a row of the template table (one empty row always stays)."""
+        if 0 <= row < len(self.table):
+            del self.table[row]
+        if not self.table:
+            self.table.append({})
+        self.replan()
+
+    def prompts(self) -> list[str]:
+        """The prompt variants of the list (blank lines dropped)."""
+        return [line.strip() for line in self.prompts_text.splitlines() if line.strip()]
+
+    # ------------------------------------------------------------------ the plan
+    def grid(self) -> Experiment:
+        """The experiment the form defines on the studio's current request (may raise
+        ``ValueError``/``TypeError`` with what to fix)."""
+        from orca_nb.experiments.define import BaseRequest, Experiment, template_fields
+
+        studio = self.studio
+        base = BaseRequest(
+            model=studio.params.model,
+            prompt=studio.picker.prompt,
+            selection=studio.picker.selection,
+            params=studio.params.metadata(),
+            mode=studio.picker.mode,
+        )
+        kwargs: dict[str, Any] = {}
+        if self.prompt_mode == "template":
+            template = self.template_text.strip()
+            if not template:
+                raise ValueError("Write a prompt template with {placeholders}, e.g. a {animal}.")
+            self.fields = template_fields(template)
+            if not self.fields:
+                raise ValueError(
+                    "The template has no {placeholder}: add one (e.g. {animal}) and fill it in "
+                    "the table, or vary a list of prompts instead."
+                )
+            rows = [
+                {f: str(r.get(f, "")).strip() for f in self.fields}
+                for r in self.table
+                if any(str(r.get(f, "")).strip() for f in self.fields)
+            ]
+            if not rows:
+                raise ValueError("Fill at least one row of the table (one prompt per row).")
+            kwargs.update(template=template, table=rows)
+        else:
+            self.fields = []
+            if self.prompts():
+                kwargs["prompts"] = self.prompts()
+        seeds = parse_seeds(self.seeds_text)
+        if seeds:
+            kwargs["seed"] = seeds
+        for key, chosen in (
+            ("duration", self.durations),
+            ("ratio", self.ratios),
+            ("resolution", self.resolutions),
+            ("model", self.models),
+            ("generate_audio", self.audio),
+        ):
+            if chosen:
+                kwargs[key] = list(chosen)
+        name = self.name.strip() or "unnamed sweep"  # the id needs a name; Start needs a real one
+        return Experiment.grid(base, name=name, **kwargs)
+
+    def replan(self) -> Plan:
+        """Expand and price the form now (pure: nothing is sent); notifies the views."""
+        try:
+            experiment = self.grid()
+            cost = self._estimate(experiment)
+        except (ValueError, TypeError, KeyError) as exc:
+            self.experiment, self.plan = None, Plan()
+            self.problem = str(exc).strip("'\"")
+        else:
+            self.experiment, self.problem = experiment, ""
+            self.plan = self._plan(experiment, cost)
+        self.changed()
+        return self.plan
+
+    def _estimate(self, experiment: Experiment) -> CostEstimate:
+        from orca_nb.experiments.cost import estimate
+
+        return estimate(
+            experiment.variants,
+            media_seconds=media_seconds_of(self.studio.picker.selection),
+            balance=self.balance,
+            price_per_million_tokens=self.price,
+        )
+
+    def _plan(self, experiment: Experiment, cost: CostEstimate) -> Plan:
+        from orca_nb.experiments.cost import BalanceTooLowError, ConfirmationRequired, check
+
+        lines = []
+        for v in experiment.variants[:MAX_LINES]:
+            found = cost.per_variant.get(v.variant_id)
+            lines.append(
+                VariantLine(
+                    variant_label(v.values),
+                    v.valid,
+                    tuple(v.reasons),
+                    found.describe() if found is not None else "not sent",
+                )
+            )
+        invalid = tuple(
+            VariantLine(variant_label(v.values), False, tuple(v.reasons))
+            for v in experiment.invalid
+        )
+        refused = confirm = ""
+        try:  # the engine's own rule, asked here so the tab can say it before Start
+            check(cost, confirm_above=self.confirm_above)
+        except BalanceTooLowError as exc:
+            refused = str(exc)
+        except ConfirmationRequired:
+            confirm = (
+                f"This sweep would spend {cost.describe()}: above {self.confirm_above:,} tokens, "
+                "so Start asks you to confirm the total first."
+            )
+        text = cost.describe()
+        if self.balance is not None and cost.balance_remaining is None:
+            text += f"; balance: {self.balance.describe()}"
+        elif self.balance is None and self.balance_checked:
+            text += "; the service reports no balance"
+        if cost.balance_remaining is not None and cost.money is None:
+            text += " (no price per token is known, so the balance cannot be checked against it)"
+        return Plan(
+            count=len(experiment.variants),
+            valid=len(experiment.valid),
+            lines=tuple(lines),
+            invalid=invalid,
+            tokens=cost.tokens,
+            cost_text=text,
+            refused=refused,
+            confirm_text=confirm,
+        )
+
+    async def load_balance(self) -> None:
+        """Ask the service for the balance (``None`` when it reports none); re-plans."""
+        try:
+            self.balance = await self.studio.store.gateway.balance()
+        except Exception:  # a balance that cannot be read is no reason to block a sweep
+            self.balance = None
+        self.balance_checked = True
+        self.replan()
+
+    # ------------------------------------------------------------------ start
+    def _blocking_client(self) -> Any:
+        """A blocking client with the studio's key, URL and ledger (the engine's workers need
+        one), made once and kept: running variants use it after Start returns."""
+        if self._blocking is None:
+            client = self.studio.store.gateway.client
+            blocking = getattr(client, "blocking", None)
+            if not callable(blocking):
+                raise TypeError(
+                    "this studio's client cannot run sweeps: open the studio with an "
+                    "orca_nb.AsyncOrca (the default)"
+                )
+            self._blocking = blocking()
+        return self._blocking
+
+    def release(self) -> None:
+        """Close the blocking client made for Start. Only once no sweep started here runs in
+        this process any more (after ``orca_nb.experiments.shutdown()``): its workers use it."""
+        if self._blocking is not None:
+            self._blocking.close()
+            self._blocking = None
+
+    def cancel_confirm(self) -> None:
+        """ "Cancel" on the confirmation question."""
+        self.confirming = False
+        self.changed()
+
+    async def start(self, *, confirmed: bool = False) -> ExperimentRun | None:
+        """Start the sweep (``confirmed``: the person accepted the total above the threshold).
+
+        Refused, with what to do, when it has no name, a definition problem, no valid variant,
+        a balance that cannot cover it, or no ``dbos``. A second press while starting does
+        nothing; pressing Start again later reopens the same experiment (nothing sent twice).
+        Returns the run, or None when it did not start (``error``/``confirming`` say why)."""
+        if self.starting:
+            return None
+        self.error = self.advice = self.notice = ""
+        plan = self.replan()
+        experiment = self.experiment
+        why = self._why_not(plan)
+        if why or experiment is None:
+            self.error = why or self.problem
+            self.changed()
+            return None
+        if plan.confirm_text and not confirmed:
+            self.confirming = True
+            self.changed()
+            return None
+        self.starting, self.confirming = True, False
+        self.changed()
+        try:
+            from orca_nb.experiments.cost import ConfirmationRequired
+
+            starter = self._starter or _engine_start()
+            client = self._blocking_client()
+            kwargs: dict[str, Any] = {
+                "skip_invalid": True,  # the invalid ones are listed with their reasons
+                "confirm": plan.tokens if confirmed else None,
+                "confirm_above": self.confirm_above,
+                "balance": self.balance,
+                "check_balance": self.balance is None and not self.balance_checked,
+                "price_per_million_tokens": self.price,
+                "media_seconds": media_seconds_of(self.studio.picker.selection),
+                "concurrency": self.concurrency,
+                "per_minute": self.per_minute,
+                **self.runtime,
+            }
+            run = await asyncio.to_thread(starter, experiment, client, **kwargs)
+        except ConfirmationRequired as exc:  # the engine's figure is the one asked about
+            self.confirming = True
+            self.plan = replace(self.plan, confirm_text=str(exc))
+            return None
+        except Exception as exc:
+            self.error, self.advice = describe_error(exc)
+            return None
+        finally:
+            self.starting = False
+            self.changed()
+        again = self.run is not None and self.run.experiment_id == run.experiment_id
+        if not again:  # the same experiment keeps its run (and the progress widget on it)
+            self.run = run
+        self.notice = (
+            f"Sweep {experiment.name!r} is already started: its progress is below (nothing was "
+            "sent twice)."
+            if again
+            else f"Started {plan.valid} variant(s) of {experiment.name!r}: progress below."
+        )
+        self.changed()
+        return self.run
+
+    def _why_not(self, plan: Plan) -> str:
+        """Why Start cannot start now, in words ("" when it can)."""
+        if self.missing:
+            return self.missing
+        if not self.name.strip():
+            return "Name the sweep first: the name identifies it (reopen it, compare it) later."
+        if self.problem:
+            return self.problem
+        if not plan.valid:
+            return "No variant can be sent: fix the reasons listed under Invalid variants."
+        for what, value, (low, high) in (
+            ("Concurrency", self.concurrency, CONCURRENCY_RANGE),
+            ("Submits per minute", self.per_minute, PER_MINUTE_RANGE),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                return f"{what} must be a whole number from {low} to {high}."
+        return plan.refused
+
+
+def _engine_start() -> Callable[..., Any]:
+    from orca_nb.experiments.run import start
+
+    return start
+
+
+_NOT_FORM: Final = frozenset(
+    {"studio", "runtime", "price", "confirm_above", "fields", "problem", "plan", "experiment",
+     "balance", "balance_checked", "confirming", "starting", "notice", "run", "missing",
+     "error", "advice"}
+)  # fmt: skip
+
+
+def options(values: Sequence[Any]) -> list[dict[str, Any]]:
+    """``[{"title", "value"}]`` for a select."""
+    return [{"title": str(v), "value": v} for v in values]

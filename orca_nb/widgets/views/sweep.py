@@ -1,0 +1,236 @@
+"""The studio's Sweep tab: vary the studio's current request, see the plan, start it on DBOS and
+follow it with the experiment progress widget (:mod:`orca_nb.widgets.views.experiment`)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import traitlets
+from ipywidgets import widget_serialization
+
+from orca_nb import wire
+from orca_nb.widgets.live import LiveStore
+from orca_nb.widgets.state.experiment import ProgressView
+from orca_nb.widgets.state.studio import StudioState
+from orca_nb.widgets.state.sweep import (
+    CONCURRENCY_RANGE,
+    PER_MINUTE_RANGE,
+    SweepState,
+    VariantLine,
+    options,
+)
+from orca_nb.widgets.views.base import Panel, template
+from orca_nb.widgets.views.experiment import ExperimentProgressView
+
+#: The form's traits, synced to the state as they change in the page.
+FORM = (
+    "name", "prompt_mode", "prompts_text", "template_text", "seeds_text", "durations", "ratios",
+    "resolutions", "models", "audio", "concurrency", "per_minute",
+)  # fmt: skip
+
+
+def _line(line: VariantLine) -> dict[str, Any]:
+    return {
+        "label": line.label,
+        "valid": line.valid,
+        "reasons": list(line.reasons),
+        "tokens": line.tokens,
+    }
+
+
+class SweepView(Panel):
+    """What varies, the variants and their cost, Start (with its question), and the progress of
+    the sweep started here (``.state``: :class:`SweepState`; ``.progress``: the progress view)."""
+
+    template_file = template("sweep.vue")
+    name = traitlets.Unicode("").tag(sync=True)
+    prompt_mode = traitlets.Unicode("list").tag(sync=True)
+    prompts_text = traitlets.Unicode("").tag(sync=True)
+    template_text = traitlets.Unicode("").tag(sync=True)
+    table: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    fields: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    seeds_text = traitlets.Unicode("").tag(sync=True)
+    durations: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    ratios: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    resolutions: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    models: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    audio: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    concurrency = traitlets.Int(4).tag(sync=True)
+    per_minute = traitlets.Int(30).tag(sync=True)
+    duration_choices: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    ratio_choices: traitlets.List[Any] = traitlets.List(options(wire.RATIOS)).tag(sync=True)
+    resolution_choices: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    model_choices: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    audio_choices: traitlets.List[Any] = traitlets.List(
+        [{"title": "audio", "value": True}, {"title": "silent", "value": False}]
+    ).tag(sync=True)
+    limits_text = traitlets.Unicode("").tag(sync=True)
+    base_text = traitlets.Unicode("").tag(sync=True)  # the studio request every variant varies
+    count = traitlets.Int(0).tag(sync=True)
+    valid_count = traitlets.Int(0).tag(sync=True)
+    lines: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    more_lines = traitlets.Int(0).tag(sync=True)
+    invalid: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    cost_text = traitlets.Unicode("").tag(sync=True)
+    refused = traitlets.Unicode("").tag(sync=True)
+    confirm_text = traitlets.Unicode("").tag(sync=True)
+    problem = traitlets.Unicode("").tag(sync=True)
+    missing = traitlets.Unicode("").tag(sync=True)  # dbos is not installed: how to install it
+    confirming = traitlets.Bool(False).tag(sync=True)
+    starting = traitlets.Bool(False).tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    advice = traitlets.Unicode("").tag(sync=True)
+    notice = traitlets.Unicode("").tag(sync=True)
+    progress = traitlets.Instance(ExperimentProgressView, allow_none=True).tag(
+        sync=True, **widget_serialization
+    )
+
+    def __init__(
+        self,
+        store: LiveStore,
+        studio: StudioState,
+        *,
+        state: SweepState | None = None,
+        progress_interval: float = 1.0,
+        **kw: Any,
+    ) -> None:
+        self.state = state or SweepState(studio)
+        self._rendering = False
+        self._progress_interval = progress_interval
+        self._reloaded: set[str] = set()  # runs whose end re-read the studio's history
+        super().__init__(store, **kw)
+        self._base: Any = None
+        self.listen(self.state.on_change(self.render))
+        self.listen(studio.on_change(self._studio_moved))
+        self.listen(studio.picker.on_change(self._studio_moved))
+        self.render()
+        with contextlib.suppress(RuntimeError):  # no loop: the plan shows no balance
+            self.run(self.state.load_balance())
+
+    def render(self) -> None:
+        """Re-read the sweep state (and the studio's request it varies)."""
+        s = self.state
+        studio = s.studio
+        plan = s.plan
+        spec = studio.spec
+        self._rendering = True
+        try:
+            with self.hold_sync():
+                for name in FORM:
+                    setattr(self, name, getattr(s, name))
+                self.table = [dict(r) for r in s.table]
+                self.fields = list(s.fields)
+                if spec is not None:
+                    self.duration_choices = options(range(spec.min_seconds, spec.max_seconds + 1))
+                    self.resolution_choices = options(spec.resolutions)
+                self.model_choices = [
+                    {"title": m.label, "value": m.id} for m in studio.models if m.routable
+                ]
+                p = studio.params
+                prompt = studio.picker.prompt.strip() or "(no prompt yet)"
+                self.base_text = (
+                    f"Varies the studio's request: {prompt[:80]} · {p.model} · "
+                    f"{p.ratio} · {p.duration} s · {p.resolution} · "
+                    f"{'audio' if p.generate_audio else 'silent'} · "
+                    f"{'random seed' if p.seed < 0 else f'seed {p.seed}'}; an empty choice "
+                    "below keeps the studio's value."
+                )
+                self.limits_text = (
+                    f"Concurrency {CONCURRENCY_RANGE[0]}-{CONCURRENCY_RANGE[1]} running "
+                    f"variants; {PER_MINUTE_RANGE[0]}-{PER_MINUTE_RANGE[1]} submits per minute "
+                    "(the account's queue, shared by every kernel and worker)."
+                )
+                self.count, self.valid_count = plan.count, plan.valid
+                self.lines = [_line(x) for x in plan.lines]
+                self.more_lines = max(0, plan.count - len(plan.lines))
+                self.invalid = [_line(x) for x in plan.invalid]
+                self.cost_text = plan.cost_text
+                self.refused = plan.refused
+                self.confirm_text = plan.confirm_text
+                self.problem = s.problem
+                self.missing = s.missing
+                self.confirming = s.confirming
+                self.starting = s.starting
+                self.error, self.advice = s.error, s.advice
+                self.notice = s.notice
+        finally:
+            self._rendering = False
+        self._show_run()
+
+    def _studio_moved(self) -> None:
+        """The studio changed: re-plan when the request the sweep varies changed (not on every
+        task update the studio hears)."""
+        studio = self.state.studio
+        picker = studio.picker
+        base = (studio.params, picker.prompt, picker.selection, picker.mode, len(studio.models))
+        if base != self._base:
+            self._base = base
+            self.state.replan()
+
+    def _show_run(self) -> None:
+        """The progress widget of the run started here (a new one for a new run)."""
+        run = self.state.run
+        if run is None:
+            return
+        shown = self.progress
+        if shown is not None and getattr(shown, "_run", None) is run:
+            return
+        view = ExperimentProgressView(run, home=self.store.home, interval=self._progress_interval)
+        view.state.subscribe(self._progress_moved)
+        self.progress = view
+        if shown is not None:
+            shown.close()
+
+    def _progress_moved(self, view: ProgressView) -> None:
+        """Progress refreshed (on the home loop): once the sweep is done, the studio's history
+        reads the ledger again so its runs are listed there too."""
+        run = self.state.run
+        if view.done and run is not None and run.experiment_id not in self._reloaded:
+            self._reloaded.add(run.experiment_id)
+            self.run(self.state.studio.load_history())
+
+    @traitlets.observe(*FORM)
+    def _on_form(self, change: dict[str, Any]) -> None:
+        if self._rendering:
+            return
+        value = change["new"]
+        if change["name"] in ("concurrency", "per_minute"):
+            value = int(value) if isinstance(value, int | float) else 0
+        self.state.set_form(**{change["name"]: value})
+
+    def vue_set_cell(self, data: dict[str, Any]) -> None:
+        """A cell of the template table: ``{"row", "field", "value"}``."""
+        self.state.set_cell(int(data["row"]), str(data["field"]), str(data.get("value") or ""))
+
+    def vue_add_row(self, _data: Any = None) -> None:
+        """ "Add row" under the template table."""
+        self.state.add_row()
+
+    def vue_remove_row(self, row: int) -> None:
+        """The close icon of a table row."""
+        self.state.remove_row(int(row))
+
+    def vue_start(self, _data: Any = None) -> None:
+        """Start: checks, then the engine stores and enqueues each variant once."""
+        if not self.state.starting:
+            self.run(self.state.start())
+
+    def vue_confirm_start(self, _data: Any = None) -> None:
+        """ "Start, spending ..." on the confirmation question."""
+        if not self.state.starting:
+            self.run(self.state.start(confirmed=True))
+
+    def vue_cancel_start(self, _data: Any = None) -> None:
+        """ "Cancel" on the confirmation question."""
+        self.state.cancel_confirm()
+
+    def vue_refresh_balance(self, _data: Any = None) -> None:
+        """Read the balance again."""
+        self.run(self.state.load_balance())
+
+    def close(self) -> None:
+        """Close the tab and its progress widget (a running sweep goes on: it is durable)."""
+        if self.progress is not None:
+            self.progress.close()
+        super().close()

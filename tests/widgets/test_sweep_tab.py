@@ -1,0 +1,336 @@
+"""The studio's Sweep tab (issue 12 item 7): variants from the studio's current request, invalid
+ones with their reasons, the token estimate and the balance, the confirmation question, and a
+real start on the sandbox through DBOS: exactly one task per variant, and pressing Start again
+(or a name taken by another experiment) sends nothing more."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orca_nb import wire
+from orca_nb.client import AsyncOrca
+from orca_nb.client.models import Balance
+from orca_nb.compose.cost import estimate_tokens
+from orca_nb.ledger import open_ledger
+from orca_nb.sandbox import Backend, SandboxServer
+from orca_nb.widgets.live import LiveStore
+from orca_nb.widgets.loops import settle
+from orca_nb.widgets.state import sweep as sweep_state
+from orca_nb.widgets.state.studio import StudioState
+from orca_nb.widgets.state.sweep import INSTALL_TEXT, SweepState, parse_seeds
+from orca_nb.widgets.views.app import StudioApp
+from orca_nb.widgets.views.sweep import SweepView
+from tests.widgets.fakes import FakeOrca
+
+
+def _studio(prompt: str = "a lighthouse in a storm") -> StudioState:
+    studio = StudioState(LiveStore(FakeOrca()))
+    studio.picker.set_prompt(prompt)
+    studio.set_params(ratio="1:1", resolution="480p", duration=4)
+    return studio
+
+
+class Starter:
+    """Stands for ``experiments.start``: records what it was asked."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def __call__(self, experiment: Any, client: Any, **kwargs: Any) -> Any:
+        self.calls.append({"experiment": experiment, "client": client, **kwargs})
+        return _FakeRun(experiment.experiment_id, experiment.name)
+
+
+class _FakeRun:
+    def __init__(self, experiment_id: str, name: str) -> None:
+        self.experiment_id, self.name = experiment_id, name
+
+
+class _Blocking:
+    """A studio client whose blocking twin is a marker (no DBOS in the pure tests)."""
+
+    def __init__(self, inner: FakeOrca) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def blocking(self) -> str:
+        return "blocking-client"
+
+
+# ---------------------------------------------------------------------- the plan (pure)
+def test_variants_count_labels_and_tokens_per_variant_and_in_total() -> None:
+    s = SweepState(_studio())
+    assert s.plan.count == 1  # nothing varied yet: the studio's request as it is
+    s.set_form(
+        prompts_text="a lighthouse at dawn\n\n  a lighthouse at night  \n", seeds_text="1, 2"
+    )
+    plan = s.plan
+    assert (plan.count, plan.valid) == (4, 4)
+    labels = [line.label for line in plan.lines]
+    assert labels == [
+        "a lighthouse at dawn · seed 1", "a lighthouse at dawn · seed 2",
+        "a lighthouse at night · seed 1", "a lighthouse at night · seed 2",
+    ]  # fmt: skip
+    one = estimate_tokens(s.studio.preview()).tokens
+    assert plan.tokens == 4 * one
+    assert all(line.tokens == f"~{one:,} tokens (estimate)" for line in plan.lines)
+    assert plan.cost_text.startswith(f"~{4 * one:,} tokens (estimate) for 4 variant(s)")
+    assert plan.refused == ""
+    assert plan.confirm_text == ""
+    # the studio's request moves: the plan follows (the view re-plans on studio changes)
+    s.studio.set_params(duration=8)
+    longer = estimate_tokens(s.studio.preview()).tokens
+    assert longer > one
+    assert s.replan().tokens == 4 * longer
+
+
+def test_invalid_variants_are_listed_with_their_reasons_and_not_counted() -> None:
+    s = SweepState(_studio())
+    s.set_form(durations=[4, 30], ratios=["1:1", "16:9"])
+    plan = s.plan
+    assert (plan.count, plan.valid) == (4, 2)
+    assert len(plan.invalid) == 2
+    for line in plan.invalid:
+        assert line.label.startswith("30 s")
+        assert any("30" in reason for reason in line.reasons)
+    assert [line.tokens for line in plan.lines if not line.valid] == ["not sent", "not sent"]
+    assert "for 2 variant(s)" in plan.cost_text
+
+
+def test_a_template_filled_from_the_table() -> None:
+    s = SweepState(_studio())
+    s.set_form(prompt_mode="template", template_text="a {animal} in the {weather}")
+    assert s.fields == ["animal", "weather"]
+    assert "Fill at least one row" in s.problem
+    s.set_cell(0, "animal", "cat")
+    assert "leaves weather empty" in s.problem  # the engine's words
+    s.set_cell(0, "weather", "rain")
+    s.add_row()
+    s.set_cell(1, "animal", "dog")
+    s.set_cell(1, "weather", "snow")
+    s.add_row()  # an empty row is ignored
+    assert s.problem == ""
+    assert s.experiment is not None
+    prompts = [v.body["prompt"] for v in s.experiment.variants if v.body]
+    assert prompts == ["a cat in the rain", "a dog in the snow"]
+    s.remove_row(0)
+    assert s.plan.count == 1
+
+
+def test_bad_input_says_what_to_write() -> None:
+    s = SweepState(_studio())
+    s.set_form(seeds_text="1, x")
+    assert s.problem == "Seeds: 'x' is not a whole number; write seeds like 1, 2, 3"
+    assert s.plan.count == 0
+    assert parse_seeds("3 4;5") == [3, 4, 5]
+    with pytest.raises(ValueError, match="listed twice"):
+        parse_seeds("3, 3")
+    s.set_form(seeds_text="", prompt_mode="template", template_text="no placeholder")
+    assert "no {placeholder}" in s.problem
+    s.set_form(template_text="a {bad-name}")
+    assert "not a plain name" in s.problem
+    with pytest.raises(AttributeError, match="no field 'plan'"):
+        s.set_form(plan=None)
+
+
+async def test_start_needs_a_name_and_a_valid_variant_and_sane_limits() -> None:
+    starter = Starter()
+    s = SweepState(_studio(), starter=starter)
+    assert await s.start() is None
+    assert s.error.startswith("Name the sweep first")
+    s.set_form(name="rain", durations=[30])
+    assert await s.start() is None
+    assert "No variant can be sent" in s.error
+    s.set_form(durations=[], concurrency=0)
+    assert await s.start() is None
+    assert s.error == "Concurrency must be a whole number from 1 to 64."
+    assert starter.calls == []
+
+
+async def test_a_balance_that_cannot_cover_it_refuses_start() -> None:
+    starter = Starter()
+    s = SweepState(_studio(), starter=starter, price_per_million_tokens=1.0)
+    s.balance = Balance(remaining=0.01, limit=1.0, used=0.99)
+    s.set_form(name="too dear", seeds_text="1 2 3")
+    assert "the balance cannot cover this experiment" in s.plan.refused
+    assert "0.01 USD left" in s.plan.cost_text
+    assert await s.start() is None
+    assert "cannot cover" in s.error
+    assert starter.calls == []
+    s.balance = Balance(remaining=100.0, limit=100.0, used=0.0)
+    s.replan()
+    assert s.plan.refused == ""
+
+
+async def test_above_the_threshold_start_asks_with_the_total_then_starts() -> None:
+    starter = Starter()
+    studio = StudioState(LiveStore(_Blocking(FakeOrca())))  # type: ignore[arg-type]
+    studio.picker.set_prompt("a lighthouse")
+    s = SweepState(studio, starter=starter, confirm_above=1_000)
+    s.set_form(name="big", seeds_text="1, 2", concurrency=2, per_minute=12)
+    total = s.plan.tokens
+    assert f"{total:,} tokens" in s.plan.confirm_text
+    assert await s.start() is None
+    assert s.confirming
+    assert starter.calls == []
+    s.cancel_confirm()
+    assert not s.confirming
+    run = await s.start(confirmed=True)
+    assert run is not None
+    (call,) = starter.calls
+    assert call["confirm"] == total
+    assert call["confirm_above"] == 1_000
+    assert call["client"] == "blocking-client"
+    assert (call["concurrency"], call["per_minute"]) == (2, 12)
+    assert call["skip_invalid"] is True
+    assert "Started 2 variant(s) of 'big'" in s.notice
+
+
+async def test_without_dbos_the_tab_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sweep_state, "dbos_missing", lambda: True)
+    starter = Starter()
+    s = SweepState(_studio(), starter=starter)
+    assert s.missing == INSTALL_TEXT
+    assert "pip install 'orca-nb[experiments]'" in s.missing
+    s.set_form(name="no engine")
+    assert s.plan.count == 1  # the plan still works: it needs no engine
+    assert await s.start() is None
+    assert s.error == INSTALL_TEXT
+    assert starter.calls == []
+
+
+async def test_the_studio_app_has_a_sweep_tab_on_the_studio_request() -> None:
+    client = FakeOrca()
+    store = LiveStore(client)
+    app = StudioApp(store)
+    sweep = app.sweep
+    assert isinstance(sweep, SweepView)
+    assert sweep.state.studio is app.studio.state
+    app.studio.picker.prompt = "a cat on a roof"
+    assert "a cat on a roof" in sweep.base_text
+    sweep.seeds_text = "5, 6"  # typed in the page
+    assert sweep.count == 2
+    assert [line["label"] for line in sweep.lines] == ["seed 5", "seed 6"]
+    sweep.durations = [4, 30]
+    assert sweep.count == 4
+    assert sweep.valid_count == 2
+    assert sweep.invalid[0]["reasons"]
+    await settle()
+    app.close()
+
+
+# ---------------------------------------------------------------------- a real start
+@pytest.fixture
+def exp_settings(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """This test's experiments database and fast polling; DBOS shut down afterwards."""
+    yield {
+        "database_url": f"sqlite:///{tmp_path / 'experiments.sqlite3'}",
+        "polling_interval": 0.1,
+        "poll_interval": 0.1,
+        "heartbeat_seconds": 0.5,
+    }
+    from orca_nb.experiments import runtime, shutdown
+
+    if runtime.current() is not None:
+        shutdown()
+
+
+@pytest.fixture
+async def store(
+    sandbox_server: SandboxServer, sandbox_key: str, tmp_path: Path
+) -> AsyncIterator[LiveStore]:
+    ledger = open_ledger(tmp_path / "ledger.sqlite3")
+    client = AsyncOrca(sandbox_key, base_url=sandbox_server.base_url, ledger=ledger)
+    live = LiveStore(client, fast_interval=0.05, slow_interval=30)
+    yield live
+    await settle()
+    await live.aclose()
+    await client.close()
+    ledger.close()
+
+
+def _tasks(backend: Backend) -> list[str]:
+    with backend.store.tx() as db:
+        return [str(r[0]) for r in db.execute("SELECT id FROM tasks ORDER BY created")]
+
+
+async def _until(check: Any, seconds: float = 90.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+@pytest.mark.slow
+async def test_start_makes_one_task_per_variant_and_pressing_again_makes_none(
+    store: LiveStore, sandbox_backend: Backend, exp_settings: dict[str, Any]
+) -> None:
+    studio = StudioState(store)
+    studio.picker.set_prompt("a lighthouse")
+    studio.set_params(ratio="1:1", resolution="480p", duration=4)
+    state = SweepState(studio, runtime={**exp_settings, "follow_timeout": 30.0})
+    view = SweepView(store, studio, state=state, progress_interval=0.1)
+    before = _tasks(sandbox_backend)
+    view.name = "two by two"
+    view.prompts_text = "a lighthouse at dawn\na lighthouse at night"
+    view.seeds_text = "1, 2"
+    view.concurrency, view.per_minute = 2, 600
+    assert (view.count, view.valid_count) == (4, 4)
+    view.vue_start()
+    view.vue_start()  # a double click: the second press does nothing while starting
+    await _until(lambda: state.run is not None or bool(state.error))
+    assert state.error == ""
+    run = state.run
+    assert run is not None
+    await _until(lambda: view.progress is not None)
+    progress = view.progress
+    assert progress is not None
+    await _until(lambda: progress.finished_text == "4 of 4 videos finished")
+    assert progress.chips == [{"status": "succeeded", "count": 4, "color": "green"}]
+    new = [t for t in _tasks(sandbox_backend) if t not in before]
+    assert len(new) == 4
+    assert sorted(run.task_ids().values()) == sorted(new)
+    assert run.limits() == {"concurrency": 2, "per_minute": 600}
+
+    # Start again with the same sweep: the same experiment, nothing sent twice
+    view.vue_start()
+    await _until(lambda: not state.starting and "already started" in state.notice)
+    assert view.progress is progress  # the same run: the same widget
+    # the same name on another request: the engine's clear error, nothing sent
+    studio.set_params(ratio="16:9")
+    view.vue_start()
+    await _until(lambda: not state.starting and bool(state.error))
+    assert "two by two" in state.error
+    assert "pick another name" in state.error or "different" in state.error
+    await asyncio.sleep(0.5)
+    assert [t for t in _tasks(sandbox_backend) if t not in before] == new
+
+    # once done, the studio's history lists the sweep's runs from the ledger
+    await _until(
+        lambda: sum(1 for r in studio.earlier if r.recorded and r.recorded.experiment_id) == 4
+    )
+    assert {r.task_id for r in studio.earlier} >= set(new)
+    view.close()
+    from orca_nb.experiments import shutdown
+
+    shutdown()  # DBOS stops: the blocking client made for Start can go
+    state.release()
+
+
+def test_a_seed_out_of_range_is_an_invalid_variant_with_the_rules_reason() -> None:
+    s = SweepState(_studio())
+    s.set_form(seeds_text=f"-1 {wire.SEED_MAX} {wire.SEED_MAX + 1}")
+    assert (s.plan.count, s.plan.valid) == (3, 2)
+    (bad,) = s.plan.invalid
+    assert bad.label == f"seed {wire.SEED_MAX + 1}"
+    assert "is not allowed" in bad.reasons[0]
