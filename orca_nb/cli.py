@@ -1,5 +1,6 @@
 """The ``orca-nb`` command: ``sandbox`` (serve the emulator), ``studio`` (open the studio
-notebook on the sandbox), ``report`` (usage report) and ``worker`` (run experiment variants).
+notebook on the sandbox), ``report`` (usage report), ``worker`` (run experiment variants) and
+``experiment`` (list stored experiments, export one as offline HTML).
 Each room registers its own subcommand."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ _COMMANDS = {
     "studio": "orca_nb.widgets.cli",
     "report": "orca_nb.reports.cli",
     "worker": "orca_nb.experiments.cli",
+    "experiment": "orca_nb.experiments.commands",
 }
 
 

@@ -59,6 +59,7 @@ if TYPE_CHECKING:  # the names as type checkers see them; at run time they load 
         experiment_id_for,
         template_fields,
     )
+    from orca_nb.experiments.export import HtmlExport, export_html
     from orca_nb.experiments.progress import RunStatus, VariantError
     from orca_nb.experiments.run import ExperimentRun, Progress, open_experiment, start
     from orca_nb.experiments.runtime import RuntimeConflictError, launch, shutdown
@@ -75,6 +76,8 @@ _EXPORTS = {
     "BalanceTooLowError": "cost",
     "ConfirmationRequired": "cost",
     "CostEstimate": "cost",
+    "HtmlExport": "export",
+    "export_html": "export",
     "RunStatus": "progress",
     "VariantError": "progress",
     "ExperimentRun": "run",
@@ -96,6 +99,7 @@ __all__ = [
     "Experiment",
     "ExperimentConflictError",
     "ExperimentRun",
+    "HtmlExport",
     "InvalidVariantsError",
     "Progress",
     "RunStatus",
@@ -103,6 +107,7 @@ __all__ = [
     "Variant",
     "VariantError",
     "experiment_id_for",
+    "export_html",
     "launch",
     "open_experiment",
     "shutdown",

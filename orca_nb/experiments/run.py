@@ -14,8 +14,9 @@ event loop (e.g. ``await asyncio.to_thread(run.progress)``) and never touch DBOS
 from __future__ import annotations
 
 import json
+import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from orca_nb.client import Orca
+    from orca_nb.experiments.export import HtmlExport
+    from orca_nb.ledger import Ledger
 
 
 @dataclass(frozen=True)
@@ -147,38 +150,59 @@ class ExperimentRun:
                 raise TimeoutError(f"experiment {self.name!r} is not done after {timeout} s: {now}")
             time.sleep(interval)
 
-    def results(self) -> pd.DataFrame:
-        """One row per variant: varied values, status, task id, latency, tokens (reported, else
-        estimated: ``tokens_source`` says which), error."""
-        import pandas as pd
+    def results(self, *, ledger: Ledger | None = None) -> pd.DataFrame:
+        """One row per variant: ``variant_id``, the varied values, status, task id, submit and
+        finish times, latency (the service's, from the ledger, where it stamped them), tokens
+        (reported, else estimated: ``tokens_source`` says which, ``estimated_min`` for a lower
+        bound), error, and the compare grid's marks (``pinned``, ``rating``, ``tags``, ``note``).
 
-        rows = self.variants()
-        dims: list[str] = []
-        for v in rows:
-            dims += [k for k in v.values if k not in dims]
-        records = []
-        for v in rows:
-            latency = (v.finished_at - v.sent_at) / 1000 if v.finished_at and v.sent_at else None
-            tokens, source = v.tokens, "reported" if v.tokens is not None else None
-            if tokens is None and v.estimated_tokens is not None:
-                tokens, source = v.estimated_tokens, "estimated"
-            records.append(
-                {
-                    "variant_id": v.variant_id,
-                    **{d: v.values.get(d) for d in dims},
-                    "status": v.status,
-                    "task_id": v.task_id,
-                    "latency_s": latency,
-                    "tokens": tokens,
-                    "tokens_source": source,
-                    "error_code": v.error_code,
-                    "error": v.error_message,
-                }
-            )
-        columns = ["variant_id", *dims, "status", "task_id", "latency_s", "tokens",
-                   "tokens_source", "error_code", "error"]  # fmt: skip
-        frame = pd.DataFrame.from_records(records, columns=columns)
-        return frame.astype({"latency_s": "float64", "tokens": "Int64"})
+        ``ledger``: the usage ledger to join (default: the one this run's client records into).
+        Columns: :func:`orca_nb.experiments.results.results_frame`.
+        """
+        from orca_nb.experiments import results
+
+        found = results_ledger(ledger, self.ledger)
+        return results.results_frame(
+            self.variants(),
+            sends=results.ledger_sends(found, self.experiment_id),
+            marks=results.ledger_marks(found, self.experiment_id),
+        )
+
+    def ledger(self) -> Ledger | None:
+        """The usage ledger this run's client records into (None when off or not readable)."""
+        from orca_nb.experiments.results import readable_ledger
+
+        return readable_ledger(self.runtime.client(self.account).ledger)
+
+    def export_html(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        posters: bool = True,
+        ledger: Ledger | None = None,
+        poster_side: int | None = None,
+        max_video_bytes: int | None = None,
+        workers: int | None = None,
+    ) -> HtmlExport:
+        """Write this experiment as one offline HTML file (:mod:`orca_nb.experiments.export`):
+        base request, every variant's values, status, prompt, parameters, tokens (estimates
+        marked), latency and marks, and (``posters``) poster frames fetched fresh through this
+        run's client and embedded. A poster that cannot be made is said in its cell."""
+        from orca_nb.experiments import export
+
+        row = self.runtime.store.experiment(self.experiment_id)
+        assert row is not None
+        return export.write_export(
+            path,
+            self.runtime.store,
+            row,
+            client=self.runtime.client(self.account),
+            ledger=results_ledger(ledger, self.ledger),
+            posters=posters,
+            poster_side=poster_side,
+            max_video_bytes=max_video_bytes or export.POSTER_MAX_BYTES,
+            workers=workers or export.POSTER_WORKERS,
+        )
 
     # ------------------------------------------------------------------ steering
     def enqueue(self) -> int:
@@ -381,6 +405,13 @@ def open_experiment(
     if run.state == ACTIVE:
         run.enqueue()
     return run
+
+
+def results_ledger(given: Ledger | None, default: Callable[[], Ledger | None]) -> Ledger | None:
+    """The ledger to read: ``given`` when readable, else ``default()``."""
+    from orca_nb.experiments.results import readable_ledger
+
+    return readable_ledger(given) if given is not None else default()
 
 
 __all__ = ["ExperimentRun", "Progress", "open_experiment", "queue_name", "start"]
