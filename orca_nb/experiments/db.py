@@ -41,8 +41,6 @@ VARIANT_STATUSES: Final = (
 )  # fmt: skip
 #: Statuses after which a variant's run is over (nothing more will be sent or followed).
 FINAL_STATUSES: Final = frozenset({INVALID, SUCCEEDED, FAILED, REFUSED, UNKNOWN})
-#: Statuses of variants that have not started and may still be started (resume).
-NOT_STARTED: Final = frozenset({QUEUED, PAUSED, CANCELLED})
 #: Experiment states.
 ACTIVE: Final = "active"
 EXPERIMENT_STATES: Final = (ACTIVE, PAUSED, CANCELLED)

@@ -186,5 +186,3 @@ COLUMNS_ADDED: Final[tuple[tuple[str, str, str], ...]] = (
     ("submissions", "experiment_id", "TEXT"),
     ("submissions", "variant_id", "TEXT"),
 )
-
-STATEMENTS: Final = TABLES + INDEXES

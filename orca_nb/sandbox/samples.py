@@ -19,7 +19,7 @@ import os
 import random
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -477,12 +477,6 @@ def sample_bytes(filename: str) -> bytes:
             cached = _load_or_make(filename)
             _cache[filename] = cached
     return cached
-
-
-def warm(filenames: Iterable[str] | None = None) -> None:
-    """Generate (and cache) the given samples, or all of them, ahead of first use."""
-    for filename in SAMPLES if filenames is None else filenames:
-        sample_bytes(filename)
 
 
 def media_type(filename: str) -> str:

@@ -171,11 +171,6 @@ class LiveStore:
         if last:
             self.stop()
 
-    @property
-    def panels(self) -> int:
-        """How many panels are attached."""
-        return len(self._panels)
-
     # ------------------------------------------------------------------ lifecycle
     @property
     def running(self) -> bool:

@@ -173,8 +173,8 @@ class UploadState(Observable):
             self.fail(exc)
             return False
         self.checking = False
-        self.detected = getattr(report, "asset_type", None) or self.detected
-        self.violations = [str(getattr(v, "message", v)) for v in report.violations]
+        self.detected = report.asset_type or self.detected
+        self.violations = [v.message for v in report.violations]
         self.checked = True
         self.clear_error()
         self.changed()
