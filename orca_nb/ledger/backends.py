@@ -40,9 +40,7 @@ class Database(Protocol):
         """Run one statement for many rows in one committed transaction."""
         ...
 
-    def query(
-        self, sql: str, params: Sequence[Any] = ()
-    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def query(self, sql: str, params: Sequence[Any] = ()) -> Result:
         """Run a read query; return column names and rows."""
         ...
 
@@ -103,9 +101,7 @@ class SqliteDatabase:
         with self._transaction():
             self._conn.executemany(sql, rows)
 
-    def query(
-        self, sql: str, params: Sequence[Any] = ()
-    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def query(self, sql: str, params: Sequence[Any] = ()) -> Result:
         """Run a read query; return column names and rows."""
         with self._lock:
             cursor = self._conn.execute(sql, tuple(params))
@@ -165,9 +161,7 @@ class PostgresDatabase:
         with self._transaction(), self._conn.cursor() as cursor:
             cursor.executemany(_pg(sql), rows)
 
-    def query(
-        self, sql: str, params: Sequence[Any] = ()
-    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def query(self, sql: str, params: Sequence[Any] = ()) -> Result:
         """Run a read query; return column names and rows."""
         with self._lock, self._conn.cursor() as cursor:
             cursor.execute(_pg(sql), tuple(params))
