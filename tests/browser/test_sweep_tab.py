@@ -1,0 +1,61 @@
+"""The studio's Sweep tab in a real Voilà page (issue 12 item 7): a person fills a sweep of
+2 prompts x 2 seeds, sees 4 variants and their estimate, starts it, and the progress widget in
+the tab follows it on DBOS in the page's kernel until 4 of 4 succeeded."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.browser.conftest import Web
+from tests.browser.pages import open_voila, voila_problems
+from tests.browser.servers import ServerProcess
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOK = "studio_sweep.ipynb"
+
+
+def test_a_two_by_two_sweep_starts_from_the_tab_and_finishes(
+    web: Web, voila_server: ServerProcess
+) -> None:
+    page = web.page
+    open_voila(page, voila_server, NOTEBOOK, "Varies the studio's request", timeout_s=180)
+    sweep = page.locator(".orca-sweep")
+    start = sweep.locator(".orca-sweep-start")
+    assert start.is_disabled()  # nothing to send before a valid variant... and a name
+
+    name = f"two by two {time.time_ns()}"
+    sweep.locator(".orca-sweep-name input").fill(name)
+    sweep.locator(".orca-sweep-prompts textarea").first.fill(
+        "a lighthouse at dawn\na lighthouse at night"
+    )
+    sweep.locator(".orca-sweep-seeds input").fill("1, 2")
+    count = sweep.locator(".orca-sweep-count")
+    count.get_by_text("4 variants").wait_for(timeout=30_000)
+    assert "(estimate) for 4 variant(s)" in sweep.locator(".orca-sweep-cost").inner_text()
+    lines = sweep.locator(".orca-sweep-line").all_inner_texts()
+    assert len(lines) == 4
+    assert lines[0].startswith("a lighthouse at dawn · seed 1 · ~")
+    web.shot("sweep-planned")
+
+    start.click()
+    card = sweep.locator(".orca-experiment")
+    card.wait_for(timeout=60_000)
+    assert card.locator(".orca-experiment-title").inner_text() == name
+    card.get_by_text("4 of 4 videos finished").wait_for(timeout=240_000)
+    assert card.locator(".orca-experiment-state").inner_text().strip() == "done"
+    assert card.locator(".orca-experiment-chip").all_inner_texts() == ["4 succeeded"]
+    assert card.locator(".orca-experiment-error").count() == 0
+    assert sweep.locator(".orca-sweep-error").count() == 0
+    web.shot("sweep-done")
+
+    # the studio tab's history lists the sweep's runs, read back from the ledger
+    page.locator(".orca-studio-app .v-tab").get_by_text("Studio").click()
+    history = page.locator(".orca-history")
+    history.locator(".orca-run-sweep").nth(3).wait_for(timeout=30_000)
+    assert voila_problems(page) == []
+    assert web.page_errors == []
+    assert web.serious_console_errors() == []
+    assert web.requests_beside(voila_server.base_url) == []
