@@ -39,7 +39,7 @@ class GroupCalls(Protocol):
 
     async def update(
         self, group_id: str, *, name: str | None = ..., description: str | None = ...
-    ) -> Any:
+    ) -> object:
         """Rename / re-describe a group."""
         ...
 

@@ -15,11 +15,14 @@ import logging
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
 from orca_nb.media import mime_of, poster
+
+if TYPE_CHECKING:
+    from orca_nb.widgets.live import LiveStore
 
 THUMB_SIDE = 96  # px, longest side
 THUMB_QUALITY = 60
@@ -168,10 +171,10 @@ class ThumbLoader:
         return uri
 
 
-_LOADERS: weakref.WeakKeyDictionary[Any, ThumbLoader] = weakref.WeakKeyDictionary()
+_LOADERS: weakref.WeakKeyDictionary[LiveStore, ThumbLoader] = weakref.WeakKeyDictionary()
 
 
-def loader_for(store: Any) -> ThumbLoader:
+def loader_for(store: LiveStore) -> ThumbLoader:
     """The one :class:`ThumbLoader` of a ``LiveStore`` (made on first use)."""
     loader = _LOADERS.get(store)
     if loader is None:
