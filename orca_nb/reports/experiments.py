@@ -6,7 +6,9 @@ refused send that went back to the queue, then the send that worked): a variant 
 by its latest row. The varied values are read back from what was sent: the ledger's columns
 (model, prompt, ratio, resolution, duration, generate_audio), the request's ``seed`` and
 ``watermark``, and the reference set (the sources of ``content[]`` in order); a dimension is
-*varied* when it takes more than one value among the experiment's variants.
+*varied* when it takes more than one value among the experiment's variants. The compare grid's
+marks (``variant_marks``, ``experiment_pins``) add how many variants were rated, their mean
+rating and the pinned winner.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from orca_nb.ledger import TERMINAL_STATUSES
+from orca_nb.ledger import TERMINAL_STATUSES, Ledger
 from orca_nb.ledger.schema import STATUS_UNKNOWN
 from orca_nb.reports.filters import LedgerLike, Names, Selection, TimeLike, frame, using
 from orca_nb.reports.schemas import SCHEMAS, conform
@@ -43,7 +45,9 @@ def experiment_summary(
 ) -> pd.DataFrame:
     """Per experiment one row (``dimension`` and ``value`` NaN), then one row per value of
     each varied dimension: variants, how they ended, latency p50/p95, tokens reported against
-    the estimate made before sending. Submissions made outside experiments are left out.
+    the estimate made before sending, ratings and the winner (on a dimension's row, the winner
+    when it has that value: ``table[table.winner.notna()]`` shows the winning values).
+    Submissions made outside experiments are left out.
 
     Schema: ``SCHEMAS["experiment_summary"]``.
     """
@@ -66,6 +70,8 @@ def experiment_summary(
             " ORDER BY i.submission_id, i.position",
             params,
         )
+        experiments = sorted({str(e) for e in rows["experiment_id"]})
+        ratings, pins = _marks(opened, experiments)
     if not len(rows):
         return conform({c: [] for c, _, _ in SCHEMAS["experiment_summary"]}, "experiment_summary")
     sends = rows.groupby(["experiment_id", "variant_id"], sort=False).size()
@@ -82,6 +88,9 @@ def experiment_summary(
     latest["generate_audio"] = [
         None if v is None or v != v else bool(int(v)) for v in latest["generate_audio"]
     ]
+    keys = list(zip(latest["experiment_id"], latest["variant_id"], strict=True))
+    latest["rating"] = pd.array([ratings.get(k) for k in keys], dtype="Int64")
+    latest["pinned"] = [pins.get(e) == v for e, v in keys]
     out: list[dict[str, Any]] = []
     for experiment_id, variants in latest.groupby("experiment_id", sort=True):
         out.append(_summary(str(experiment_id), None, None, variants))
@@ -108,6 +117,8 @@ def _summary(
     estimate = variants["estimated_tokens"].astype("Int64")
     both = reported & estimate.notna()
     estimate_of_reported = int(estimate[both].sum())
+    rated = variants["rating"].dropna()
+    winners = variants.loc[variants["pinned"], "variant_id"]
     return {
         "experiment_id": experiment_id,
         "dimension": dimension,
@@ -127,9 +138,33 @@ def _summary(
         "reported_vs_estimate": (
             int(tokens[both].sum()) / estimate_of_reported if estimate_of_reported else np.nan
         ),
+        "rated": len(rated),
+        "mean_rating": float(rated.astype("float64").mean()) if len(rated) else np.nan,
+        "winner": str(winners.iloc[0]) if len(winners) else None,
         "first_at": int(variants["submitted_at"].astype("int64").min()),
         "last_at": int(variants["submitted_at"].astype("int64").max()),
     }
+
+
+def _marks(
+    ledger: Ledger, experiments: list[str]
+) -> tuple[dict[tuple[str, str], int], dict[str, str]]:
+    """The experiments' ratings by (experiment, variant) and pinned winner by experiment, as
+    the compare grid stored them (tables ``variant_marks`` and ``experiment_pins``)."""
+    if not experiments:
+        return {}, {}
+    marks = ", ".join("?" for _ in experiments)
+    _, rated = ledger.database.query(
+        "SELECT experiment_id, variant_id, rating FROM variant_marks"
+        f" WHERE rating IS NOT NULL AND experiment_id IN ({marks})",
+        experiments,
+    )
+    _, pinned = ledger.database.query(
+        f"SELECT experiment_id, variant_id FROM experiment_pins WHERE experiment_id IN ({marks})",
+        experiments,
+    )
+    ratings = {(str(e), str(v)): int(r) for e, v, r in rated}
+    return ratings, {str(e): str(v) for e, v in pinned}
 
 
 def _params(text: object) -> dict[str, Any]:

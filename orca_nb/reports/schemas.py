@@ -184,6 +184,13 @@ SCHEMAS: Final[dict[str, tuple[Column, ...]]] = {
             FLOAT,
             "reported tokens / their variants' estimate; NaN while none was reported",
         ),
+        ("rated", INT, "variants rated in the compare grid (1-5 stars)"),
+        ("mean_rating", FLOAT, "their mean rating; NaN while none is rated"),
+        (
+            "winner",
+            STR,
+            "the pinned variant's id (on a dimension's row: only where it has that value)",
+        ),
         ("first_at", TIME, "first variant's submission"),
         ("last_at", TIME, "latest variant's submission"),
     ),

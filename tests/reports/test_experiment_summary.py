@@ -256,3 +256,30 @@ def test_report_command_and_html_take_an_experiment(ledger: Ledger, tmp_path: Pa
     page = write_html(tmp_path / "r.html", ledger, experiment="exp-a").read_text()
     assert "experiments exp-a" in page
     assert "<section id='experiment_summary'><h2>Experiments</h2>" in page
+
+
+def test_ratings_and_the_winner_from_the_compare_grids_marks(ledger: Ledger) -> None:
+    before = experiment_summary(ledger)
+    check(row(before, "exp-a", None, None), rated=0, mean_rating=float("nan"))
+    assert pd.isna(row(before, "exp-a", None, None)["winner"])
+    ledger.mark_variant("exp-a", "v1", pinned=True, rating=5)
+    ledger.mark_variant("exp-a", "v2", rating=2, tags=["soft"])
+    ledger.mark_variant("exp-a", "v3", note="no rating, only a note")
+    ledger.mark_variant("exp-b", "w1", rating=4)
+    table = experiment_summary(ledger)
+    assert [str(t) for t in table.dtypes] == [d for _, d, _ in SCHEMAS["experiment_summary"]]
+    check(row(table, "exp-a", None, None), rated=2, mean_rating=3.5, winner="v1")
+    check(row(table, "exp-a", "prompt", "sun"), rated=2, mean_rating=3.5, winner="v1")
+    check(row(table, "exp-a", "prompt", "rain"), rated=0, mean_rating=float("nan"))
+    check(row(table, "exp-a", "seed", "1"), rated=1, mean_rating=5.0, winner="v1")
+    check(row(table, "exp-a", "seed", "2"), rated=1, mean_rating=2.0)
+    # The winning values: the dimension rows that name the winner.
+    won = table[(table["experiment_id"] == "exp-a") & table["winner"].notna()]
+    assert sorted(zip(won["dimension"].fillna(""), won["value"].fillna(""), strict=True)) == [
+        ("", ""), ("prompt", "sun"), ("seed", "1"),
+    ]  # fmt: skip
+    check(row(table, "exp-b", None, None), rated=1, mean_rating=4.0)
+    assert pd.isna(row(table, "exp-b", None, None)["winner"])
+    # Pinning another variant moves the winner.
+    ledger.mark_variant("exp-a", "v2", pinned=True)
+    check(row(experiment_summary(ledger), "exp-a", None, None), winner="v2")
