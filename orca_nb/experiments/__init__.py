@@ -25,6 +25,12 @@ What exists:
 - :mod:`~orca_nb.experiments.db`: the experiments' tables beside DBOS's.
 - ``orca-nb worker`` (:mod:`~orca_nb.experiments.cli`): more workers pulling from an account's
   queue, on this machine or others sharing a PostgreSQL system database.
+- :mod:`~orca_nb.experiments.results`: ``run.results()`` joined with the usage ledger (the
+  service's times, token figures and their source) and the compare grid's marks (pinned,
+  rating, tags, note).
+- :mod:`~orca_nb.experiments.export`: ``run.export_html(path)`` / :func:`export_html` one
+  offline HTML file (poster frames embedded, parameters, tokens, ratings); ``orca-nb
+  experiment list|export`` (:mod:`~orca_nb.experiments.commands`).
 
 Names are imported lazily, so ``orca-nb`` and ``import orca_nb.experiments`` stay cheap; running
 experiments needs the ``experiments`` extra (``dbos``, which brings SQLAlchemy).
@@ -36,9 +42,9 @@ ledger names each send's experiment and variant, so ``orca_nb.reports.experiment
 every report's ``experiment=`` filter read them.
 
 Still to come (issue 12): the compare grid with ratings, the studio's Sweep tab and
-ledger-backed run history, the offline HTML export, the sandbox's per-account running cap and
-submit-rate 429s (the tests use its faults and manual processing meanwhile) and
-``benchmarks/bench_sweep.py``. The walk-through is ``notebooks/experiments.ipynb``.
+ledger-backed run history, the sandbox's per-account running cap and submit-rate 429s (the
+tests use its faults and manual processing meanwhile) and ``benchmarks/bench_sweep.py``. The
+walk-through is ``notebooks/experiments.ipynb``.
 """
 
 from __future__ import annotations
