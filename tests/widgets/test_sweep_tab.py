@@ -193,6 +193,12 @@ async def test_above_the_threshold_start_asks_with_the_total_then_starts() -> No
     assert "Started 2 variant(s) of 'big'" in s.notice
 
 
+async def test_open_needs_a_name() -> None:
+    s = SweepState(_studio(), starter=Starter())
+    assert await s.open() is None
+    assert s.error == "Type the name of the sweep to open."
+
+
 async def test_without_dbos_the_tab_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -204,6 +210,8 @@ async def test_without_dbos_the_tab_says_how_to_install_it(
     s.set_form(name="no engine")
     assert s.plan.count == 1  # the plan still works: it needs no engine
     assert await s.start() is None
+    assert s.error == INSTALL_TEXT
+    assert await s.open() is None
     assert s.error == INSTALL_TEXT
     assert starter.calls == []
 
@@ -321,10 +329,27 @@ async def test_start_makes_one_task_per_variant_and_pressing_again_makes_none(
     )
     assert {r.task_id for r in studio.earlier} >= set(new)
     view.close()
+
+    # a new studio (as after a restart) opens the sweep by its name: its progress, no new task
+    other = SweepState(StudioState(store), runtime=exp_settings)
+    reopened = SweepView(store, other.studio, state=other, progress_interval=0.1)
+    reopened.name = "no such sweep"
+    reopened.vue_open()
+    await _until(lambda: not other.starting and bool(other.error))
+    assert "no experiment 'no such sweep'" in other.error
+    assert "'two by two'" in other.error  # the known names are listed
+    reopened.name = "two by two"
+    reopened.vue_open()
+    await _until(lambda: reopened.progress is not None)
+    assert other.notice == "Opened sweep 'two by two': its progress is below."
+    await _until(lambda: reopened.progress.finished_text == "4 of 4 videos finished")  # type: ignore[union-attr]
+    assert [t for t in _tasks(sandbox_backend) if t not in before] == new
+    reopened.close()
     from orca_nb.experiments import shutdown
 
     shutdown()  # DBOS stops: the blocking client made for Start can go
     state.release()
+    other.release()
 
 
 def test_a_seed_out_of_range_is_an_invalid_variant_with_the_rules_reason() -> None:

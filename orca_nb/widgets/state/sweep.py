@@ -428,6 +428,40 @@ class SweepState(Observable):
         self.changed()
         return self.run
 
+    async def open(self) -> ExperimentRun | None:
+        """Open the stored sweep named like the form (e.g. after a kernel restart): its progress
+        shows and its queued variants continue; nothing is sent twice. None when it cannot be
+        opened (``error`` says why, e.g. no such sweep: the known names are listed)."""
+        if self.starting:
+            return None
+        self.error = self.advice = self.notice = ""
+        name = self.name.strip()
+        why = self.missing or ("" if name else "Type the name of the sweep to open.")
+        if why:
+            self.error = why
+            self.changed()
+            return None
+        self.starting = True
+        self.changed()
+        try:
+            from orca_nb.experiments.run import open_experiment
+
+            client = self._blocking_client()
+            run = await asyncio.to_thread(
+                open_experiment, name, client, **_open_settings(self.runtime)
+            )
+        except Exception as exc:
+            self.error, self.advice = describe_error(exc)
+            return None
+        finally:
+            self.starting = False
+            self.changed()
+        if self.run is None or self.run.experiment_id != run.experiment_id:
+            self.run = run
+        self.notice = f"Opened sweep {run.name!r}: its progress is below."
+        self.changed()
+        return self.run
+
     def _why_not(self, plan: Plan) -> str:
         """Why Start cannot start now, in words ("" when it can)."""
         if self.missing:
@@ -445,6 +479,11 @@ class SweepState(Observable):
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 return f"{what} must be a whole number from {low} to {high}."
         return plan.refused
+
+
+def _open_settings(runtime: Mapping[str, Any]) -> dict[str, Any]:
+    """The launch settings ``open_experiment`` takes (the queue limits belong to Start)."""
+    return {k: v for k, v in runtime.items() if k not in ("concurrency", "per_minute")}
 
 
 def _engine_start() -> Callable[..., Any]:

@@ -216,6 +216,11 @@ class SweepView(Panel):
         if not self.state.starting:
             self.run(self.state.start())
 
+    def vue_open(self, _data: Any = None) -> None:
+        """ "Open": show a stored sweep of this name (after a restart it continues)."""
+        if not self.state.starting:
+            self.run(self.state.open())
+
     def vue_confirm_start(self, _data: Any = None) -> None:
         """ "Start, spending ..." on the confirmation question."""
         if not self.state.starting:
