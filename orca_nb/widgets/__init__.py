@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from orca_nb.client import AsyncOrca, Orca
     from orca_nb.widgets.frames import (
         ASSET_COLUMNS,
         GROUP_COLUMNS,
@@ -32,12 +33,15 @@ if TYPE_CHECKING:
     )
     from orca_nb.widgets.live import LiveStore, StoreChange, StoreStatus
     from orca_nb.widgets.loops import settle
+    from orca_nb.widgets.ports import StudioClient
     from orca_nb.widgets.views.app import StudioApp
     from orca_nb.widgets.views.compare import CompareView
     from orca_nb.widgets.views.experiment import ExperimentProgressView
     from orca_nb.widgets.views.forms import QuotaView, UploadView, VerifyView
     from orca_nb.widgets.views.library import AssetsPanel, GroupsPanel
     from orca_nb.widgets.views.studio import PickerView
+
+    Client = StudioClient | LiveStore  # what every entry point takes as its client
 
 __all__ = [
     "ASSET_COLUMNS",
@@ -86,7 +90,7 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def live_store(client: Any = None, **options: Any) -> LiveStore:
+def live_store(client: Client | None = None, **options: Any) -> LiveStore:
     """The shared store of ``client`` (None: a default ``AsyncOrca``, kept for the session).
 
     ``options`` (first call only): ``fast_interval``, ``slow_interval``, ``max_backoff``,
@@ -116,7 +120,7 @@ def live_store(client: Any = None, **options: Any) -> LiveStore:
     return LiveStore.for_client(client, **options)
 
 
-_DEFAULT_CLIENT: Any = None
+_DEFAULT_CLIENT: StudioClient | None = None
 
 
 def _drop_record(record: logging.LogRecord) -> bool:
@@ -124,7 +128,7 @@ def _drop_record(record: logging.LogRecord) -> bool:
 
 
 def studio(
-    client: Any = None, *, body: Mapping[str, Any] | None = None, **options: Any
+    client: Client | None = None, *, body: Mapping[str, Any] | None = None, **options: Any
 ) -> StudioApp:
     """The whole studio: prompt + picker + parameters + Submit, library panels, upload,
     verification and the quota meter, over one live store. ``body``: a request to start from
@@ -139,7 +143,7 @@ def studio(
     return app
 
 
-def groups_panel(client: Any = None, **options: Any) -> GroupsPanel:
+def groups_panel(client: Client | None = None, **options: Any) -> GroupsPanel:
     """Groups with counts by status; create, rename, delete (confirmed). ``.frame()``."""
     from orca_nb.widgets.views.library import GroupsPanel
 
@@ -147,7 +151,7 @@ def groups_panel(client: Any = None, **options: Any) -> GroupsPanel:
 
 
 def assets_panel(
-    client: Any = None,
+    client: Client | None = None,
     *,
     group_id: str | None = None,
     page_size: int | None = None,
@@ -159,28 +163,30 @@ def assets_panel(
     return AssetsPanel(live_store(client, **options), group_id=group_id, page_size=page_size)
 
 
-def picker(client: Any = None, **options: Any) -> PickerView:
+def picker(client: Client | None = None, **options: Any) -> PickerView:
     """Asset picker: Active assets and URLs, tokens, live ``content[]`` (``.state``)."""
     from orca_nb.widgets.views.studio import PickerView
 
     return PickerView(live_store(client, **options))
 
 
-def upload_form(client: Any = None, *, group_id: str | None = None, **options: Any) -> UploadView:
+def upload_form(
+    client: Client | None = None, *, group_id: str | None = None, **options: Any
+) -> UploadView:
     """Upload by URL (or sandbox sample) with pre-flight and live status."""
     from orca_nb.widgets.views.forms import UploadView
 
     return UploadView(live_store(client, **options), group_id=group_id)
 
 
-def verify_person(client: Any = None, **options: Any) -> VerifyView:
+def verify_person(client: Client | None = None, **options: Any) -> VerifyView:
     """Real-human verification: link + QR + consent note; the link is dropped when done."""
     from orca_nb.widgets.views.forms import VerifyView
 
     return VerifyView(live_store(client, **options))
 
 
-def quota_meter(client: Any = None, **options: Any) -> QuotaView:
+def quota_meter(client: Client | None = None, **options: Any) -> QuotaView:
     """Assets used of the cap across both group types; warns near the cap."""
     from orca_nb.widgets.views.forms import QuotaView
 
@@ -188,7 +194,7 @@ def quota_meter(client: Any = None, **options: Any) -> QuotaView:
 
 
 def experiment_progress(
-    run: Any, client: Any = None, *, interval: float = 1.0
+    run: Any, client: Client | None = None, *, interval: float = 1.0
 ) -> ExperimentProgressView:
     """An experiment's progress (``run``: an ``orca_nb.experiments.ExperimentRun``): counts by
     status, a bar, ETA, tokens against the estimate, errors with advice; pause, resume,
@@ -199,12 +205,13 @@ def experiment_progress(
     home = live_store(client).home if client is not None else None
     return ExperimentProgressView(run, home=home, interval=interval)
 
+
 def compare(
     run_or_experiment_id: Any,
     *,
     rows: str | None = None,
     cols: str | None = None,
-    client: Any = None,
+    client: Orca | Client | None = None,
     ledger: Any = None,
     interval: float = 2.0,
 ) -> CompareView:
@@ -231,7 +238,7 @@ def compare(
     if ledger is None:
         from orca_nb.ledger import Ledger
 
-        found = getattr(store.client, "ledger", None)
+        found = store.client.ledger
         ledger = found if isinstance(found, Ledger) else None
     view = CompareView(run, store, ledger=ledger, rows=rows, cols=cols, interval=interval)
     try:
@@ -243,10 +250,10 @@ def compare(
     return view
 
 
-_ASYNC_TWINS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+_ASYNC_TWINS: weakref.WeakKeyDictionary[Orca, AsyncOrca] = weakref.WeakKeyDictionary()
 
 
-def _async_client(client: Any) -> Any:
+def _async_client(client: Orca | Client | None) -> Client | None:
     """The widgets' client for ``client``: a blocking ``Orca`` gets one ``AsyncOrca`` twin
     (same key, URL and ledger), kept while it lives so its widgets share one store."""
     from orca_nb.client import Orca

@@ -48,7 +48,7 @@ class StudioApp(VuetifyTemplate):
             upload=UploadView(store),
             verify=VerifyView(store),
             quota=QuotaView(store),
-            sandbox=bool(getattr(store.client, "is_sandbox", False)),
+            sandbox=store.client.is_sandbox,
             **kw,
         )
         self._store = store
