@@ -332,7 +332,7 @@ class StudioState(Observable):
     def ledger(self) -> Ledger | None:
         """The ledger the client records into (opened now if not yet), or None when it keeps
         none (``ledger=None``, ``ORCA_NB_LEDGER=off``) or keeps one that cannot be settled."""
-        found = getattr(self.store.gateway.client, "ledger", None)
+        found = self.store.gateway.client.ledger
         if found is None:
             return None
         from orca_nb.ledger import Ledger  # imported when needed: the studio starts faster
@@ -384,17 +384,13 @@ class StudioState(Observable):
         """List the ledger's still-unsettled submissions of this key and service (an earlier
         kernel's too: a restart does not hide them). The SQLite read runs off the loop."""
         client = self.store.gateway.client
-        submitter = getattr(client, "key_label", None)
-        base_url = getattr(client, "base_url", None)
+        submitter, base_url = client.key_label, client.base_url
 
         def read() -> list[dict[str, Any]]:
             ledger = self.ledger()
             if ledger is None:
                 return []
-            return ledger.unsettled(
-                submitter=submitter if isinstance(submitter, str) else None,
-                base_url=base_url if isinstance(base_url, str) else None,
-            )
+            return ledger.unsettled(submitter=submitter, base_url=base_url)
 
         rows = await asyncio.to_thread(read)
         known = {u.submission_id for u in self.unknowns}
@@ -632,8 +628,7 @@ class StudioState(Observable):
             self.changed()
             return 0
         client = self.store.gateway.client
-        submitter = getattr(client, "key_label", None)
-        base_url = getattr(client, "base_url", None)
+        submitter, base_url = client.key_label, client.base_url
         cursor = self._history_cursor if more else None
         experiments = self.history_experiments
         self._history_reads += 1
@@ -644,8 +639,8 @@ class StudioState(Observable):
             if ledger is None:
                 return []
             return ledger.history(
-                submitter=submitter if isinstance(submitter, str) else None,
-                base_url=base_url if isinstance(base_url, str) else None,
+                submitter=submitter,
+                base_url=base_url,
                 limit=HISTORY_PAGE + 1,
                 before=cursor,
                 experiments=experiments,
