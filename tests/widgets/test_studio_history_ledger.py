@@ -205,3 +205,24 @@ async def test_a_ledger_row_without_a_task_or_with_odd_params_still_reads() -> N
     assert run.params_text().endswith("random seed")  # the defaults fill what is unreadable
     assert run.recorded is not None
     assert run.recorded.estimated_tokens == 10
+
+
+async def test_earlier_unfinished_runs_are_followed_only_if_the_service_has_them(
+    open_studio: Opener, tmp_path: Path
+) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    with open_ledger(path) as ledger:  # a kernel that died with a task the service forgot
+        first = await open_studio(None)
+        client = first.store.gateway.client
+        sid = ledger.before_submit(
+            first.state.preview(), submitter=client.key_label, base_url=client.base_url
+        )
+        ledger.after_submit(sid, {"id": "task-forgotten", "status": "queued"})
+    view = await open_studio(path)
+    await _until(lambda: len(view.runs) == 1)
+    await settle()
+    assert "task-forgotten" not in view.store.tasks  # not polled: it would fail every pass
+    assert view.store.status.error == ""
+    assert view.runs[0]["status"] == "queued"  # the ledger's last word, shown as such
+    with pytest.raises(ValueError, match="no longer has task task-forgotten"):
+        await view.state.history_video(view.runs[0]["key"])

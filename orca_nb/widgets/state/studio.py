@@ -26,6 +26,7 @@ from orca_nb.widgets.advice import (
     task_advice,
 )
 from orca_nb.widgets.live import LiveStore, StoreChange
+from orca_nb.widgets.loops import gather_all
 from orca_nb.widgets.rows import TaskRow
 from orca_nb.widgets.state.base import Observable
 from orca_nb.widgets.state.picker import PickerState
@@ -662,13 +663,33 @@ class StudioState(Observable):
         loaded = [run_from_ledger(r) for r in page]
         self.earlier = (self.earlier if more else []) + loaded
         self.history_note = ""
-        for run in loaded:
-            status = run.recorded.status if run.recorded else ""
-            live = status in wire.TASK_STATUSES and status not in wire.TERMINAL_TASK_STATUSES
-            if run.task_id and live and run.task_id not in self.store.tasks:
-                self.store.track_task(TaskRow(run.task_id, status))  # still running: follow it
         self.changed()
+        await self._follow_unfinished(loaded)
         return len(page)
+
+    async def _follow_unfinished(self, runs: list[Run]) -> None:
+        """Follow, like this session's, the earlier runs the ledger last saw unfinished, once
+        the service confirms it still has their task (a task it forgot would fail every poll)."""
+        ids = {
+            r.task_id
+            for r in runs
+            if r.task_id
+            and r.recorded is not None
+            and r.recorded.status in wire.TASK_STATUSES
+            and r.recorded.status not in wire.TERMINAL_TASK_STATUSES
+            and r.task_id not in self.store.tasks
+        }
+
+        async def known(task_id: str) -> TaskRow | None:
+            try:
+                return await self.store.gateway.get_video(task_id)
+            except Exception:  # gone, or not checkable now: the ledger's word stays shown
+                return None
+
+        rows = await gather_all(*(known(t) for t in sorted(ids)))
+        for row in rows:
+            if row is not None:
+                self.store.track_task(row)
 
     async def show_experiment_runs(self, show: bool) -> None:
         """List (or leave out) the runs experiments sent, then read the history again."""
@@ -687,7 +708,13 @@ class StudioState(Observable):
             return await self.result_video(run.task_id)
         if not run.task_id:
             raise ValueError("this run has no task: the service made no video for it")
-        row = await self.store.gateway.get_video(run.task_id)
+        try:
+            row = await self.store.gateway.get_video(run.task_id)
+        except NotFoundError:
+            raise ValueError(
+                f"the service no longer has task {run.task_id}: results are kept for a limited "
+                "time (about 24 h upstream), so this video cannot be played any more"
+            ) from None
         if row.status != "succeeded" or not row.video_url:
             raise ValueError(f"task {run.task_id} is {row.status}: it has no video to play")
         if self._result is not None and self._result[0] == row.id:
