@@ -6,18 +6,30 @@ Each room registers its own subcommand."""
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-# subcommand -> module exposing ``add_parser(subparsers)`` that sets ``func(args) -> int``
-_COMMANDS = {
-    "sandbox": "orca_nb.sandbox.cli",
-    "studio": "orca_nb.widgets.cli",
-    "report": "orca_nb.reports.cli",
-    "worker": "orca_nb.experiments.cli",
-    "experiment": "orca_nb.experiments.commands",
-}
+# Each room's ``add_parser(subparsers)`` sets ``func(args) -> int`` on its subcommand.
+AddParser = Callable[[Any], argparse.ArgumentParser]
+_COMMANDS = ("sandbox", "studio", "report", "worker", "experiment")
+
+
+def _add_parser(command: str) -> AddParser:
+    """The ``add_parser`` of ``command``'s room, imported only when that command is built."""
+    if command == "sandbox":
+        from orca_nb.sandbox.cli import add_parser
+    elif command == "studio":
+        from orca_nb.widgets.cli import add_parser
+    elif command == "report":
+        from orca_nb.reports.cli import add_parser
+    elif command == "worker":
+        from orca_nb.experiments.cli import add_parser
+    elif command == "experiment":
+        from orca_nb.experiments.commands import add_parser
+    else:
+        raise ValueError(f"no orca-nb subcommand {command!r}; one of {', '.join(_COMMANDS)}")
+    return add_parser
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -25,9 +37,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     without importing the others' modules, e.g. pandas for ``report``)."""
     parser = argparse.ArgumentParser(prog="orca-nb", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, module_name in _COMMANDS.items():
+    for name in _COMMANDS:
         if only is None or name == only:
-            importlib.import_module(module_name).add_parser(sub)
+            _add_parser(name)(sub)
     return parser
 
 
