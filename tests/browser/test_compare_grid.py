@@ -17,6 +17,8 @@ from tests.browser.pages import open_voila, voila_problems
 from tests.browser.servers import ServerProcess
 
 pytestmark = pytest.mark.browser
+#: The second prompt: markup that must be shown as text, never run.
+HOSTILE = "a storm <img src=x onerror=alert(1)>"
 
 #: What the grid must hold to after a seek: the issue's bound.
 MAX_SPREAD_SECONDS = 0.2
@@ -51,7 +53,7 @@ def test_the_grid_plays_in_sync_and_a_rating_persists(
     assert grid.locator(".orca-compare-rows").input_value() == "prompt"
     assert grid.locator(".orca-compare-cols").input_value() == "seed"
     heads = grid.locator(".orca-compare-head").all_inner_texts()
-    assert heads == ["7", "42", "a calm dawn", "a winter storm"]
+    assert heads == ["7", "42", "a calm dawn", HOSTILE]  # user text shown as text
     assert cells.first.locator(".orca-compare-label").inner_text() == "a calm dawn · 7"
     _until(lambda: grid.locator(".orca-compare-poster img").count() == 4, 60, "4 posters")
     posters_at = time.monotonic() - started
@@ -141,6 +143,15 @@ def test_the_grid_plays_in_sync_and_a_rating_persists(
             15,
             "the key's rating in the ledger",
         )
+
+    # Open in studio: the variant's request in a studio under the grid.
+    grid.locator(".orca-compare-open").click()
+    studio = grid.locator(".orca-compare-studio")
+    prompt = studio.locator(".orca-picker textarea:not(.v-textarea__sizer)").first
+    _until(lambda: prompt.count() == 1 and prompt.input_value() == HOSTILE, 30, "studio prompt")
+    assert grid.locator(".orca-compare-cell img[src='x']").count() == 0
+    assert web.dialogs == []  # the markup never ran
+    web.shot("studio")
 
     assert voila_problems(page) == []
     assert web.page_errors == []

@@ -253,3 +253,13 @@ def test_a_body_the_form_cannot_hold_exactly_is_said(store: Any) -> None:
     differences = load_body(studio, sparse)
     assert "ratio" in differences
     assert "cannot hold it exactly" in studio.notice
+
+
+def test_studio_entry_point_takes_a_body() -> None:
+    from orca_nb.widgets import studio
+
+    sent = body("the exact one", 42)
+    app = studio(FakeOrca(), body=sent)
+    assert app.studio.state.preview() == sent
+    assert app.studio.picker.state.prompt == "the exact one"
+    app.close()
