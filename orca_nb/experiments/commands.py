@@ -98,7 +98,7 @@ def run_export(args: argparse.Namespace) -> int:
             posters=not args.no_posters,
             poster_side=args.poster_side,
         )
-    except (KeyError, FileNotFoundError, ValueError, TypeError, OSError) as exc:
+    except Exception as exc:  # unknown experiment, no database, no key, unwritable path...
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"orca-nb experiment export: {message}", file=sys.stderr)
         return 2

@@ -59,6 +59,8 @@ log = logging.getLogger("orca_nb.experiments")
 #: Largest video downloaded for a poster (a longer file is cut there; its first frame is
 #: usually in the part read).
 POSTER_MAX_BYTES: Final = 64 * wire.MB
+#: The largest ``poster_side`` accepted (pixels).
+POSTER_SIDE_MAX: Final = 4096
 #: Posters made at once (each is a task read, a download and a decode).
 POSTER_WORKERS: Final = 4
 #: A matrix is drawn when two dimensions vary and the columns are at most this many.
@@ -116,7 +118,11 @@ def make_posters(
 
     def one(v: VariantRow) -> tuple[str, Poster]:
         assert v.task_id is not None
-        return v.variant_id, _poster(client, v.task_id, side, max_bytes)
+        try:
+            return v.variant_id, _poster(client, v.task_id, side, max_bytes)
+        except Exception as exc:  # whatever went wrong, it is this cell's, not the export's
+            log.info("no poster for %s: %s", v.variant_id, exc)
+            return v.variant_id, Poster(error=_clean(f"no poster: {type(exc).__name__}: {exc}"))
 
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="orca-poster") as pool:
         return dict(pool.map(one, wanted))
@@ -619,6 +625,15 @@ def write_export(
     """Read the experiment's rows, its ledger facts and (``posters``) its posters; write the
     page to ``path`` (parent folders made). The building block of :func:`export_html` and
     :meth:`ExperimentRun.export_html <orca_nb.experiments.ExperimentRun.export_html>`."""
+    if poster_side is not None and (
+        isinstance(poster_side, bool)
+        or not isinstance(poster_side, int)
+        or not 1 <= poster_side <= POSTER_SIDE_MAX
+    ):
+        raise ValueError(
+            f"poster_side must be a whole number of pixels, 1 to {POSTER_SIDE_MAX}; "
+            f"got {poster_side!r}"
+        )
     began = clock()
     rows = store.variants(experiment.experiment_id)
     frame = results.results_frame(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -61,7 +62,7 @@ def card_of(raw: str, variant_id: str) -> str:
     return raw[begin : raw.index("</details>", at)]
 
 
-def parse(path: Path | str) -> tuple[str, Page]:
+def parse(path: os.PathLike[str] | str) -> tuple[str, Page]:
     raw = Path(path).read_text(encoding="utf-8")
     page = Page()
     page.feed(raw)
@@ -241,3 +242,73 @@ def test_token_figures_say_whether_they_are_estimates(
     tokens: int | None, source: str | None, text: str
 ) -> None:
     assert tokens_text(tokens, source) == text
+
+
+class _Task:
+    def __init__(self, url: str | None) -> None:
+        self.video_url = url
+        self.status = "succeeded"
+
+
+class _Videos:
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+
+    def get(self, task_id: str) -> _Task:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return _Task(self.answer)
+
+
+class _Client:
+    def __init__(self, answer: Any) -> None:
+        self.videos = _Videos(answer)
+
+
+def _succeeded(task_id: str) -> Any:
+    from tests.experiments.test_results import variant
+
+    return variant("v1", "succeeded", task_id=task_id)
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [(RuntimeError("service down"), "could not read task t-1: service down"),
+     (None, "the service gave no video link for task t-1")],
+)  # fmt: skip
+def test_each_poster_failure_is_kept_as_its_cells_text(answer: Any, said: str) -> None:
+    from orca_nb.experiments.export import make_posters
+
+    made = make_posters(_Client(answer), [_succeeded("t-1")])  # type: ignore[arg-type]
+    assert made["v1"].uri is None
+    assert said in str(made["v1"].error)
+
+
+def test_a_video_link_that_fails_is_not_written_into_the_page(
+    sandbox_server: SandboxServer,
+) -> None:
+    from orca_nb.experiments.export import make_posters
+
+    link = f"{sandbox_server.root_url}/no/such/video.mp4?X-Tos-Signature=secret123"
+    made = make_posters(_Client(link), [_succeeded("t-1")])  # type: ignore[arg-type]
+    error = str(made["v1"].error)
+    assert "404" in error
+    assert "secret123" not in error
+    assert "/no/such/video.mp4" not in error
+
+
+def test_bytes_that_are_no_video_give_a_cell_error(sandbox_server: SandboxServer) -> None:
+    from orca_nb.experiments.export import make_posters
+
+    page = f"{sandbox_server.root_url}/healthz"  # public, answers 200 with text
+    made = make_posters(_Client(page), [_succeeded("t-1")])  # type: ignore[arg-type]
+    assert "no poster frame" in str(made["v1"].error)
+
+
+def test_poster_side_out_of_range_is_refused_before_anything_is_read(
+    finished: ExperimentRun, tmp_path: Path
+) -> None:
+    for side in (0, 5000, 1.5, True):
+        with pytest.raises(ValueError, match="poster_side"):
+            finished.export_html(tmp_path / "z.html", poster_side=side)  # type: ignore[arg-type]
+        assert not (tmp_path / "z.html").exists()
