@@ -10,6 +10,16 @@ import pytest
 
 from orca_nb import cli
 
+#: Builds the ``report`` command alone and prints the orca_nb modules that loaded.
+REPORT_ONLY = "; ".join(
+    (
+        "import sys",
+        "from orca_nb.cli import build_parser",
+        "build_parser('report')",
+        "print(*sorted(m for m in sys.modules if m.startswith('orca_nb.')))",
+    )
+)
+
 
 def test_every_subcommand_is_offered() -> None:
     parser = cli.build_parser()
@@ -24,15 +34,8 @@ def test_an_unknown_command_names_the_known_ones() -> None:
 
 
 def test_building_one_command_imports_only_its_room() -> None:
-    code = (
-        "import sys\n"
-        "from orca_nb.cli import build_parser\n"
-        "build_parser('report')\n"
-        "print(' '.join(sorted(m for m in sys.modules if m.startswith('orca_nb.'))))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    ).stdout.split()
-    assert "orca_nb.reports.cli" in out
+    out = subprocess.check_output([sys.executable, "-c", REPORT_ONLY], text=True, timeout=120)
+    loaded = out.split()
+    assert "orca_nb.reports.cli" in loaded
     for other in ("orca_nb.widgets", "orca_nb.sandbox", "orca_nb.experiments", "orca_nb.client"):
-        assert not any(m == other or m.startswith(other + ".") for m in out), (other, out)
+        assert not any(m == other or m.startswith(other + ".") for m in loaded), (other, loaded)
