@@ -4,6 +4,7 @@ giving the exact body, and (on the sandbox) posters and videos fetched by the ke
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from collections.abc import Iterator, Sequence
@@ -44,7 +45,7 @@ def row(vid: str, position: int, values: dict[str, Any], status: str = "succeede
         "reasons": [], "status": status, "task_id": f"task-{vid}", "task_status": None,
         "progress": None, "error_code": None, "error_message": None, "estimated_tokens": 1000,
         "tokens": None, "attempts": 1, "run": 0, "queued_at": T, "sent_at": T,
-        "finished_at": T + 1, "updated_at": T,
+        "finished_at": T + 30_000, "updated_at": T,
     }  # fmt: skip
     base.update(kw)
     return VariantRow(**base)
@@ -204,6 +205,7 @@ async def test_the_view_shows_marks_and_text_as_text(store: Any, ledger: Ledger)
     assert view.focus == "v1"
     view.focus = "v2"  # a click in the page
     assert view.details["note"] == "best"
+    assert view.details["figures"] == "~1,000 tokens (estimate) · 30 s from sending to the end"
     view.cols_dim = "prompt"  # the same as rows: rows swap to the old columns
     assert (view.state.rows, view.state.cols) == ("seed", "prompt")
     view.close()
@@ -263,3 +265,64 @@ def test_studio_entry_point_takes_a_body() -> None:
     assert app.studio.state.preview() == sent
     assert app.studio.picker.state.prompt == "the exact one"
     app.close()
+
+
+async def _until(check: Any, seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not reached in time")
+
+
+class GrowingRun(FakeRun):
+    """A run still going: the first reads show variants running, later ones their end."""
+
+    def __init__(self, steps: list[list[VariantRow]]) -> None:
+        super().__init__(steps[0])
+        self.steps = steps
+
+    def variants(self) -> list[VariantRow]:
+        self.rows = self.steps[min(self.reads, len(self.steps) - 1)]
+        return super().variants()
+
+
+async def test_a_run_still_going_is_followed_until_it_is_over(store: Any) -> None:
+    running = [
+        row("v1", 0, {"seed": 1}, status="running"),
+        row("v2", 1, {"seed": 2}, status="queued"),
+    ]
+    ended = [
+        row("v1", 0, {"seed": 1}, status="failed", error_code="InternalServiceError",
+            error_message="boom"),
+        row("v2", 1, {"seed": 2}, status="refused", error_code="InvalidParameter",
+            error_message="bad ratio"),
+    ]  # fmt: skip
+    run = GrowingRun([running, running, ended])
+    view = CompareView(run, store, interval=0.02)
+    view.state.load_now()
+    assert [c["status"] for c in view.cells[0]] == ["running", "queued"]
+    view.follow()
+    await _until(lambda: [c["status"] for c in view.cells[0]] == ["failed", "refused"])
+    await _until(lambda: not view.following)  # over: it stops reading
+    reads = run.reads
+    await asyncio.sleep(0.1)
+    assert run.reads == reads
+    assert view.summary == "1 failed · 1 refused"
+    view.close()
+
+
+async def test_a_video_without_a_result_link_says_so_in_its_cell(store: Any) -> None:
+    from orca_nb.client.models import VideoTask
+
+    client = store.client
+    client.state.tasks["task-v1"] = VideoTask(id="task-v1", status="succeeded", progress=100)
+    view = CompareView(FakeRun([row("v1", 0, {"seed": 1}), row("v2", 1, {"seed": 2})]), store)
+    view.state.load_now()
+    await view.state.posters(["v1"])
+    assert "no result link" in view.cells[0][0]["poster_error"]
+    assert view.posters == {}
+    view.vue_load_video("v1")
+    await _until(lambda: not view.loading_videos)
+    assert "v1" not in view.players
+    view.close()

@@ -71,6 +71,14 @@ class VariantLike(Protocol):
     def error_code(self) -> str | None: ...
     @property
     def error_message(self) -> str | None: ...
+    @property
+    def tokens(self) -> int | None: ...
+    @property
+    def estimated_tokens(self) -> int | None: ...
+    @property
+    def sent_at(self) -> int | None: ...
+    @property
+    def finished_at(self) -> int | None: ...
 
 
 class RunLike(Protocol):
@@ -485,6 +493,19 @@ class CompareState(Observable):
                 f"variant {variant_id} has no request: {'; '.join(v.reasons) or 'invalid'}"
             )
         return v.body
+
+
+def figures_text(v: VariantLike) -> str:
+    """A variant's tokens (reported, else the estimate, said so) and its time from sending
+    to the end, in words ("" when there is nothing to say)."""
+    parts: list[str] = []
+    if v.tokens is not None:
+        parts.append(f"{v.tokens:,} tokens")
+    elif v.estimated_tokens is not None:
+        parts.append(f"~{v.estimated_tokens:,} tokens (estimate)")
+    if v.sent_at and v.finished_at:
+        parts.append(f"{(v.finished_at - v.sent_at) / 1000:.0f} s from sending to the end")
+    return " · ".join(parts)
 
 
 def _default_axes(dims: Sequence[str]) -> tuple[str | None, str | None]:

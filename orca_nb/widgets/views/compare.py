@@ -25,7 +25,13 @@ from ipyvuetify.VuetifyTemplate import VuetifyTemplate
 from ipywidgets import widget_serialization
 
 from orca_nb.widgets.loops import spawn
-from orca_nb.widgets.state.compare import CompareState, RunLike, load_body, short
+from orca_nb.widgets.state.compare import (
+    CompareState,
+    RunLike,
+    figures_text,
+    load_body,
+    short,
+)
 from orca_nb.widgets.state.experiment import STATUS_COLORS
 from orca_nb.widgets.views.base import template
 
@@ -103,6 +109,11 @@ class CompareView(VuetifyTemplate):
     def show_error(self, exc: BaseException) -> None:
         """Show an unexpected action failure as text."""
         self.error = str(exc) or type(exc).__name__
+
+    @property
+    def following(self) -> bool:
+        """True while the grid re-reads a run that is still going."""
+        return self._following
 
     def follow(self) -> None:
         """Make the posters, then re-read a run that is still going until it is over."""
@@ -211,6 +222,7 @@ class CompareView(VuetifyTemplate):
             "variant_id": variant_id,
             "status": v.status,
             "task_id": v.task_id or "",
+            "figures": figures_text(v),
             "values": [{"dim": d, "text": _text(v.values.get(d))} for d in dims],
             "pinned": mark.pinned,
             "rating": mark.rating or 0,
