@@ -66,6 +66,8 @@ POSTER_WORKERS: Final = 4
 #: A matrix is drawn when two dimensions vary and the columns are at most this many.
 MATRIX_MAX_COLUMNS: Final = 8
 _PROMPT_PREVIEW: Final = 160
+#: Table columns holding prose (they wrap; the others stay on one line).
+_WIDE_COLUMNS: Final = frozenset({"prompt", "references", "error", "tags", "note"})
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,8 @@ section { margin: 2.2rem 0; } h2 { border-bottom: 1px solid #ddd; padding-bottom
 .note { color: #666; font-size: .85rem; }
 .estimate { background: #fff8e1; border-left: 3px solid #f0a500; padding: .3rem .6rem; }
 .chips span, .tag { display: inline-block; border-radius: 1rem; padding: .05rem .55rem;
-       margin: 0 .25rem .25rem 0; background: #eef1f5; font-size: .8rem; }
+       margin: 0 .25rem .25rem 0; background: #eef1f5; font-size: .8rem; max-width: 100%;
+       overflow-wrap: anywhere; }
 .prompt, .text { white-space: pre-wrap; overflow-wrap: anywhere; }
 .params { border-collapse: collapse; font-size: .9rem; }
 .params th { text-align: left; padding: .15rem .8rem .15rem 0; color: #555; font-weight: 500; }
@@ -202,7 +205,9 @@ section { margin: 2.2rem 0; } h2 { border-bottom: 1px solid #ddd; padding-bottom
 table.results { border-collapse: collapse; font-size: .8rem; min-width: 100%; }
 table.results th, table.results td { border-bottom: 1px solid #eee; padding: .25rem .5rem;
        text-align: left; vertical-align: top; }
-table.results td { max-width: 26rem; overflow-wrap: anywhere; }
+table.results td { white-space: nowrap; }
+table.results td.wide { white-space: pre-wrap; min-width: 16rem; max-width: 30rem;
+       overflow-wrap: anywhere; }
 table.results th { background: #f6f6f6; position: sticky; top: 0; }
 details summary { cursor: pointer; color: #555; }
 """
@@ -484,7 +489,8 @@ def _table_html(frame: pd.DataFrame) -> str:
                 text = _plain(value)
             else:
                 text = "" if _na(value) else _plain(value)
-            cells.append(f"<td>{_e(text)}</td>")
+            wide = " class='wide'" if c in _WIDE_COLUMNS else ""
+            cells.append(f"<td{wide}>{_e(text)}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     return (
         f"<div class='table-box' id='table-variants'><table class='results'><thead><tr>{head}"
