@@ -37,6 +37,8 @@ def test_groups_upload_and_quota_say_the_same_group_type_words(
     chips.first.wait_for(timeout=30_000)
     words = set(chips.all_inner_texts())
     assert words == {VIRTUAL, REAL}, words  # the demo library has both types
+    create = page.locator(".v-label", has_text=f"New {VIRTUAL} group")
+    assert create.count() >= 1  # the only type a group can be created as
     page.get_by_role("tab", name="Upload").click()
     group = page.locator(".orca-upload .v-select", has_text="Group").first
     group.locator(".v-field").first.click()

@@ -129,6 +129,8 @@ class GroupsPanel(LibraryPanel):
     hidden = traitlets.Int(0).tag(sync=True)  # groups not shown yet (see "show more")
     new_name = traitlets.Unicode("").tag(sync=True)
     new_description = traitlets.Unicode("").tag(sync=True)
+    #: The create field's label: the only type a group can be created as (reference 5.1).
+    new_label = traitlets.Unicode(f"New {wire.group_type_label('AIGC')} group").tag(sync=True)
 
     def __init__(self, store: LiveStore, library: LibraryState | None = None, **kw: Any) -> None:
         self._views: dict[str, GroupRowView] = {}
