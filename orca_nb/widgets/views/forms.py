@@ -162,6 +162,7 @@ class VerifyView(Panel):
         self.state = state or VerifyState(store)
         self._link = ""
         self._expires_at = 0.0
+        self._page_url = ""  # the page's address, once a view sends it (vue_want_link)
         super().__init__(store, **kw)
         self.listen(self.state.on_change(self.render))
         self.render()
@@ -195,7 +196,7 @@ class VerifyView(Panel):
         if self.comm is None:
             return
         # on Binder/JupyterHub the loopback sandbox is reached through the notebook server
-        link = public_link(self._link, page_url=getattr(self, "_page_url", ""))
+        link = public_link(self._link, page_url=self._page_url)
         left = self.state.expires_in
         qr = qr_data_uri(link) if link else ""
         self.send({"method": "link", "args": [link, qr, -1 if left is None else int(left)]})
