@@ -26,6 +26,7 @@ import json
 import logging
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -66,6 +67,8 @@ POSTER_WORKERS: Final = 4
 #: A matrix is drawn when two dimensions vary and the columns are at most this many.
 MATRIX_MAX_COLUMNS: Final = 8
 _PROMPT_PREVIEW: Final = 160
+#: The only image source the page writes: an embedded JPEG (base64 has no quote or markup).
+_POSTER_URI: Final = re.compile(r"data:image/jpeg;base64,[A-Za-z0-9+/]*={0,2}")
 #: Table columns holding prose (they wrap; the others stay on one line).
 _WIDE_COLUMNS: Final = frozenset({"prompt", "references", "error", "tags", "note"})
 
@@ -324,6 +327,8 @@ def _card(
 ) -> str:
     pinned = bool(row.get("pinned"))
     classes = "card winner" if pinned else "card"
+    if poster is not None and poster.uri and not _POSTER_URI.fullmatch(poster.uri):
+        poster = Poster(error="the poster was not an embedded JPEG (left out)")
     if poster is not None and poster.uri:
         picture = (
             f"<div class='poster'><img src='{poster.uri}' "

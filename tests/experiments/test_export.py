@@ -312,3 +312,21 @@ def test_poster_side_out_of_range_is_refused_before_anything_is_read(
         with pytest.raises(ValueError, match="poster_side"):
             finished.export_html(tmp_path / "z.html", poster_side=side)  # type: ignore[arg-type]
         assert not (tmp_path / "z.html").exists()
+
+
+def test_render_writes_no_image_source_but_an_embedded_jpeg() -> None:
+    from orca_nb.experiments.db import ExperimentRow
+    from orca_nb.experiments.export import Poster, render_html
+    from orca_nb.experiments.results import results_frame
+    from tests.experiments.test_results import T, variant
+
+    rows = [variant("a", "succeeded", task_id="t-a"), variant("b", "succeeded", task_id="t-b")]
+    posters = {
+        "a": Poster(uri="https://evil.example/x.jpg"),
+        "b": Poster(uri="data:image/jpeg;base64,AAAA' onerror='alert(1)"),
+    }
+    exp = ExperimentRow("exp", "n", "key-1", "http://127.0.0.1:1/v1", {}, "active", T, T)
+    raw = render_html(exp, rows, results_frame(rows), posters)
+    assert "<img" not in raw
+    assert raw.count("the poster was not an embedded JPEG") == 2
+    assert "evil.example" not in raw
