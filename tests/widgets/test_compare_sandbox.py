@@ -20,6 +20,7 @@ from orca_nb.ledger import Ledger, open_ledger
 from orca_nb.sandbox import Backend, SandboxServer
 from orca_nb.widgets import compare
 from orca_nb.widgets.loops import settle
+from tests.widgets.conftest import CommLog
 
 BODY = build_request(
     wire.SEEDANCE_2, "a lighthouse", Selection(), ratio="1:1", resolution="480p", duration=4,
@@ -66,7 +67,7 @@ async def _until(check: Any, seconds: float = 30.0) -> None:
 
 
 async def test_a_real_experiment_in_the_grid(
-    client: Orca, ledger: Ledger, exp_db: str, sandbox_backend: Backend
+    client: Orca, ledger: Ledger, exp_db: str, sandbox_backend: Backend, comm_log: CommLog
 ) -> None:
     sandbox_backend.fail_next_tasks(1)  # the first variant sent fails
     experiment = Experiment.grid(
@@ -80,6 +81,7 @@ async def test_a_real_experiment_in_the_grid(
     assert (done.succeeded, done.failed) == (3, 1)
 
     started = time.monotonic()
+    comm_log.clear()
     view = compare(run, client=client)
     assert (view.rows_dim, view.cols_dim) == ("prompt", "seed")
     assert view.state.ledger is ledger  # the client's ledger keeps the marks
@@ -91,6 +93,8 @@ async def test_a_real_experiment_in_the_grid(
     succeeded = [v.variant_id for v in run.variants() if v.status == "succeeded"]
     await _until(lambda: set(view.posters) == set(succeeded))
     poster_seconds = time.monotonic() - started
+    poster_bytes = comm_log.total  # everything sent to the page until the posters showed
+    assert poster_bytes < 200_000  # posters are small JPEGs, sent once each
     for vid in succeeded:
         assert view.state.media[vid].poster[:2] == b"\xff\xd8"  # JPEG made by the kernel
         assert view.posters[vid].format == "jpeg"
@@ -130,4 +134,7 @@ async def test_a_real_experiment_in_the_grid(
     assert again.state.mark_of(succeeded[1]).pinned
     assert (again.state.rows, again.state.cols) == ("seed", "prompt")
     again.close()
-    print(f"posters for 3 variants: {poster_seconds:.2f} s; 3 videos loaded: {load_seconds:.2f} s")
+    print(
+        f"posters for 3 variants: {poster_seconds:.2f} s, {poster_bytes:,} bytes to the page; "
+        f"3 videos loaded: {load_seconds:.2f} s"
+    )

@@ -4,7 +4,8 @@ Rows and columns are chosen from the varied dimensions (dropdowns); each cell is
 its values and shows its poster frame first; its video is loaded on demand (the kernel fetches
 the bytes; the browser plays them from a blob, never from a kernel URL). Play, pause and seek
 act on every loaded cell: the focused cell leads and the others follow its ``currentTime``.
-Arrow keys move the focus, space plays or pauses, 1-5 rate, 0 clears the rating, P pins.
+Arrow keys move the focus, Enter loads its video, space plays or pauses, 1-5 rate, 0 clears
+the rating, P pins.
 Marks (pinned winner, rating, tags, note) are stored in the usage ledger. "Open in studio" loads
 the variant's exact request into a studio below the grid.
 
