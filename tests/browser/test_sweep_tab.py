@@ -23,6 +23,8 @@ def test_a_two_by_two_sweep_starts_from_the_tab_and_finishes(
     page = web.page
     open_voila(page, voila_server, NOTEBOOK, "Varies the studio's request", timeout_s=180)
     sweep = page.locator(".orca-sweep")
+    # the kernel's store has read the library: the page is live (slow on a loaded machine)
+    sweep.locator(".v-card-title").get_by_text("Live", exact=True).wait_for(timeout=120_000)
     start = sweep.locator(".orca-sweep-start")
     assert start.is_disabled()  # nothing to send before a valid variant... and a name
 
@@ -55,6 +57,19 @@ def test_a_two_by_two_sweep_starts_from_the_tab_and_finishes(
     page.locator(".orca-studio-app .v-tab").get_by_text("Studio").click()
     history = page.locator(".orca-history")
     history.locator(".orca-run-sweep").nth(3).wait_for(timeout=30_000)
+    # play one: the kernel reads the task again for a fresh link and sends the bytes
+    run = history.locator(".orca-run").filter(has=page.locator(".orca-run-sweep")).first
+    run.locator(".v-expansion-panel-title").click()
+    run.locator(".orca-play-run").click()
+    video = run.locator(".orca-history-video video")
+    video.wait_for(timeout=60_000)
+    page.wait_for_function(
+        "() => { const v = document.querySelector('.orca-history-video video');"
+        " return v && v.readyState >= 1 && v.videoWidth > 0; }",
+        timeout=60_000,
+    )
+    assert run.locator(".orca-history-error").count() == 0
+    web.shot("sweep-run-played")
     assert voila_problems(page) == []
     assert web.page_errors == []
     assert web.serious_console_errors() == []
