@@ -232,7 +232,16 @@ async def test_the_studio_app_has_a_sweep_tab_on_the_studio_request() -> None:
     assert sweep.count == 4
     assert sweep.valid_count == 2
     assert sweep.invalid[0]["reasons"]
+    sweep.per_minute = ""  # a cleared number field in the page
+    sweep.vue_start()
     await settle()
+    assert (
+        sweep.error == "Name the sweep first: the name identifies it (reopen it, compare it) later."
+    )
+    sweep.name = "cleared"
+    sweep.vue_start()
+    await settle()
+    assert sweep.error == "Submits per minute must be a whole number from 1 to 600."
     app.close()
 
 

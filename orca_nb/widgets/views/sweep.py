@@ -56,8 +56,9 @@ class SweepView(Panel):
     resolutions: traitlets.List[Any] = traitlets.List().tag(sync=True)
     models: traitlets.List[Any] = traitlets.List().tag(sync=True)
     audio: traitlets.List[Any] = traitlets.List().tag(sync=True)
-    concurrency = traitlets.Int(4).tag(sync=True)
-    per_minute = traitlets.Int(30).tag(sync=True)
+    # Any, not Int: a cleared number field sends "" (Start then says what to type)
+    concurrency = traitlets.Any(4).tag(sync=True)
+    per_minute = traitlets.Any(30).tag(sync=True)
     duration_choices: traitlets.List[Any] = traitlets.List().tag(sync=True)
     ratio_choices: traitlets.List[Any] = traitlets.List(options(wire.RATIOS)).tag(sync=True)
     resolution_choices: traitlets.List[Any] = traitlets.List().tag(sync=True)
@@ -196,7 +197,8 @@ class SweepView(Panel):
             return
         value = change["new"]
         if change["name"] in ("concurrency", "per_minute"):
-            value = int(value) if isinstance(value, int | float) else 0
+            whole = isinstance(value, int | float) and not isinstance(value, bool)
+            value = int(value) if whole and float(value).is_integer() else 0
         self.state.set_form(**{change["name"]: value})
 
     def vue_set_cell(self, data: dict[str, Any]) -> None:
