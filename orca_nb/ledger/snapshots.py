@@ -50,8 +50,8 @@ def sync_snapshots(client: _Client, ledger: Ledger) -> SyncResult:
     ledger.snapshot_assets(assets, groups)
     deleted: list[str] = []
     if not skipped and groups:
-        listed = {_field(a, "Id") for a in assets}
-        group_ids = sorted({_field(g, "Id") for g in groups})
+        listed = {str(a.id) for a in assets}  # the client's Asset / Group models
+        group_ids = sorted({str(g.id) for g in groups})
         marks = ", ".join("?" for _ in group_ids)
         _, rows = ledger.database.query(
             f"SELECT asset_id FROM assets WHERE deleted_at IS NULL AND group_id IN ({marks})",
@@ -60,10 +60,3 @@ def sync_snapshots(client: _Client, ledger: Ledger) -> SyncResult:
         deleted = [str(r[0]) for r in rows if str(r[0]) not in listed]
         ledger.mark_deleted(asset_ids=deleted)
     return SyncResult(len(groups), len(assets), len(deleted), tuple(skipped))
-
-
-def _field(item: Any, name: str) -> str:
-    if isinstance(item, dict):
-        return str(item.get(name))
-    data = item.model_dump(by_alias=True)
-    return str(data.get(name))
