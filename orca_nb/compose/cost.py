@@ -65,9 +65,8 @@ class TokenEstimate:
 
     def describe(self) -> str:
         """One line for people, e.g. ``~108,900 tokens (estimate)``."""
-        kind = "at least" if self.lower_bound else "~"
-        sep = " " if self.lower_bound else ""
-        return f"{kind}{sep}{self.tokens:,} tokens (estimate)"
+        prefix = "at least " if self.lower_bound else "~"
+        return f"{prefix}{self.tokens:,} tokens (estimate)"
 
 
 def media_seconds_of(refs: Iterable[Any]) -> dict[str, float]:

@@ -21,12 +21,12 @@ def export_parquet(
     return _export(frames, Path(directory), "parquet")
 
 
-def _export(frames: Mapping[str, pd.DataFrame], directory: Path, kind: str) -> list[Path]:
+def _export(frames: Mapping[str, pd.DataFrame], directory: Path, fmt: str) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for name, frame in frames.items():
-        path = directory / f"{name}.{kind}"
-        if kind == "csv":
+        path = directory / f"{name}.{fmt}"
+        if fmt == "csv":
             frame.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
         else:
             frame.to_parquet(path, index=False)
