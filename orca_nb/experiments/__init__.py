@@ -41,10 +41,11 @@ and ``orca_nb.widgets.experiment_progress(run)`` (a widget fed on the kernel's l
 ledger names each send's experiment and variant, so ``orca_nb.reports.experiment_summary`` and
 every report's ``experiment=`` filter read them.
 
-Still to come (issue 12): the compare grid with ratings, the studio's Sweep tab and
-ledger-backed run history, the sandbox's per-account running cap and submit-rate 429s (the
-tests use its faults and manual processing meanwhile) and ``benchmarks/bench_sweep.py``. The
-walk-through is ``notebooks/experiments.ipynb``.
+Above this package: the compare grid (``orca_nb.widgets.compare(run)``; pins, ratings, tags and
+notes are kept in the ledger, ``Ledger.mark_variant``) and the studio's Sweep tab and
+ledger-backed run history. Still to come (issue 12): the sandbox's per-account running cap and
+submit-rate 429s (the tests use its faults and manual processing meanwhile) and
+``benchmarks/bench_sweep.py``. The walk-through is ``notebooks/experiments.ipynb``.
 """
 
 from __future__ import annotations
