@@ -1,5 +1,5 @@
 """Loopback-only controls of a running sandbox: ``/sandbox/admin/...`` (reset, step, clock,
-settings, faults, fail-next-tasks, seed, balance). Other clients get 403."""
+settings, faults, fail-next-tasks, seed, balance, running). Other clients get 403."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from orca_nb.sandbox.processing import is_loopback_host
 
 
 def admin_routes() -> list[Route]:
-    """The loopback-only control routes (reset, step, clock, settings, faults, seed)."""
+    """The loopback-only control routes (reset, step, clock, settings, faults, seed, ...)."""
     return [
         Route("/sandbox/admin/reset", _admin(_reset), methods=["POST"]),
         Route("/sandbox/admin/step", _admin(_step), methods=["POST"]),
@@ -30,6 +30,7 @@ def admin_routes() -> list[Route]:
         Route("/sandbox/admin/fail-next-tasks", _admin(_fail_next), methods=["POST"]),
         Route("/sandbox/admin/seed", _admin(_seed), methods=["POST"]),
         Route("/sandbox/admin/balance", _admin(_balance), methods=["POST"]),
+        Route("/sandbox/admin/running", _admin(_running), methods=["GET", "DELETE"]),
     ]
 
 
@@ -129,6 +130,10 @@ _SETTABLE = (
     "play_balance_usd",
     "usd_per_million_tokens",
     "list_unroutable_models",
+    "max_running_tasks",
+    "refuse_over_running_cap",
+    "submits_per_minute",
+    "render_once",
 )
 
 
@@ -221,3 +226,18 @@ async def _balance(request: Request, backend: Backend) -> Any:
     subscription = await run_in_threadpool(backend.billing_subscription, account)
     usage = await run_in_threadpool(backend.billing_usage, account)
     return {"subscription": subscription, "usage": usage}
+
+
+async def _running(request: Request, backend: Backend) -> Any:
+    """``GET``: tasks running and queued now and the most that ran at once, per account
+    (``?api_key=sk-orca-...``: that key's account only); ``DELETE``: count the most from now."""
+    from orca_nb.sandbox.accounts import account_id
+
+    if request.method == "DELETE":
+        return {"since": backend.reset_running_stats()}
+    key = query_dict(request).get("api_key")
+    account = None if key is None else account_id(key)
+    stats = await run_in_threadpool(backend.running_stats, account)
+    if account is not None:
+        return stats[account]
+    return {"accounts": stats}

@@ -63,6 +63,7 @@ class Backend(Accounts, Sessions, VideoTasks):
             max_workers=FETCH_WORKERS, thread_name_prefix="orca-sandbox-fetch"
         )
         self._closed = False
+        self._running_since = 0.0  # running_stats() counts from here (reset_running_stats)
         self._lock = threading.Lock()
         self._resume_renders()
         self._resume_fetches()
@@ -83,6 +84,7 @@ class Backend(Accounts, Sessions, VideoTasks):
         self.rng.seed(self._initial.seed)
         self.faults.clear()
         self._fail_next.clear()
+        self._running_since = 0.0
         if isinstance(self.clock, ManualClock):
             self.clock.reset()
 
@@ -116,7 +118,8 @@ class Backend(Accounts, Sessions, VideoTasks):
                 now = self.now()
                 for row in db.assets_to_settle():
                     lifecycle.settle_asset(db, row, now)
-                db.step_tasks()
+                cap = self.config.max_running_tasks
+                db.step_tasks(lifecycle.slot_holders(db.unfinished_tasks(), cap))
                 self._progress(db, force_manual=True)
 
     # ------------------------------------------------------------------ progression

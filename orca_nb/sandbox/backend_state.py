@@ -45,6 +45,7 @@ class BackendState:
     _fetcher: ThreadPoolExecutor
     _closed: bool
     _lock: threading.Lock
+    _running_since: float
 
     def _start_job(
         self,

@@ -31,7 +31,40 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--processing", choices=PROCESSING_MODES, default="timed")
     parser.add_argument("--processing-seconds", type=float, default=2.0)
-    parser.add_argument("--task-seconds", type=float, default=6.0)
+    parser.add_argument(
+        "--task-queue-seconds",
+        type=float,
+        default=SandboxConfig.task_queue_seconds,
+        help="timed: seconds a task stays queued before it runs",
+    )
+    parser.add_argument(
+        "--task-seconds",
+        type=float,
+        default=SandboxConfig.task_seconds,
+        help="timed: seconds a task runs (its render time)",
+    )
+    parser.add_argument(
+        "--max-running-tasks",
+        type=int,
+        default=None,
+        help="per account: tasks running at once; more stay queued (default: no limit)",
+    )
+    parser.add_argument(
+        "--refuse-over-running-cap",
+        action="store_true",
+        help="answer 429 instead of queueing while an account's tasks fill the running cap",
+    )
+    parser.add_argument(
+        "--submits-per-minute",
+        type=int,
+        default=None,
+        help="per account: video creates in any rolling minute; more get 429 (default: none)",
+    )
+    parser.add_argument(
+        "--render-once",
+        action="store_true",
+        help="load tests: one MP4 per text-only request shape, not one render per task",
+    )
     parser.add_argument(
         "--task-shape",
         choices=TASK_SHAPES,
@@ -62,7 +95,12 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         db_path=args.db or default_db_path(),
         processing=args.processing,
         processing_seconds=args.processing_seconds,
+        task_queue_seconds=args.task_queue_seconds,
         task_seconds=args.task_seconds,
+        max_running_tasks=args.max_running_tasks,
+        refuse_over_running_cap=args.refuse_over_running_cap,
+        submits_per_minute=args.submits_per_minute,
+        render_once=args.render_once,
         task_shape=args.task_shape,
         asset_cap=args.asset_cap,
         session_ttl=args.session_ttl,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
@@ -47,6 +48,18 @@ class SandboxConfig:
     # GET /models: list the not-yet-routable models too (routable false, no endpoint types),
     # or only the routable ones as a new-api group listing would (NEWAPI).
     list_unroutable_models: bool = True  # GUESS
+    # Per-account limits (None: no limit, the default). GUESS, like Ark: tasks above the running
+    # cap are accepted and stay ``queued`` until a running one ends (first come, first served);
+    # ``refuse_over_running_cap`` answers 429 instead while the account's queued + running tasks
+    # fill the cap. ``submits_per_minute``: task creates in any rolling 60 s (DOC 1.2: 429 with
+    # Retry-After; a refused create makes and charges nothing).
+    max_running_tasks: int | None = None
+    refuse_over_running_cap: bool = False
+    submits_per_minute: int | None = None
+    # Load tests: render one MP4 per text-only request shape (size, duration, audio) and serve it
+    # to every such task, instead of ~0.5 s of CPU per task (requests with references and the
+    # token figures are unchanged; the picture ignores seed and prompt).
+    render_once: bool = False
 
     def __post_init__(self) -> None:
         self.validate()
@@ -73,6 +86,9 @@ class SandboxConfig:
             raise ValueError("task_steps must be >= 1")
         if self.asset_cap < 0:
             raise ValueError("asset_cap must be >= 0")
+        for name in ("max_running_tasks", "submits_per_minute"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1 (or None: no limit)")
 
     def updated(self, **changes: Any) -> SandboxConfig:
         """A validated copy with ``changes`` applied (unknown names raise ``ValueError``)."""
@@ -93,7 +109,11 @@ def _check_types(config: SandboxConfig) -> None:
     ``str`` one of its type, within +-``MAX_SETTING_NUMBER`` (so a setting can never break
     later arithmetic on dates and timeouts). Raises ``ValueError`` naming the setting."""
     for f in fields(config):
-        value, kind = getattr(config, f.name), f.type
+        value, kind = getattr(config, f.name), str(f.type)
+        if kind.endswith(" | None"):
+            if value is None:
+                continue
+            kind = kind.removesuffix(" | None")
         if kind == "float":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"{f.name} must be a number, not {type(value).__name__}")
@@ -110,3 +130,52 @@ def _check_types(config: SandboxConfig) -> None:
             raise ValueError(f"{f.name} must be true or false")
         elif kind == "str" and not isinstance(value, str):
             raise ValueError(f"{f.name} must be a string")
+
+
+#: Settings the embedded sandbox reads from the environment (``ORCA_NB_SANDBOX_<NAME>``), e.g.
+#: ``ORCA_NB_SANDBOX_MAX_RUNNING_TASKS=3`` or ``ORCA_NB_SANDBOX_TASK_SECONDS=20``.
+ENV_SETTINGS: tuple[str, ...] = (
+    "task_shape",
+    "task_queue_seconds",
+    "task_seconds",
+    "max_running_tasks",
+    "refuse_over_running_cap",
+    "submits_per_minute",
+    "render_once",
+)
+ENV_PREFIX = "ORCA_NB_SANDBOX_"
+
+
+def env_name(setting: str) -> str:
+    """The environment variable of one setting: ``ORCA_NB_SANDBOX_<SETTING>``."""
+    return ENV_PREFIX + setting.upper()
+
+
+def from_env(config: SandboxConfig, environ: Mapping[str, str]) -> SandboxConfig:
+    """``config`` with the :data:`ENV_SETTINGS` set in ``environ`` applied (an empty value is
+    unset; ``none`` clears a limit). A bad value raises ``ValueError`` naming the variable."""
+    types = {f.name: str(f.type) for f in fields(config)}
+    changes: dict[str, Any] = {}
+    for name in ENV_SETTINGS:
+        raw = environ.get(env_name(name), "").strip()
+        if not raw:
+            continue
+        kind = types[name]
+        try:
+            if kind.endswith(" | None") and raw.lower() == "none":
+                value: Any = None
+            elif kind.startswith("int"):
+                value = int(raw)
+            elif kind.startswith("float"):
+                value = float(raw)
+            elif kind == "bool":
+                if raw.lower() not in ("1", "true", "yes", "0", "false", "no"):
+                    raise ValueError("use 1/true/yes or 0/false/no")
+                value = raw.lower() in ("1", "true", "yes")
+            else:
+                value = raw
+            changes[name] = value
+            config.updated(**{name: value})
+        except ValueError as exc:
+            raise ValueError(f"{env_name(name)}={raw!r}: {exc}") from None
+    return config.updated(**changes) if changes else config

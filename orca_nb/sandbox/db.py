@@ -58,6 +58,9 @@ CREATE TABLE IF NOT EXISTS tasks (
     blob_id TEXT, last_frame_blob_id TEXT, created REAL NOT NULL, started REAL,
     finished REAL, updated REAL NOT NULL, steps INTEGER NOT NULL DEFAULT 0, seq INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS balances (account TEXT PRIMARY KEY, usd REAL NOT NULL);
+-- the lifecycle's look for unfinished tasks, and an account's creates in the last minute
+CREATE INDEX IF NOT EXISTS tasks_status ON tasks (status);
+CREATE INDEX IF NOT EXISTS tasks_account_created ON tasks (account, created);
 """
 
 _TABLES = ("accounts", "groups", "assets", "blobs", "sessions", "tasks", "balances")
@@ -522,12 +525,40 @@ class Tx:
         return self._one("SELECT * FROM tasks WHERE id = ? AND account = ?", (task_id, account))
 
     def unfinished_tasks(self) -> list[Row]:
-        """Queued and running tasks."""
-        return self._all("SELECT * FROM tasks WHERE status IN ('queued','running')")
+        """Queued and running tasks, oldest first."""
+        return self._all(
+            "SELECT * FROM tasks WHERE status IN ('queued','running') ORDER BY created, seq"
+        )
 
-    def step_tasks(self) -> None:
-        """Count one manual step for every unfinished task."""
-        self.conn.execute("UPDATE tasks SET steps = steps + 1 WHERE status IN ('queued','running')")
+    def step_tasks(self, task_ids: Sequence[str] | None = None) -> None:
+        """Count one manual step for every unfinished task (only ``task_ids``, when given)."""
+        if task_ids is None:
+            self.conn.execute(
+                "UPDATE tasks SET steps = steps + 1 WHERE status IN ('queued','running')"
+            )
+            return
+        self.conn.executemany(
+            "UPDATE tasks SET steps = steps + 1 WHERE id = ?", [(t,) for t in task_ids]
+        )
+
+    def creates_since(self, account: str, since: float) -> tuple[int, float | None]:
+        """(tasks the account created after ``since``, the oldest one's creation time)."""
+        row = self._one(
+            "SELECT COUNT(*) AS n, MIN(created) AS first FROM tasks"
+            " WHERE account = ? AND created > ?",
+            (account, since),
+        )
+        assert row is not None
+        return int(row["n"]), row["first"]
+
+    def running_spans(self, since: float) -> list[Row]:
+        """(account, started, finished) of every task that ran at or after ``since``
+        (``finished`` None: still running)."""
+        return self._all(
+            "SELECT account, started, finished FROM tasks WHERE started IS NOT NULL"
+            " AND (finished IS NULL OR finished > ?)",
+            (since,),
+        )
 
     def pending_renders(self) -> list[str]:
         """Ids of tasks whose render has not been done (to resume after a restart)."""

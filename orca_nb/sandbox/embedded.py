@@ -9,13 +9,13 @@ import threading
 from dataclasses import dataclass
 
 from orca_nb import wire
-from orca_nb.sandbox.config import SandboxConfig
+from orca_nb.sandbox.config import SandboxConfig, env_name, from_env
 from orca_nb.sandbox.server import SandboxServer
 
 DB_ENV = "ORCA_NB_SANDBOX_DB"
 #: The embedded sandbox's task shape (``config.TASK_SHAPES``), e.g. to run the notebooks against
 #: each shape: ``ORCA_NB_SANDBOX_TASK_SHAPE=ark``. Unset: the documented default.
-TASK_SHAPE_ENV = "ORCA_NB_SANDBOX_TASK_SHAPE"
+TASK_SHAPE_ENV = env_name("task_shape")
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,9 @@ def ensure_embedded() -> Embedded:
     with _lock:
         if _embedded is not None and _embedded.server.running:
             return _embedded
-        config = SandboxConfig(db_path=default_db_path())
-        shape = os.environ.get(TASK_SHAPE_ENV)
-        if shape:
-            config = config.updated(task_shape=shape)  # a wrong name raises, naming the choices
+        # ORCA_NB_SANDBOX_TASK_SHAPE, _TASK_SECONDS, _MAX_RUNNING_TASKS ... (config.ENV_SETTINGS);
+        # a wrong value raises, naming the variable
+        config = from_env(SandboxConfig(db_path=default_db_path()), os.environ)
         server = SandboxServer(config).start()
         _embedded = Embedded(server.base_url, wire.DEFAULT_SANDBOX_KEY, server)
         return _embedded

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from orca_nb import wire
@@ -34,6 +35,7 @@ class ErrorReply(Exception):
         *,
         headers: dict[str, str] | None = None,
         newapi: bool = False,
+        body: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -42,10 +44,14 @@ class ErrorReply(Exception):
         self.param = param
         self.headers = dict(headers or {})
         self.newapi = newapi
+        self.body = body
 
     def envelope(self) -> dict[str, Any]:
         """The JSON body: ``{"error": {"message", "type", "code", "param"}}``, or new-api's own
-        ``{"code", "message", "data": null}`` when raised with ``newapi=True`` (NEWAPI 12.3)."""
+        ``{"code", "message", "data": null}`` when raised with ``newapi=True`` (NEWAPI 12.3), or
+        the exact ``body`` it was raised with."""
+        if self.body is not None:
+            return self.body
         if self.newapi:
             return {"code": self.code, "message": self.message, "data": None}
         return envelope(self.status, self.code, self.message, self.param)
@@ -61,6 +67,18 @@ def error_type(status: int) -> str:
 def envelope(status: int, code: str, message: str, param: str | None = None) -> dict[str, Any]:
     """The OpenAI-style error body for one failure."""
     return {"error": {"message": message, "type": error_type(status), "code": code, "param": param}}
+
+
+def rate_limited(seconds: float) -> ErrorReply:
+    """A 429 with an integer ``Retry-After`` (at least 1) and the documented body (DOC 1.2)."""
+    wait = max(1, math.ceil(round(seconds, 6)))
+    message = f"Rate limit exceeded. Try again in {wait} seconds."
+    body = {
+        "error": {"message": message, "type": "rate_limit_error", "code": wire.CODE_RATE_LIMITED}
+    }
+    return ErrorReply(
+        429, wire.CODE_RATE_LIMITED, message, headers={"Retry-After": str(wait)}, body=body
+    )
 
 
 def bad_request(message: str, param: str | None) -> ErrorReply:

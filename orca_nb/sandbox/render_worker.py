@@ -62,8 +62,17 @@ def render_task(backend: Assets, task_id: str) -> None:
             seed=int(params["seed_used"]),
             prompt=str(params["prompt"]),
         )
-        video = render_video(spec)
-        last_frame = _last_frame_png(video) if params["return_last_frame"] else None
+        # render_once: one MP4 (and last frame) per text-only shape, shared by every such task
+        shared = (
+            f"once_{width}x{height}_{params['duration']}s_{int(spec.generate_audio)}"
+            if backend.config.render_once and not params["refs"]
+            else None
+        )
+        video, last_frame = b"", None
+        if shared is None or not _have_blob(backend, "frame_" + shared):
+            video = render_video(spec)
+            if params["return_last_frame"] or shared is not None:
+                last_frame = _last_frame_png(video)
     except DownloadError as exc:
         _store_failure(backend, task_id, wire.ASSET_ERROR_DOWNLOAD_FAILED, str(exc))
         return
@@ -83,13 +92,18 @@ def render_task(backend: Assets, task_id: str) -> None:
     with backend.store.tx() as db:
         if db.task(task_id) is None:
             return  # reset while rendering
-        blob_id = "video_" + task_id
-        db.insert_blob(blob_id, "video/mp4", video)
-        frame_id = None
-        if last_frame is not None:
-            frame_id = "frame_" + task_id
-            db.insert_blob(frame_id, "image/png", last_frame)
-        db.render_done(task_id, blob_id, frame_id, params)
+        name = shared or task_id
+        blob_id, frame_id = "video_" + name, "frame_" + name
+        if video:  # a shared pair is stored once: the video first, the frame (its mark) last
+            db.insert_blob(blob_id, "video/mp4", video)
+            if last_frame is not None:
+                db.insert_blob(frame_id, "image/png", last_frame)
+        db.render_done(task_id, blob_id, frame_id if params["return_last_frame"] else None, params)
+
+
+def _have_blob(backend: Assets, blob_id: str) -> bool:
+    with backend.store.tx() as db:
+        return db.blob(blob_id) is not None
 
 
 def _store_failure(backend: Assets, task_id: str, code: str, message: str) -> None:

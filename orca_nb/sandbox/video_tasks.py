@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any
 
 from orca_nb import wire
@@ -14,12 +15,13 @@ from orca_nb.sandbox import billing, shapes
 from orca_nb.sandbox.assets import Assets
 from orca_nb.sandbox.config import TASK_SHAPES
 from orca_nb.sandbox.db import Tx
-from orca_nb.sandbox.errors import bad_request, not_found
+from orca_nb.sandbox.errors import bad_request, not_found, rate_limited
 from orca_nb.sandbox.videos import VideoRequest, parse_video_request
 
 log = logging.getLogger("orca_nb.sandbox.backend")
 
 RENDER_WAIT_SECONDS = 300.0  # the longest step()/instant creation waits for one render
+RATE_WINDOW_SECONDS = 60.0  # submits_per_minute counts creates in any rolling minute
 
 
 class VideoTasks(Assets):
@@ -46,9 +48,11 @@ class VideoTasks(Assets):
         them), queue a task and start its render."""
         self._settle_fetches_first()
         with self.store.tx() as db:
-            request = parse_video_request(body, lambda aid: self._asset_lookup(db, account, aid))
             now = self.now()
+            self._check_submit_rate(db, account, now)  # the gateway refuses before reading
+            request = parse_video_request(body, lambda aid: self._asset_lookup(db, account, aid))
             self._progress(db)  # tasks finished by now settle before the balance is read
+            self._check_running_cap(db, account, now)
             params = request.to_json()
             hold = billing.task_tokens(params, ratio=_known_ratio(request))
             billing.check_hold(db, account, hold, self.config)  # 403 before anything exists
@@ -72,6 +76,70 @@ class VideoTasks(Assets):
             if self.config.processing == "instant":
                 self.wait_for_renders([tid])
         return shapes.task_created_view(row)
+
+    def _check_submit_rate(self, db: Tx, account: str, now: float) -> None:
+        """429 when the account made ``submits_per_minute`` tasks in the last 60 s (DOC 1.2)."""
+        limit = self.config.submits_per_minute
+        if limit is None:
+            return
+        made, first = db.creates_since(account, now - RATE_WINDOW_SECONDS)
+        if made >= limit and first is not None:
+            raise rate_limited(first + RATE_WINDOW_SECONDS - now)
+
+    def _check_running_cap(self, db: Tx, account: str, now: float) -> None:
+        """With ``refuse_over_running_cap``: 429 while the account's queued and running tasks
+        fill ``max_running_tasks`` (Retry-After: when the first running one should end)."""
+        cap = self.config.max_running_tasks
+        if cap is None or not self.config.refuse_over_running_cap:
+            return
+        rows = [r for r in db.unfinished_tasks() if r["account"] == account]
+        if len(rows) < cap:
+            return
+        ends = [
+            r["started"] + self.config.task_seconds
+            for r in rows
+            if r["status"] == "running" and r["started"] is not None
+        ]
+        wait = min(ends) - now if ends and self.config.processing == "timed" else 1.0
+        raise rate_limited(wait)
+
+    def running_stats(self, account: str | None = None) -> dict[str, dict[str, float]]:
+        """Per account (``account`` only, when given): tasks ``running`` and ``queued`` now and
+        ``max_running``, the most that ran at once since ``since`` (the last
+        :meth:`reset_running_stats`), from the tasks' own start and end times."""
+        with self.store.tx() as db:
+            self._progress(db)
+            unfinished = db.unfinished_tasks()
+            spans = db.running_spans(self._running_since)
+        stats: dict[str, dict[str, float]] = {}
+
+        def entry(name: str) -> dict[str, float]:
+            return stats.setdefault(
+                name, {"running": 0, "queued": 0, "max_running": 0, "since": self._running_since}
+            )
+
+        for row in unfinished:
+            entry(row["account"])[str(row["status"])] += 1
+        events: dict[str, list[tuple[float, int]]] = {}
+        for row in spans:
+            began = max(float(row["started"]), self._running_since)
+            ended = math.inf if row["finished"] is None else float(row["finished"])
+            if ended > began:  # a task settled at its first look never ran beside another
+                events.setdefault(row["account"], []).extend([(began, 1), (ended, -1)])
+        for name, marks in events.items():
+            level = peak = 0
+            for _, change in sorted(marks):  # at one instant, ends (-1) before starts (+1)
+                level += change
+                peak = max(peak, level)
+            entry(name)["max_running"] = peak
+        if account is not None:
+            return {account: stats.get(account) or entry(account)}
+        return stats
+
+    def reset_running_stats(self) -> float:
+        """Count ``max_running`` from now on; returns the new ``since``."""
+        self._running_since = self.now()
+        return self._running_since
 
     def get_task(
         self, account: str, task_id: str, root: str, shape: str | None = None
