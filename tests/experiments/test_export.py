@@ -330,3 +330,26 @@ def test_render_writes_no_image_source_but_an_embedded_jpeg() -> None:
     assert "<img" not in raw
     assert raw.count("the poster was not an embedded JPEG") == 2
     assert "evil.example" not in raw
+
+
+def test_invalid_variants_show_their_reasons_and_one_dimension_is_a_card_grid() -> None:
+    from orca_nb.experiments.db import ExperimentRow
+    from orca_nb.experiments.export import render_html
+    from orca_nb.experiments.results import results_frame
+    from tests.experiments.test_results import T, variant
+
+    rows = [
+        variant("a", "succeeded", task_id="t-a", values={"seed": 1}),
+        variant("b", "invalid", values={"seed": -5}, body=None, estimated_tokens=None,
+                reasons=["seed must be -1 or 0..4294967295"]),
+        variant("c", "queued", values={"seed": 3}),
+    ]  # fmt: skip
+    exp = ExperimentRow("exp", "one dim", "key-1", "http://127.0.0.1:1/v1", {}, "active", T, T)
+    raw = render_html(exp, rows, results_frame(rows))
+    assert "<div class='grid' id='variants'>" in raw
+    assert "<table class='matrix'" not in raw
+    card = card_of(raw + "</details>", "b")
+    assert "not sent (invalid)" in card
+    assert "invalid: seed must be -1 or 0..4294967295" in card
+    assert "seed: -5" in card
+    assert "queued: no video yet" in card_of(raw, "c")
