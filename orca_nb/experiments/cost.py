@@ -14,9 +14,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from orca_nb import wire
+from orca_nb.client.models import Balance
 from orca_nb.compose.cost import TokenEstimate, estimate_tokens
 from orca_nb.experiments.define import Variant
 
@@ -97,7 +98,7 @@ def estimate(
     variants: Sequence[Variant],
     *,
     media_seconds: Mapping[str, float] | None = None,
-    balance: Any = None,
+    balance: Balance | None = None,
     price_per_million_tokens: float | None = wire.USD_PER_MILLION_TOKENS,
 ) -> CostEstimate:
     """Estimate the valid variants' tokens; ``balance`` is a client ``Balance`` (or None)."""
@@ -113,13 +114,11 @@ def estimate(
         for v in variants
         if v.valid and v.body is not None
     }
-    remaining = getattr(balance, "remaining", None) if balance is not None else None
-    unlimited = bool(getattr(balance, "unlimited", False))
-    unit = str(getattr(balance, "unit", wire.BALANCE_UNIT) or wire.BALANCE_UNIT)
+    remaining = None if balance is None or balance.unlimited else balance.remaining
     return CostEstimate(
         per,
-        balance_remaining=None if unlimited or remaining is None else float(remaining),
-        balance_unit=unit,
+        balance_remaining=remaining,
+        balance_unit=balance.unit if balance is not None else wire.BALANCE_UNIT,
         price_per_million_tokens=price_per_million_tokens,
     )
 

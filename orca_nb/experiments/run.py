@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from orca_nb.client import Orca
+    from orca_nb.client.models import Balance
     from orca_nb.experiments.export import HtmlExport
     from orca_nb.ledger import Ledger
 
@@ -310,7 +311,7 @@ def start(
     skip_invalid: bool = False,
     confirm: int | None = None,
     confirm_above: int = costs.DEFAULT_CONFIRM_ABOVE,
-    balance: Any = None,
+    balance: Balance | None = None,
     check_balance: bool = True,
     price_per_million_tokens: float | None = wire.USD_PER_MILLION_TOKENS,
     media_seconds: Mapping[str, float] | None = None,
@@ -336,8 +337,7 @@ def start(
     if not experiment.valid:
         raise InvalidVariantsError(experiment.invalid)
     if balance is None and check_balance and price_per_million_tokens is not None:
-        billing = getattr(client, "billing", None)
-        balance = billing.balance() if billing is not None else None
+        balance = client.billing.balance()
     cost = costs.estimate(
         experiment.variants,
         media_seconds=media_seconds,

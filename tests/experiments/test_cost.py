@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
+from orca_nb.client.models import Balance
 from orca_nb.compose.cost import estimate_tokens
 from orca_nb.experiments import (
     BalanceTooLowError,
@@ -19,11 +18,9 @@ from orca_nb.experiments.db import Store
 from tests.experiments.conftest import BODY
 
 
-@dataclass(frozen=True)
-class FakeBalance:
-    remaining: float | None
-    unit: str = "USD"
-    unlimited: bool = False
+def balance(remaining: float | None, *, unlimited: bool = False) -> Balance:
+    """What ``client.billing.balance()`` returns (the client's own model)."""
+    return Balance(remaining=remaining, limit=None, used=None, unlimited=unlimited)
 
 
 EXP = Experiment.grid(BODY, name="cost", seed=[1, 2], resolution=["480p", "720p"])
@@ -61,15 +58,15 @@ def test_confirmation_above_the_threshold_says_what_to_pass() -> None:
 
 def test_a_known_balance_that_cannot_cover_refuses() -> None:
     price = 10.0  # per million tokens
-    est = costs.estimate(EXP.variants, balance=FakeBalance(0.01), price_per_million_tokens=price)
+    est = costs.estimate(EXP.variants, balance=balance(0.01), price_per_million_tokens=price)
     assert est.money == pytest.approx(est.tokens * price / 1e6)
     assert est.covered is False
     with pytest.raises(BalanceTooLowError, match="balance cannot cover"):
         costs.check(est)
-    rich = costs.estimate(EXP.variants, balance=FakeBalance(1e6), price_per_million_tokens=price)
+    rich = costs.estimate(EXP.variants, balance=balance(1e6), price_per_million_tokens=price)
     assert rich.covered is True
     free = costs.estimate(
-        EXP.variants, balance=FakeBalance(None, unlimited=True), price_per_million_tokens=price
+        EXP.variants, balance=balance(None, unlimited=True), price_per_million_tokens=price
     )
     assert free.covered is None
     with pytest.raises(ValueError, match="price_per_million_tokens"):
@@ -87,7 +84,7 @@ def test_start_refuses_before_storing_or_sending(
         start(EXP, client, confirm_above=1, **fast)  # type: ignore[arg-type]
     with pytest.raises(BalanceTooLowError):
         start(
-            EXP, client, balance=FakeBalance(0.0), price_per_million_tokens=1.0,  # type: ignore[arg-type]
+            EXP, client, balance=balance(0.0), price_per_million_tokens=1.0,  # type: ignore[arg-type]
             **fast,
         )  # fmt: skip
     store = Store(exp_db)
