@@ -53,6 +53,9 @@ def test_sync_and_async_surfaces_match(sync_cls: type, async_cls: type) -> None:
         }
 
     sync, asyn = public(sync_cls), public(async_cls)
+    if sync_cls is Orca:  # the one deliberate asymmetry: each client makes its other-kind twin
+        assert sync.pop("asynchronous").return_annotation in ("AsyncOrca", async_cls)
+        assert asyn.pop("blocking").return_annotation in ("Orca", sync_cls)
     assert sync.keys() == asyn.keys()
     for name, sig in sync.items():
         a_params = [(p.name, p.kind, p.default) for p in asyn[name].parameters.values()]
