@@ -1,9 +1,10 @@
 """The client the widgets receive, typed: exactly the calls they make, as a Protocol.
 
-:class:`StudioClient` names what :class:`~orca_nb.widgets.gateway.Gateway` calls (and the few
-properties the states read). ``orca_nb.client.AsyncOrca`` satisfies it (mypy checks that below),
-and so does the widgets' in-memory test fake; anything else passed as a widget's client is
-found out by the type checker, not by a probe at run time.
+:class:`StudioClient` names what :class:`~orca_nb.widgets.gateway.Gateway` calls, the few
+properties the states read, and ``blocking()`` (the Sweep tab's workers need a blocking twin).
+``orca_nb.client.AsyncOrca`` satisfies it (mypy checks that below), and so does the widgets'
+in-memory test fake; anything else passed as a widget's client is found out by the type
+checker, not by a probe at run time.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from orca_nb import wire
 from orca_nb.client import models as m
 from orca_nb.client.hooks import VideoLedger
+
+if TYPE_CHECKING:
+    from orca_nb.client import AsyncOrca, Orca
 
 
 class GroupCalls(Protocol):
@@ -171,9 +175,12 @@ class StudioClient(Protocol):
         """Where video submissions are recorded (None: nowhere)."""
         ...
 
+    def blocking(self) -> Orca:
+        """A blocking twin (same key, URL and ledger): the Sweep tab's experiment workers."""
+        ...
+
 
 if TYPE_CHECKING:
-    from orca_nb.client import AsyncOrca
 
     def _async_orca_is_a_studio_client(client: AsyncOrca) -> StudioClient:
         return client  # mypy fails here if AsyncOrca stops offering a call the widgets make

@@ -206,6 +206,13 @@ class FakeOrca:
         self.key_label = "sk-…fake"
         self.ledger: VideoLedger | None = None
 
+    def blocking(self) -> FakeOrca:
+        """The blocking twin: the fake stands for itself (only passed on to a test starter)."""
+        return self
+
+    def close(self) -> None:
+        """Nothing to close (``SweepState.release`` closes the blocking twin)."""
+
     # helpers for tests ------------------------------------------------------------
     def add_group(self, name: str, group_type: str = "AIGC") -> str:
         gid = _id("group")

@@ -56,6 +56,7 @@ async def test_real_client_and_fake_offer_every_call(make: Any) -> None:
         assert isinstance(client.is_sandbox, bool)
         assert isinstance(client.base_url, str)
         assert isinstance(client.key_label, str)
+        assert callable(client.blocking)  # the Sweep tab's twin (called only there)
     finally:
         if isinstance(client, AsyncOrca):
             await client.close()

@@ -31,6 +31,7 @@ from orca_nb.widgets.state.base import Observable
 from orca_nb.widgets.state.studio import StudioState
 
 if TYPE_CHECKING:
+    from orca_nb.client import Orca
     from orca_nb.client.models import Balance
     from orca_nb.experiments import CostEstimate, Experiment, ExperimentRun
 
@@ -130,7 +131,7 @@ class SweepState(Observable):
         runtime: Mapping[str, Any] | None = None,
         price_per_million_tokens: float | None = wire.USD_PER_MILLION_TOKENS,
         confirm_above: int | None = None,
-        starter: Callable[..., Any] | None = None,
+        starter: Callable[..., ExperimentRun] | None = None,
     ) -> None:
         super().__init__()
         self.studio = studio
@@ -168,7 +169,7 @@ class SweepState(Observable):
         self.notice = ""
         self.run: ExperimentRun | None = None
         self.missing = INSTALL_TEXT if dbos_missing() else ""
-        self._blocking: Any = None
+        self._blocking: Orca | None = None
         self.replan()
 
     # ------------------------------------------------------------------ the form
@@ -339,18 +340,11 @@ class SweepState(Observable):
         self.replan()
 
     # ------------------------------------------------------------------ start
-    def _blocking_client(self) -> Any:
+    def _blocking_client(self) -> Orca:
         """A blocking client with the studio's key, URL and ledger (the engine's workers need
         one), made once and kept: running variants use it after Start returns."""
         if self._blocking is None:
-            client = self.studio.store.gateway.client
-            blocking = getattr(client, "blocking", None)
-            if not callable(blocking):
-                raise TypeError(
-                    "this studio's client cannot run sweeps: open the studio with an "
-                    "orca_nb.AsyncOrca (the default)"
-                )
-            self._blocking = blocking()
+            self._blocking = self.studio.store.client.blocking()
         return self._blocking
 
     def release(self) -> None:
@@ -486,7 +480,7 @@ def _open_settings(runtime: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in runtime.items() if k not in ("concurrency", "per_minute")}
 
 
-def _engine_start() -> Callable[..., Any]:
+def _engine_start() -> Callable[..., ExperimentRun]:
     from orca_nb.experiments.run import start
 
     return start
