@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from orca_nb.client import AsyncOrca, Orca
+    from orca_nb.experiments import ExperimentRun
+    from orca_nb.ledger import Ledger
     from orca_nb.widgets.frames import (
         ASSET_COLUMNS,
         GROUP_COLUMNS,
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from orca_nb.widgets.live import LiveStore, StoreChange, StoreStatus
     from orca_nb.widgets.loops import settle
     from orca_nb.widgets.ports import StudioClient
+    from orca_nb.widgets.state.compare import RunLike
     from orca_nb.widgets.views.app import StudioApp
     from orca_nb.widgets.views.compare import CompareView
     from orca_nb.widgets.views.experiment import ExperimentProgressView
@@ -194,7 +197,7 @@ def quota_meter(client: Client | None = None, **options: Any) -> QuotaView:
 
 
 def experiment_progress(
-    run: Any, client: Client | None = None, *, interval: float = 1.0
+    run: ExperimentRun, client: Client | None = None, *, interval: float = 1.0
 ) -> ExperimentProgressView:
     """An experiment's progress (``run``: an ``orca_nb.experiments.ExperimentRun``): counts by
     status, a bar, ETA, tokens against the estimate, errors with advice; pause, resume,
@@ -207,12 +210,12 @@ def experiment_progress(
 
 
 def compare(
-    run_or_experiment_id: Any,
+    run_or_experiment_id: ExperimentRun | str,
     *,
     rows: str | None = None,
     cols: str | None = None,
     client: Orca | Client | None = None,
-    ledger: Any = None,
+    ledger: Ledger | None = None,
     interval: float = 2.0,
 ) -> CompareView:
     """An experiment's result videos in a grid (``orca_nb.experiments``): rows and columns
@@ -228,6 +231,7 @@ def compare(
     """
     from orca_nb.widgets.views.compare import CompareView
 
+    run: RunLike
     if isinstance(run_or_experiment_id, str):
         from orca_nb.widgets.state.compare import stored_experiment
 

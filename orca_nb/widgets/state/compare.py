@@ -27,6 +27,7 @@ from orca_nb.widgets.advice import describe_error, variant_advice
 from orca_nb.widgets.state.base import Observable
 
 if TYPE_CHECKING:
+    from orca_nb.experiments.db import VariantRow
     from orca_nb.ledger import Ledger, VariantMark
     from orca_nb.widgets.live import LiveStore
     from orca_nb.widgets.state.studio import StudioState
@@ -39,8 +40,6 @@ POSTER_CONCURRENCY: Final = 4
 VIDEO_CACHE_BYTES: Final = 256 * wire.MB
 #: Characters of a value shown in a header or a cell label (the whole text is in its title).
 LABEL_CHARS: Final = 60
-#: Statuses after which a variant changes no more.
-_OVER: Final = frozenset({"invalid", "succeeded", "failed", "refused", "unknown"})
 _NONE_KEY: Final = "null"
 _STEPS: Final = {
     "ArrowLeft": (0, -1),
@@ -50,45 +49,15 @@ _STEPS: Final = {
 }
 
 
-class VariantLike(Protocol):
-    """One stored variant (``orca_nb.experiments.db.VariantRow``)."""
-
-    @property
-    def variant_id(self) -> str: ...
-    @property
-    def position(self) -> int: ...
-    @property
-    def values(self) -> dict[str, Any]: ...
-    @property
-    def body(self) -> dict[str, Any] | None: ...
-    @property
-    def reasons(self) -> list[str]: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def task_id(self) -> str | None: ...
-    @property
-    def error_code(self) -> str | None: ...
-    @property
-    def error_message(self) -> str | None: ...
-    @property
-    def tokens(self) -> int | None: ...
-    @property
-    def estimated_tokens(self) -> int | None: ...
-    @property
-    def sent_at(self) -> int | None: ...
-    @property
-    def finished_at(self) -> int | None: ...
-
-
 class RunLike(Protocol):
-    """What the grid needs of an experiment (``orca_nb.experiments.ExperimentRun``)."""
+    """What the grid needs of an experiment (``orca_nb.experiments.ExperimentRun``, or
+    :class:`StoredExperiment` when read by name)."""
 
     @property
     def experiment_id(self) -> str: ...
     @property
     def name(self) -> str: ...
-    def variants(self) -> Sequence[VariantLike]: ...
+    def variants(self) -> Sequence[VariantRow]: ...
 
 
 def value_key(value: Any) -> str:
@@ -159,7 +128,7 @@ class CompareState(Observable):
     run: RunLike
     store: LiveStore
     ledger: Ledger | None = None
-    variants: list[VariantLike] = field(default_factory=list)
+    variants: list[VariantRow] = field(default_factory=list)
     marks: dict[str, VariantMark] = field(default_factory=dict)
     media: dict[str, Media] = field(default_factory=dict)
     rows: str | None = None
@@ -199,7 +168,7 @@ class CompareState(Observable):
         marks = ledger.variant_marks(self.experiment_id) if ledger is not None else {}
         self._loaded(self.run.variants(), marks)
 
-    def _loaded(self, variants: Sequence[VariantLike], marks: dict[str, VariantMark]) -> None:
+    def _loaded(self, variants: Sequence[VariantRow], marks: dict[str, VariantMark]) -> None:
         self.variants = sorted(variants, key=lambda v: v.position)
         self.marks = dict(marks)
         if not self.loaded:
@@ -221,9 +190,11 @@ class CompareState(Observable):
     @property
     def over(self) -> bool:
         """True when no variant will change any more (the run is done)."""
-        return bool(self.variants) and all(v.status in _OVER for v in self.variants)
+        from orca_nb.experiments.db import FINAL_STATUSES
 
-    def variant(self, variant_id: str) -> VariantLike:
+        return bool(self.variants) and all(v.status in FINAL_STATUSES for v in self.variants)
+
+    def variant(self, variant_id: str) -> VariantRow:
         """One variant by id (``KeyError`` naming the experiment when unknown)."""
         for v in self.variants:
             if v.variant_id == variant_id:
@@ -321,7 +292,7 @@ class CompareState(Observable):
         rows = self.axis_values(self.rows) if self.rows else [Axis(_NONE_KEY, "")]
         cols = self.axis_values(self.cols) if self.cols else [Axis(_NONE_KEY, "")]
         dims = self.dimensions()
-        index: dict[tuple[str, str], VariantLike] = {}
+        index: dict[tuple[str, str], VariantRow] = {}
         for v in self.variants:
             if any(value_key(v.values.get(d)) != k for d, k in self.filters.items()):
                 continue
@@ -334,7 +305,7 @@ class CompareState(Observable):
         )
         return Grid(tuple(rows), tuple(cols), cells)
 
-    def _cell(self, row: str, col: str, v: VariantLike | None, dims: list[str]) -> Cell:
+    def _cell(self, row: str, col: str, v: VariantRow | None, dims: list[str]) -> Cell:
         if v is None:
             return Cell(row, col)
         message = ""
@@ -495,7 +466,7 @@ class CompareState(Observable):
         return v.body
 
 
-def figures_text(v: VariantLike) -> str:
+def figures_text(v: VariantRow) -> str:
     """A variant's tokens (reported, else the estimate, said so) and its time from sending
     to the end, in words ("" when there is nothing to say)."""
     parts: list[str] = []
@@ -568,7 +539,7 @@ class StoredExperiment:
     name: str
     database_url: str
 
-    def variants(self) -> Sequence[VariantLike]:
+    def variants(self) -> Sequence[VariantRow]:
         """Every variant as stored, in definition order."""
         from orca_nb.experiments.db import Store
 

@@ -1,8 +1,8 @@
 """State of the experiment progress widget: what it shows, read from a run on the kernel's loop.
 
-The widgets room does not import ``orca_nb.experiments`` (a sibling room): the state takes any
-object with the shape of an ``ExperimentRun`` (:class:`RunLike`) and reads its status with
-``await run.status_async()``, which queries the experiments' store in a worker thread. Nothing
+The state takes an ``ExperimentRun`` (or anything of its shape, :class:`RunLike`) and reads its
+status with ``await run.status_async()``, which queries the experiments' store in a worker
+thread; ``orca_nb.experiments`` is imported for types only (``dbos`` is an optional extra). Nothing
 here runs on, or is called from, a DBOS thread: the view refreshes the state from its home loop.
 """
 
@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from orca_nb.widgets.advice import variant_advice
+
+if TYPE_CHECKING:
+    from orca_nb.experiments.progress import RunStatus
 
 #: Chip colour per variant status (Vuetify colour names).
 STATUS_COLORS: Final[Mapping[str, str]] = {
@@ -24,54 +27,16 @@ STATUS_COLORS: Final[Mapping[str, str]] = {
 MAX_ERRORS: Final = 20
 
 
-class VariantErrorLike(Protocol):
-    """One variant that ended badly (``orca_nb.experiments.VariantError``)."""
-
-    @property
-    def variant_id(self) -> str: ...
-    @property
-    def label(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def code(self) -> str | None: ...
-    @property
-    def message(self) -> str: ...
-
-
-class RunStatusLike(Protocol):
-    """An experiment's status (``orca_nb.experiments.RunStatus``)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def state(self) -> str: ...
-    @property
-    def counts(self) -> Mapping[str, int]: ...
-    @property
-    def planned(self) -> int: ...
-    @property
-    def finished(self) -> int: ...
-    @property
-    def errors(self) -> tuple[VariantErrorLike, ...]: ...
-    @property
-    def done(self) -> bool: ...
-    @property
-    def fraction(self) -> float: ...
-    def tokens_text(self) -> str: ...
-    def eta_text(self) -> str: ...
-
-
 class RunLike(Protocol):
-    """What the widget needs of a run (``orca_nb.experiments.ExperimentRun``)."""
+    """What the widget needs of a run (``orca_nb.experiments.ExperimentRun`` has it)."""
 
     experiment_id: str
     name: str
 
-    async def status_async(self) -> Any: ...
-    def pause(self) -> Any: ...
-    def resume(self) -> Any: ...
-    def cancel(self) -> Any: ...
+    async def status_async(self) -> RunStatus: ...
+    def pause(self) -> list[str]: ...
+    def resume(self) -> int: ...
+    def cancel(self) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -133,7 +98,7 @@ def _replace_failure(view: ProgressView, text: str) -> ProgressView:
     return replace(view, failure=text)
 
 
-def build_view(status: RunStatusLike) -> ProgressView:
+def build_view(status: RunStatus) -> ProgressView:
     """The widget's figures from a status."""
     chips = tuple((s, n, STATUS_COLORS.get(s, "grey")) for s, n in status.counts.items() if n)
     errors = tuple(

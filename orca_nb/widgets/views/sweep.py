@@ -175,7 +175,7 @@ class SweepView(Panel):
         if run is None:
             return
         shown = self.progress
-        if shown is not None and getattr(shown, "_run", None) is run:
+        if shown is not None and shown.state.run is run:
             return
         view = ExperimentProgressView(run, home=self.store.home, interval=self._progress_interval)
         view.state.subscribe(self._progress_moved)
