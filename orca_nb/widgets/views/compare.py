@@ -27,11 +27,13 @@ from ipywidgets import widget_serialization
 
 from orca_nb.widgets.loops import spawn
 from orca_nb.widgets.state.compare import (
+    Cell,
     CompareState,
     RunLike,
     figures_text,
     load_body,
     short,
+    value_text,
 )
 from orca_nb.widgets.state.experiment import STATUS_COLORS
 from orca_nb.widgets.views.base import template
@@ -188,7 +190,7 @@ class CompareView(VuetifyTemplate):
         finally:
             self._rendering = False
 
-    def _cell(self, cell: Any) -> dict[str, Any]:
+    def _cell(self, cell: Cell) -> dict[str, Any]:
         if not cell.variant_id:
             return {"variant_id": "", "row": cell.row, "col": cell.col}
         mark = self.state.mark_of(cell.variant_id)
@@ -224,7 +226,7 @@ class CompareView(VuetifyTemplate):
             "status": v.status,
             "task_id": v.task_id or "",
             "figures": figures_text(v),
-            "values": [{"dim": d, "text": _text(v.values.get(d))} for d in dims],
+            "values": [{"dim": d, "text": value_text(v.values.get(d))} for d in dims],
             "pinned": mark.pinned,
             "rating": mark.rating or 0,
             "tags": ", ".join(mark.tags),
@@ -391,9 +393,3 @@ def compare_player(data: bytes) -> ipywidgets.Video:
         controls=False,
         layout=ipywidgets.Layout(width="100%", height="auto"),
     )
-
-
-def _text(value: Any) -> str:
-    from orca_nb.widgets.state.compare import value_text
-
-    return value_text(value)
