@@ -30,7 +30,7 @@ from typing import Any, Final
 
 from orca_nb import wire
 
-__all__ = ["TokenEstimate", "estimate_tokens", "media_seconds_of"]
+__all__ = ["TokenEstimate", "estimate_tokens", "media_seconds_of", "tokens_text"]
 
 _FALLBACK_RATIO: Final = "16:9"  # wire.OUTPUT_SIZES note: adaptive without a reference is 16:9
 _MIN_VIDEO_SECONDS: Final = float(wire.REQUIREMENTS["Video"].min_seconds or 0.0)
@@ -65,8 +65,18 @@ class TokenEstimate:
 
     def describe(self) -> str:
         """One line for people, e.g. ``~108,900 tokens (estimate)``."""
-        prefix = "at least " if self.lower_bound else "~"
-        return f"{prefix}{self.tokens:,} tokens (estimate)"
+        return tokens_text(self.tokens, self.source)
+
+
+def tokens_text(tokens: int, source: str = wire.TOKENS_ESTIMATED) -> str:
+    """A token figure as people read it, an estimate marked as one (``source``: the ledger's
+    words): ``108,900 tokens`` (reported by the service), ``~108,900 tokens (estimate)``, or
+    ``at least 108,900 tokens (estimate, lower bound)``. The one wording of every surface."""
+    if source == wire.TOKENS_REPORTED:
+        return f"{tokens:,} tokens"
+    if source == wire.TOKENS_ESTIMATED_MIN:
+        return f"at least {tokens:,} tokens (estimate, lower bound)"
+    return f"~{tokens:,} tokens (estimate)"
 
 
 def media_seconds_of(refs: Iterable[Any]) -> dict[str, float]:

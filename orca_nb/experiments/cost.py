@@ -18,7 +18,7 @@ from typing import Final
 
 from orca_nb import wire
 from orca_nb.client.models import Balance
-from orca_nb.compose.cost import TokenEstimate, estimate_tokens
+from orca_nb.compose.cost import TokenEstimate, estimate_tokens, tokens_text
 from orca_nb.experiments.define import Variant
 
 #: Starting an experiment estimated above this many tokens needs ``confirm=``.
@@ -61,8 +61,8 @@ class CostEstimate:
 
     def describe(self) -> str:
         """One line for people: ``~1,234,000 tokens (estimate) for 6 variants; ...``."""
-        kind = "at least " if self.lower_bound else "~"
-        text = f"{kind}{self.tokens:,} tokens (estimate) for {len(self.per_variant)} variant(s)"
+        source = wire.TOKENS_ESTIMATED_MIN if self.lower_bound else wire.TOKENS_ESTIMATED
+        text = f"{tokens_text(self.tokens, source)} for {len(self.per_variant)} variant(s)"
         if self.money is not None:
             text += f", ~{self.money:,.2f} {self.balance_unit}"
         if self.balance_remaining is not None:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from orca_nb import wire
+from orca_nb.compose import cost
 from orca_nb.experiments import results
 from orca_nb.experiments.db import (
     FAILED,
@@ -249,16 +250,13 @@ def _na(value: object) -> bool:
 
 
 def tokens_text(tokens: object, source: object) -> str:
-    """``108,900 tokens (reported)``, ``~108,900 tokens (estimate)`` or ``at least 108,900
-    tokens (estimate, lower bound)``; '' when unknown."""
+    """A results cell's tokens in :func:`orca_nb.compose.cost.tokens_text`'s words, a reported
+    figure said so (the table mixes both): ``108,900 tokens (reported)``, ``~108,900 tokens
+    (estimate)``, ``at least 108,900 tokens (estimate, lower bound)``; '' when unknown."""
     if tokens is None or _na(tokens):
         return ""
-    count = f"{int(tokens):,}"  # type: ignore[call-overload]
-    if source == wire.TOKENS_REPORTED:
-        return f"{count} tokens (reported)"
-    if source == wire.TOKENS_ESTIMATED_MIN:
-        return f"at least {count} tokens (estimate, lower bound)"
-    return f"~{count} tokens (estimate)"
+    text = cost.tokens_text(int(tokens), str(source))  # type: ignore[call-overload]
+    return f"{text} (reported)" if source == wire.TOKENS_REPORTED else text
 
 
 def _stars(rating: object) -> str:
@@ -525,9 +523,9 @@ def _summary_html(
     if len(reported):
         token_parts.append(f"{int(reported.sum()):,} tokens reported by the service")
     if len(estimated):
-        kind = "at least " if lower else "~"
+        source = wire.TOKENS_ESTIMATED_MIN if lower else wire.TOKENS_ESTIMATED
         token_parts.append(
-            f"{kind}{int(estimated['tokens'].sum()):,} tokens estimated for "
+            f"{cost.tokens_text(int(estimated['tokens'].sum()), source)} for "
             f"{len(estimated)} variant(s) without a reported figure"
         )
     latencies = frame["latency_s"].dropna()

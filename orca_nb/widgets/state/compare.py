@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from orca_nb import wire
+from orca_nb.compose.cost import tokens_text
 from orca_nb.widgets.advice import describe_error, variant_advice
 from orca_nb.widgets.state.base import Observable
 
@@ -471,9 +472,9 @@ def figures_text(v: VariantRow) -> str:
     to the end, in words ("" when there is nothing to say)."""
     parts: list[str] = []
     if v.tokens is not None:
-        parts.append(f"{v.tokens:,} tokens")
+        parts.append(tokens_text(v.tokens, wire.TOKENS_REPORTED))
     elif v.estimated_tokens is not None:
-        parts.append(f"~{v.estimated_tokens:,} tokens (estimate)")
+        parts.append(tokens_text(v.estimated_tokens, wire.TOKENS_ESTIMATED))
     if v.sent_at and v.finished_at:
         parts.append(f"{(v.finished_at - v.sent_at) / 1000:.0f} s from sending to the end")
     return " · ".join(parts)

@@ -11,7 +11,7 @@ from ipywidgets import widget_serialization
 
 from orca_nb import wire
 from orca_nb.client.models import VideoModel
-from orca_nb.compose.cost import TokenEstimate, estimate_tokens
+from orca_nb.compose.cost import TokenEstimate, estimate_tokens, tokens_text
 from orca_nb.widgets.advice import UNKNOWN_OUTCOME_TEXT, unknown_video_advice
 from orca_nb.widgets.live import LiveStore, StoreChange
 from orca_nb.widgets.rows import AssetRow, TaskRow
@@ -527,12 +527,12 @@ def run_entry(run: Run, task: TaskRow | None, state: StudioState) -> dict[str, A
     if run.outcome or (rec and not run.task_id):
         tokens = "no task known: no tokens reported"
     elif task is not None and task.tokens is not None:
-        tokens = f"{task.tokens:,} tokens"
-    elif rec is not None and rec.tokens is not None and rec.tokens_source == "reported":
-        tokens = f"{rec.tokens:,} tokens"
+        tokens = tokens_text(task.tokens, wire.TOKENS_REPORTED)
+    elif rec is not None and rec.tokens is not None and rec.tokens_source == wire.TOKENS_REPORTED:
+        tokens = tokens_text(rec.tokens, wire.TOKENS_REPORTED)
     elif rec is not None and rec.tokens is not None and status == "succeeded":
-        kind = "at least " if rec.tokens_source == "estimated_min" else "~"
-        tokens = f"{kind}{rec.tokens:,} tokens (estimate), not reported by the service"
+        source = rec.tokens_source or wire.TOKENS_ESTIMATED
+        tokens = f"{tokens_text(rec.tokens, source)}, not reported by the service"
     elif status == "succeeded":
         tokens = f"{_estimated(run.request)}not reported by the service"
     elif status in wire.TERMINAL_TASK_STATUSES or (rec is not None and rec.status == "rejected"):
