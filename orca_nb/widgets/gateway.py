@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 import httpx
 
 from orca_nb import wire
+from orca_nb.client.errors import NotFoundError
 from orca_nb.client.models import Balance, Page, VideoModel
 from orca_nb.media import afetch_media
 from orca_nb.widgets.loops import Home, gather_all
@@ -258,6 +259,22 @@ class Gateway:
         if not got.complete:
             raise ValueError(f"media larger than {limit} bytes: {url[:60]}")
         return got.data
+
+    async def result_video(self, task_id: str) -> bytes:
+        """A finished task's MP4 bytes through a fresh read of the task (a stored result link
+        expires), fetched by the kernel; ``ValueError`` saying why when there is none now."""
+        try:
+            task = await self.get_video(task_id)
+        except NotFoundError:
+            raise ValueError(
+                f"the service no longer has task {task_id}: results are kept for a limited "
+                "time (about 24 h upstream), so this video cannot be played any more"
+            ) from None
+        if task.status != "succeeded" or not task.video_url:
+            raise ValueError(
+                f"task {task_id} has no result link now (it is {task.status}): no video to play"
+            )
+        return await self.fetch_bytes(task.video_url)
 
     async def aclose(self) -> None:
         """Close the media HTTP client (the API client stays the caller's)."""

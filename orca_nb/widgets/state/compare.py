@@ -435,13 +435,7 @@ class CompareState(Observable):
         v = self.variant(variant_id)
         if v.status != "succeeded" or not v.task_id:
             raise ValueError(f"variant {variant_id} has no video: it is {v.status}")
-        task = await self.store.gateway.get_video(v.task_id)
-        if task.status != "succeeded" or not task.video_url:
-            raise ValueError(
-                f"task {v.task_id} has no result link now (status {task.status}); the service "
-                "keeps result videos for a limited time"
-            )
-        data = await self.store.gateway.fetch_bytes(task.video_url)
+        data = await self.store.gateway.result_video(v.task_id)
         self._videos[variant_id] = data
         while sum(map(len, self._videos.values())) > VIDEO_CACHE_BYTES and len(self._videos) > 1:
             self._videos.popitem(last=False)

@@ -708,19 +708,10 @@ class StudioState(Observable):
             return await self.result_video(run.task_id)
         if not run.task_id:
             raise ValueError("this run has no task: the service made no video for it")
-        try:
-            row = await self.store.gateway.get_video(run.task_id)
-        except NotFoundError:
-            raise ValueError(
-                f"the service no longer has task {run.task_id}: results are kept for a limited "
-                "time (about 24 h upstream), so this video cannot be played any more"
-            ) from None
-        if row.status != "succeeded" or not row.video_url:
-            raise ValueError(f"task {run.task_id} is {row.status}: it has no video to play")
-        if self._result is not None and self._result[0] == row.id:
+        if self._result is not None and self._result[0] == run.task_id:
             return self._result[1]
-        data = await self.store.gateway.fetch_bytes(row.video_url)
-        self._result = (row.id, data)
+        data = await self.store.gateway.result_video(run.task_id)
+        self._result = (run.task_id, data)
         return data
 
     # ------------------------------------------------------------------ result
