@@ -58,7 +58,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print the stored experiments. Returns the exit status."""
-    from orca_nb.experiments.export import open_store
+    from orca_nb.experiments.location import open_store
 
     try:
         store = open_store(args.db)
@@ -80,7 +80,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the HTML export and say where. Returns the exit status."""
-    from orca_nb.experiments.export import export_html, find_experiment, open_store
+    from orca_nb.experiments.export import export_html
+    from orca_nb.experiments.location import find_experiment, open_store
 
     try:
         target = args.output

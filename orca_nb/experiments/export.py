@@ -49,6 +49,7 @@ from orca_nb.experiments.db import (
     Store,
     VariantRow,
 )
+from orca_nb.experiments.location import find_experiment, open_store
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -683,35 +684,6 @@ def write_export(
     )
 
 
-def find_experiment(store: Store, name_or_id: str) -> ExperimentRow:
-    """A stored experiment by id, else by name; KeyError naming the known ones."""
-    from orca_nb.experiments.define import experiment_id_for
-
-    found = store.experiment(name_or_id) or store.experiment(experiment_id_for(name_or_id))
-    if found is None:
-        known = ", ".join(f"{e.name!r} ({e.experiment_id})" for e in store.list_experiments()[:10])
-        raise KeyError(
-            f"no experiment {name_or_id!r} in {_clean(store.url)}; known: {known or 'none'}"
-        )
-    return found
-
-
-def open_store(database_url: str | None = None) -> Store:
-    """The experiments database (default: :func:`~orca_nb.experiments.location.
-    default_database_url`), refusing a SQLite file that does not exist (nothing to export)."""
-    from orca_nb.experiments.location import default_database_url
-
-    url = database_url or default_database_url()
-    if url.startswith("sqlite:///"):
-        file = Path(url[len("sqlite:///") :])
-        if str(file) not in ("", ":memory:") and not file.exists():
-            raise FileNotFoundError(
-                f"no experiments database at {file}; pass database_url= (or --db) where the "
-                "experiments ran, or set $ORCA_NB_EXPERIMENTS_DB"
-            )
-    return Store(url)
-
-
 def export_html(
     experiment: str,
     path: str | os.PathLike[str],
@@ -761,9 +733,7 @@ __all__ = [
     "HtmlExport",
     "Poster",
     "export_html",
-    "find_experiment",
     "make_posters",
-    "open_store",
     "render_html",
     "tokens_text",
     "write_export",

@@ -1,12 +1,16 @@
-"""Where the experiments' system database lives (no heavy imports: the CLI reads this)."""
+"""Where the experiments' system database lives, and a stored experiment found in it by name
+or id (no heavy imports at import time: the CLI reads this)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from orca_nb import wire
+
+if TYPE_CHECKING:
+    from orca_nb.experiments.db import ExperimentRow, Store
 
 #: Environment variable naming the experiments' system database (a SQLAlchemy-style URL).
 DATABASE_ENV: Final = "ORCA_NB_EXPERIMENTS_DB"
@@ -36,3 +40,31 @@ def default_database_url() -> str:
         directory = wire.data_file(_FILE_NAME).parent
     directory.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{directory / _FILE_NAME}"
+
+
+def open_store(database_url: str | None = None) -> Store:
+    """The experiments database (default: :func:`default_database_url`), refusing a SQLite
+    file that does not exist (nothing was ever stored there: a wrong path, say so)."""
+    from orca_nb.experiments.db import Store
+
+    url = database_url or default_database_url()
+    if url.startswith("sqlite:///"):
+        file = Path(url[len("sqlite:///") :])
+        if str(file) not in ("", ":memory:") and not file.exists():
+            raise FileNotFoundError(
+                f"no experiments database at {file}; pass database_url= (or --db) where the "
+                f"experiments ran, or set ${DATABASE_ENV}"
+            )
+    return Store(url)
+
+
+def find_experiment(store: Store, name_or_id: str) -> ExperimentRow:
+    """A stored experiment by id, else by name; ``KeyError`` naming the known ones."""
+    from orca_nb.experiments.define import experiment_id_for
+
+    found = store.experiment(name_or_id) or store.experiment(experiment_id_for(name_or_id))
+    if found is None:
+        known = ", ".join(f"{e.name!r} ({e.experiment_id})" for e in store.list_experiments()[:10])
+        where = wire.strip_secret_params(store.url)
+        raise KeyError(f"no experiment {name_or_id!r} in {where}; known: {known or 'none'}")
+    return found

@@ -386,18 +386,10 @@ def open_experiment(
 ) -> ExperimentRun:
     """Reopen a stored experiment (after a restart, or in another process): launches the
     runtime (which recovers dead workers' variants) and re-enqueues its queued variants."""
-    from orca_nb.experiments.define import experiment_id_for
+    from orca_nb.experiments.location import find_experiment
 
     rt = launch(client, database_url=database_url, **runtime_settings)
-    found = rt.store.experiment(name_or_id)
-    if found is None:
-        found = rt.store.experiment(experiment_id_for(name_or_id))
-    if found is None:
-        names = ", ".join(repr(e.name) for e in rt.store.list_experiments()[:10]) or "none"
-        raise KeyError(
-            f"no experiment {name_or_id!r} in {rt.settings.database_url}; known: {names}"
-        )
-    run = ExperimentRun(rt, found.experiment_id)
+    run = ExperimentRun(rt, find_experiment(rt.store, name_or_id).experiment_id)
     if run.account != client.key_label:
         raise ValueError(
             f"experiment {run.name!r} belongs to account {run.account}; open it with that key"

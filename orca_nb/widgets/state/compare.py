@@ -548,17 +548,11 @@ class StoredExperiment:
 def stored_experiment(name_or_id: str, *, database_url: str | None = None) -> StoredExperiment:
     """The experiment with this id or name in the experiments' database (default
     ``$ORCA_NB_EXPERIMENTS_DB``, else beside the ledger); ``KeyError`` listing the known ones."""
-    from orca_nb.experiments.db import Store
-    from orca_nb.experiments.define import experiment_id_for
-    from orca_nb.experiments.location import default_database_url
+    from orca_nb.experiments.location import find_experiment, open_store
 
-    url = database_url or default_database_url()
-    store = Store(url)
+    store = open_store(database_url)
     try:
-        found = store.experiment(name_or_id) or store.experiment(experiment_id_for(name_or_id))
-        if found is None:
-            names = ", ".join(repr(e.name) for e in store.list_experiments()[:10]) or "none"
-            raise KeyError(f"no experiment {name_or_id!r} in {url}; known: {names}")
-        return StoredExperiment(found.experiment_id, found.name, url)
+        found = find_experiment(store, name_or_id)
+        return StoredExperiment(found.experiment_id, found.name, store.url)
     finally:
         store.close()
