@@ -7,8 +7,8 @@ by its latest row. The varied values are read back from what was sent: the ledge
 (model, prompt, ratio, resolution, duration, generate_audio), the request's ``seed`` and
 ``watermark``, and the reference set (the sources of ``content[]`` in order); a dimension is
 *varied* when it takes more than one value among the experiment's variants. The compare grid's
-marks (``variant_marks``, ``experiment_pins``) add how many variants were rated, their mean
-rating and the pinned winner.
+marks (``Ledger.variant_marks``) add how many variants were rated, their mean rating and the
+pinned winner.
 """
 
 from __future__ import annotations
@@ -150,21 +150,16 @@ def _marks(
     ledger: Ledger, experiments: list[str]
 ) -> tuple[dict[tuple[str, str], int], dict[str, str]]:
     """The experiments' ratings by (experiment, variant) and pinned winner by experiment, as
-    the compare grid stored them (tables ``variant_marks`` and ``experiment_pins``)."""
-    if not experiments:
-        return {}, {}
-    marks = ", ".join("?" for _ in experiments)
-    _, rated = ledger.database.query(
-        "SELECT experiment_id, variant_id, rating FROM variant_marks"
-        f" WHERE rating IS NOT NULL AND experiment_id IN ({marks})",
-        experiments,
-    )
-    _, pinned = ledger.database.query(
-        f"SELECT experiment_id, variant_id FROM experiment_pins WHERE experiment_id IN ({marks})",
-        experiments,
-    )
-    ratings = {(str(e), str(v)): int(r) for e, v, r in rated}
-    return ratings, {str(e): str(v) for e, v in pinned}
+    the compare grid stored them (:meth:`Ledger.variant_marks`)."""
+    ratings: dict[tuple[str, str], int] = {}
+    pins: dict[str, str] = {}
+    for experiment_id in experiments:
+        for variant_id, mark in ledger.variant_marks(experiment_id).items():
+            if mark.rating is not None:
+                ratings[(experiment_id, variant_id)] = mark.rating
+            if mark.pinned:
+                pins[experiment_id] = variant_id
+    return ratings, pins
 
 
 def _params(text: object) -> dict[str, Any]:
