@@ -41,9 +41,10 @@ async def open_studio(sandbox_server: SandboxServer, sandbox_key: str) -> AsyncI
     "kernel"); everything opened is closed at the end."""
     opened: list[tuple[StudioView, LiveStore, AsyncOrca, Any]] = []
 
-    async def make(path: Path | None) -> StudioView:
+    async def make(path: Path | None, base_url: str | None = None) -> StudioView:
         ledger = open_ledger(path) if path is not None else None
-        client = AsyncOrca(sandbox_key, base_url=sandbox_server.base_url, ledger=ledger)
+        url = base_url or sandbox_server.base_url
+        client = AsyncOrca(sandbox_key, base_url=url, ledger=ledger)
         store = LiveStore(client, fast_interval=0.05, slow_interval=30)
         view = StudioView(store)
         opened.append((view, store, client, ledger))
@@ -135,6 +136,33 @@ async def test_history_after_a_restart_lists_earlier_runs_and_plays_one(
     await settle()
     await _until(lambda: len(view.state.earlier) == 3)
     assert [r["task_id"] for r in view.runs] == [three, two, one]
+
+
+async def test_history_survives_a_restart_onto_a_new_sandbox_port(
+    open_studio: Opener, tmp_path: Path, sandbox_server: SandboxServer
+) -> None:
+    """The embedded sandbox listens on a new loopback port in every kernel: the history of the
+    kernel after a restart still lists (and plays) the runs made through the old port, and lists
+    unsettled ones too. (It read them by base URL, so the history came back empty.)"""
+    path = tmp_path / "ledger.sqlite3"
+    first = await open_studio(path)
+    tid = await _submit(first, "a lighthouse at dawn", seed=7)
+    first.close()
+    with SandboxServer(sandbox_server.backend) as moved:  # the same sandbox, another port
+        assert moved.base_url != sandbox_server.base_url
+        view = await open_studio(path, moved.base_url)
+        assert view.state.ledger() is not None
+        await _until(lambda: [r["task_id"] for r in view.runs] == [tid])
+        view.vue_play_run(view.runs[0]["key"])
+        await _until(lambda: view.history_player is not None or bool(view.history_error))
+        assert view.history_error == ""
+        view.close()
+        await settle()
+    # a real service keeps its base URL: its runs stay apart from another service's
+    assert studio_state.ledger_service(view.store.gateway.client) is None
+    real = AsyncOrca("sk-live-example", base_url="https://api.example.com/v1", ledger=None)
+    assert studio_state.ledger_service(real) == "https://api.example.com/v1"
+    await real.close()
 
 
 async def test_show_more_pages_through_the_ledger(
