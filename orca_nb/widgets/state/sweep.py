@@ -380,39 +380,35 @@ class SweepState(Observable):
             self.confirming = True
             self.changed()
             return None
-        self.starting, self.confirming = True, False
-        self.changed()
-        try:
-            from orca_nb.experiments.cost import ConfirmationRequired
+        self.confirming = False
+        from orca_nb.experiments.cost import ConfirmationRequired
 
-            starter = self._starter or _engine_start()
-            client = self._blocking_client()
-            kwargs: dict[str, Any] = {
-                "skip_invalid": True,  # the invalid ones are listed with their reasons
-                "confirm": plan.tokens if confirmed else None,
-                "confirm_above": self.confirm_above,
-                "balance": self.balance,
-                "check_balance": self.balance is None and not self.balance_checked,
-                "price_per_million_tokens": self.price,
-                "media_seconds": media_seconds_of(self.studio.picker.selection),
-                "concurrency": self.concurrency,
-                "per_minute": self.per_minute,
-                **self.runtime,
-            }
-            run = await asyncio.to_thread(starter, experiment, client, **kwargs)
+        kwargs: dict[str, Any] = {
+            "skip_invalid": True,  # the invalid ones are listed with their reasons
+            "confirm": plan.tokens if confirmed else None,
+            "confirm_above": self.confirm_above,
+            "balance": self.balance,
+            "check_balance": self.balance is None and not self.balance_checked,
+            "price_per_million_tokens": self.price,
+            "media_seconds": media_seconds_of(self.studio.picker.selection),
+            "concurrency": self.concurrency,
+            "per_minute": self.per_minute,
+            **self.runtime,
+        }
+        try:
+            run = await self._engine(
+                lambda: (self._starter or _engine_start())(
+                    experiment, self._blocking_client(), **kwargs
+                )
+            )
         except ConfirmationRequired as exc:  # the engine's figure is the one asked about
             self.confirming = True
             self.plan = replace(self.plan, confirm_text=str(exc))
-            return None
-        except Exception as exc:
-            self.error, self.advice = describe_error(exc)
-            return None
-        finally:
-            self.starting = False
             self.changed()
-        again = self.run is not None and self.run.experiment_id == run.experiment_id
-        if not again:  # the same experiment keeps its run (and the progress widget on it)
-            self.run = run
+            return None
+        if run is None:
+            return None
+        again = self._show(run)
         self.notice = (
             f"Sweep {experiment.name!r} is already started: its progress is below (nothing was "
             "sent twice)."
@@ -435,26 +431,41 @@ class SweepState(Observable):
             self.error = why
             self.changed()
             return None
+        settings = _open_settings(self.runtime)
+        run = await self._engine(lambda: _engine_open()(name, self._blocking_client(), **settings))
+        if run is None:
+            return None
+        self._show(run)
+        self.notice = f"Opened sweep {run.name!r}: its progress is below."
+        self.changed()
+        return self.run
+
+    async def _engine(self, call: Callable[[], ExperimentRun]) -> ExperimentRun | None:
+        """Run a blocking engine call (start, open) in a worker thread while ``starting``; an
+        error is shown (``error``, ``advice``) and gives None. A ``ConfirmationRequired``
+        propagates: Start asks the question."""
+        from orca_nb.experiments.cost import ConfirmationRequired
+
         self.starting = True
         self.changed()
         try:
-            from orca_nb.experiments.run import open_experiment
-
-            client = self._blocking_client()
-            run = await asyncio.to_thread(
-                open_experiment, name, client, **_open_settings(self.runtime)
-            )
+            return await asyncio.to_thread(call)
+        except ConfirmationRequired:
+            raise
         except Exception as exc:
             self.error, self.advice = describe_error(exc)
             return None
         finally:
             self.starting = False
             self.changed()
-        if self.run is None or self.run.experiment_id != run.experiment_id:
+
+    def _show(self, run: ExperimentRun) -> bool:
+        """Show ``run`` unless it is the experiment already shown (which keeps its run, and the
+        progress widget on it); True when it was already shown."""
+        again = self.run is not None and self.run.experiment_id == run.experiment_id
+        if not again:
             self.run = run
-        self.notice = f"Opened sweep {run.name!r}: its progress is below."
-        self.changed()
-        return self.run
+        return again
 
     def _why_not(self, plan: Plan) -> str:
         """Why Start cannot start now, in words ("" when it can)."""
@@ -484,6 +495,12 @@ def _engine_start() -> Callable[..., ExperimentRun]:
     from orca_nb.experiments.run import start
 
     return start
+
+
+def _engine_open() -> Callable[..., ExperimentRun]:
+    from orca_nb.experiments.run import open_experiment
+
+    return open_experiment
 
 
 _NOT_FORM: Final = frozenset(
