@@ -22,7 +22,9 @@ What exists:
 - :mod:`~orca_nb.experiments.workflows`: the workflow of one variant (claim, submit through the
   client and so its ledger, follow to a terminal status, record; 429s close the account's gate
   for ``Retry-After``; an unknown outcome is recorded as ``unknown`` and never resent blindly).
-- :mod:`~orca_nb.experiments.db`: the experiments' tables beside DBOS's.
+- :mod:`~orca_nb.experiments.db`: the experiments' tables beside DBOS's;
+  :mod:`~orca_nb.experiments.location`: where they live (``$ORCA_NB_EXPERIMENTS_DB``, else beside
+  the ledger) and ``find_experiment`` (a stored one by name or id, for every reader).
 - ``orca-nb worker`` (:mod:`~orca_nb.experiments.cli`): more workers pulling from an account's
   queue, on this machine or others sharing a PostgreSQL system database.
 - :mod:`~orca_nb.experiments.results`: ``run.results()`` joined with the usage ledger (the
@@ -42,10 +44,11 @@ ledger names each send's experiment and variant, so ``orca_nb.reports.experiment
 every report's ``experiment=`` filter read them.
 
 Above this package: the compare grid (``orca_nb.widgets.compare(run)``; pins, ratings, tags and
-notes are kept in the ledger, ``Ledger.mark_variant``) and the studio's Sweep tab and
-ledger-backed run history. Still to come (issue 12): the sandbox's per-account running cap and
-submit-rate 429s (the tests use its faults and manual processing meanwhile) and
-``benchmarks/bench_sweep.py``. The walk-through is ``notebooks/experiments.ipynb``.
+notes are kept in the ledger, ``Ledger.mark_variant``), the studio's Sweep tab (an experiment of
+the studio's current request) and its ledger-backed run history. The sandbox plays the limits a
+sweep meets (``orca_nb.sandbox.SandboxConfig``: a per-account running-task cap, a
+submits-per-minute limit answered with 429 and ``Retry-After``, a settable render time). The
+walk-through is ``notebooks/experiments.ipynb``.
 """
 
 from __future__ import annotations
