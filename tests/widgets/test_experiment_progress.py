@@ -12,7 +12,7 @@ from orca_nb.experiments.progress import RunStatus, run_status
 from orca_nb.widgets import experiment_progress
 from orca_nb.widgets.advice import UNKNOWN_VARIANT_ADVICE, task_advice
 from orca_nb.widgets.loops import Home
-from orca_nb.widgets.state.experiment import ExperimentProgressState, build_view
+from orca_nb.widgets.state.experiment import ExperimentProgressState, build_figures
 from orca_nb.widgets.views.experiment import ExperimentProgressView
 
 T = 1_000_000_000_000
@@ -190,8 +190,8 @@ def test_without_a_loop_the_view_waits_to_be_refreshed() -> None:
     view.close()
 
 
-def test_build_view_counts_errors_beyond_the_list() -> None:
+def test_build_figures_counts_errors_beyond_the_list() -> None:
     rows = [row(f"v{i}", "failed", error_code="X", error_message="m") for i in range(25)]
-    view = build_view(run_status("many", "active", rows))
+    view = build_figures(run_status("many", "active", rows))
     assert len(view.errors) == 20
     assert view.more_errors == 5

@@ -52,7 +52,7 @@ class ErrorLine:
 
 
 @dataclass(frozen=True)
-class ProgressView:
+class ProgressFigures:
     """Everything the widget shows, as plain values."""
 
     title: str = ""
@@ -73,32 +73,33 @@ class ExperimentProgressState:
     """The progress of one run; :meth:`refresh` reads it (await it on the view's home loop)."""
 
     run: RunLike
-    view: ProgressView = field(default_factory=ProgressView)
-    _listeners: list[Callable[[ProgressView], None]] = field(default_factory=list)
+    figures: ProgressFigures = field(default_factory=ProgressFigures)
+    _listeners: list[Callable[[ProgressFigures], None]] = field(default_factory=list)
 
-    def subscribe(self, listener: Callable[[ProgressView], None]) -> Callable[[], None]:
-        """Call ``listener(view)`` after every refresh; returns the unsubscribe function."""
+    def subscribe(self, listener: Callable[[ProgressFigures], None]) -> Callable[[], None]:
+        """Call ``listener(figures)`` after every refresh; returns the unsubscribe function."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
-    async def refresh(self) -> ProgressView:
-        """Read the run's status and rebuild the view (errors reading it are shown, not raised)."""
+    async def refresh(self) -> ProgressFigures:
+        """Read the run's status and rebuild the figures (errors reading it are shown, not
+        raised)."""
         try:
             status = await self.run.status_async()
         except Exception as exc:  # e.g. the system database went away: say so, keep figures
-            self.view = _replace_failure(self.view, f"Could not read the progress: {exc}")
+            self.figures = _replace_failure(self.figures, f"Could not read the progress: {exc}")
         else:
-            self.view = build_view(status)
+            self.figures = build_figures(status)
         for listener in list(self._listeners):
-            listener(self.view)
-        return self.view
+            listener(self.figures)
+        return self.figures
 
 
-def _replace_failure(view: ProgressView, text: str) -> ProgressView:
-    return replace(view, failure=text)
+def _replace_failure(figures: ProgressFigures, text: str) -> ProgressFigures:
+    return replace(figures, failure=text)
 
 
-def build_view(status: RunStatus) -> ProgressView:
+def build_figures(status: RunStatus) -> ProgressFigures:
     """The widget's figures from a status."""
     chips = tuple((s, n, STATUS_COLORS.get(s, "grey")) for s, n in status.counts.items() if n)
     errors = tuple(
@@ -113,7 +114,7 @@ def build_view(status: RunStatus) -> ProgressView:
         for e in status.errors[:MAX_ERRORS]
     )
     state = status.state if status.state != "active" else ("done" if status.done else "running")
-    return ProgressView(
+    return ProgressFigures(
         title=status.name,
         state=state,
         chips=chips,

@@ -19,7 +19,7 @@ import traitlets
 from ipyvuetify.VuetifyTemplate import VuetifyTemplate
 
 from orca_nb.widgets.loops import Home
-from orca_nb.widgets.state.experiment import ExperimentProgressState, ProgressView, RunLike
+from orca_nb.widgets.state.experiment import ExperimentProgressState, ProgressFigures, RunLike
 from orca_nb.widgets.views.base import template
 
 #: Seconds between two reads of the run's status.
@@ -88,12 +88,12 @@ class ExperimentProgressView(VuetifyTemplate):
     def _stopped(self, exc: BaseException) -> None:
         self.failure = f"Stopped following the experiment: {exc}"
 
-    async def refresh(self) -> ProgressView:
+    async def refresh(self) -> ProgressFigures:
         """Read the status once (on the caller's loop) and show it."""
         return await self.state.refresh()
 
-    def show(self, view: ProgressView) -> None:
-        """Put a view's figures in the traits."""
+    def show(self, view: ProgressFigures) -> None:
+        """Put the figures in the traits."""
         with self.hold_sync():
             self.title = view.title or self._run.name
             self.phase = view.state

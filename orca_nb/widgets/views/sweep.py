@@ -11,7 +11,7 @@ from ipywidgets import widget_serialization
 
 from orca_nb import wire
 from orca_nb.widgets.live import LiveStore
-from orca_nb.widgets.state.experiment import ProgressView
+from orca_nb.widgets.state.experiment import ProgressFigures
 from orca_nb.widgets.state.studio import StudioState
 from orca_nb.widgets.state.sweep import (
     CONCURRENCY_RANGE,
@@ -183,11 +183,11 @@ class SweepView(Panel):
         if shown is not None:
             shown.close()
 
-    def _progress_moved(self, view: ProgressView) -> None:
+    def _progress_moved(self, figures: ProgressFigures) -> None:
         """Progress refreshed (on the home loop): once the sweep is done, the studio's history
         reads the ledger again so its runs are listed there too."""
         run = self.state.run
-        if view.done and run is not None and run.experiment_id not in self._reloaded:
+        if figures.done and run is not None and run.experiment_id not in self._reloaded:
             self._reloaded.add(run.experiment_id)
             self.run(self.state.studio.load_history())
 
