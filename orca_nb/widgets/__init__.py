@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from orca_nb.widgets.live import LiveStore, StoreChange, StoreStatus
     from orca_nb.widgets.loops import settle
     from orca_nb.widgets.ports import StudioClient
-    from orca_nb.widgets.state.compare import RunLike
+    from orca_nb.widgets.state.compare import VariantSource
     from orca_nb.widgets.views.app import StudioApp
     from orca_nb.widgets.views.compare import CompareView
     from orca_nb.widgets.views.experiment import ExperimentProgressView
@@ -231,7 +231,7 @@ def compare(
     """
     from orca_nb.widgets.views.compare import CompareView
 
-    run: RunLike
+    run: VariantSource
     if isinstance(run_or_experiment_id, str):
         from orca_nb.widgets.state.compare import stored_experiment
 

@@ -50,7 +50,7 @@ _STEPS: Final = {
 }
 
 
-class RunLike(Protocol):
+class VariantSource(Protocol):
     """What the grid needs of an experiment (``orca_nb.experiments.ExperimentRun``, or
     :class:`StoredExperiment` when read by name)."""
 
@@ -126,7 +126,7 @@ class Grid:
 class CompareState(Observable):
     """An experiment's variants in a grid, with their media and marks."""
 
-    run: RunLike
+    run: VariantSource
     store: LiveStore
     ledger: Ledger | None = None
     variants: list[VariantRow] = field(default_factory=list)

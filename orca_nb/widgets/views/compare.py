@@ -29,7 +29,7 @@ from orca_nb.widgets.loops import spawn
 from orca_nb.widgets.state.compare import (
     Cell,
     CompareState,
-    RunLike,
+    VariantSource,
     figures_text,
     load_body,
     short,
@@ -77,7 +77,7 @@ class CompareView(VuetifyTemplate):
 
     def __init__(
         self,
-        run: RunLike,
+        run: VariantSource,
         store: LiveStore,
         *,
         ledger: Ledger | None = None,
