@@ -295,7 +295,7 @@ async def test_start_makes_one_task_per_variant_and_pressing_again_makes_none(
     studio = StudioState(store)
     studio.picker.set_prompt("a lighthouse")
     studio.set_params(ratio="1:1", resolution="480p", duration=4)
-    state = SweepState(studio, runtime={**exp_settings, "follow_timeout": 30.0})
+    state = SweepState(studio, launch_settings={**exp_settings, "follow_timeout": 30.0})
     view = SweepView(store, studio, state=state, progress_interval=0.1)
     before = _tasks(sandbox_backend)
     view.name = "two by two"
@@ -340,7 +340,7 @@ async def test_start_makes_one_task_per_variant_and_pressing_again_makes_none(
     view.close()
 
     # a new studio (as after a restart) opens the sweep by its name: its progress, no new task
-    other = SweepState(StudioState(store), runtime=exp_settings)
+    other = SweepState(StudioState(store), launch_settings=exp_settings)
     reopened = SweepView(store, other.studio, state=other, progress_interval=0.1)
     reopened.name = "no such sweep"
     reopened.vue_open()

@@ -117,25 +117,25 @@ def variant_label(values: Mapping[str, Any]) -> str:
 class SweepState(Observable):
     """The Sweep tab: what varies, the plan (count, invalid reasons, cost), and Start.
 
-    ``runtime`` are :func:`orca_nb.experiments.runtime.launch` settings (tests pass a database
-    and fast polling); ``price_per_million_tokens`` lets a known balance refuse (default: the
-    wire's price, unknown so far, so the balance is shown but cannot refuse); ``confirm_above``
-    is the token threshold above which Start asks first; ``starter`` replaces
-    ``orca_nb.experiments.start`` (tests).
+    ``launch_settings`` are :func:`orca_nb.experiments.runtime.launch` settings (tests pass a
+    database and fast polling); ``price_per_million_tokens`` lets a known balance refuse
+    (default: the wire's price, unknown so far, so the balance is shown but cannot refuse);
+    ``confirm_above`` is the token threshold above which Start asks first; ``starter``
+    replaces ``orca_nb.experiments.start`` (tests).
     """
 
     def __init__(
         self,
         studio: StudioState,
         *,
-        runtime: Mapping[str, Any] | None = None,
+        launch_settings: Mapping[str, Any] | None = None,
         price_per_million_tokens: float | None = wire.USD_PER_MILLION_TOKENS,
         confirm_above: int | None = None,
         starter: Callable[..., ExperimentRun] | None = None,
     ) -> None:
         super().__init__()
         self.studio = studio
-        self.runtime = dict(runtime or {})
+        self.launch_settings = dict(launch_settings or {})
         self.price = price_per_million_tokens
         if confirm_above is None:
             from orca_nb.experiments.cost import DEFAULT_CONFIRM_ABOVE
@@ -393,7 +393,7 @@ class SweepState(Observable):
             "media_seconds": media_seconds_of(self.studio.picker.selection),
             "concurrency": self.concurrency,
             "per_minute": self.per_minute,
-            **self.runtime,
+            **self.launch_settings,
         }
         try:
             run = await self._engine(
@@ -431,7 +431,7 @@ class SweepState(Observable):
             self.error = why
             self.changed()
             return None
-        settings = _open_settings(self.runtime)
+        settings = _open_settings(self.launch_settings)
         run = await self._engine(lambda: _engine_open()(name, self._blocking_client(), **settings))
         if run is None:
             return None
@@ -486,9 +486,9 @@ class SweepState(Observable):
         return plan.refused
 
 
-def _open_settings(runtime: Mapping[str, Any]) -> dict[str, Any]:
+def _open_settings(launch_settings: Mapping[str, Any]) -> dict[str, Any]:
     """The launch settings ``open_experiment`` takes (the queue limits belong to Start)."""
-    return {k: v for k, v in runtime.items() if k not in ("concurrency", "per_minute")}
+    return {k: v for k, v in launch_settings.items() if k not in ("concurrency", "per_minute")}
 
 
 def _engine_start() -> Callable[..., ExperimentRun]:
@@ -504,9 +504,9 @@ def _engine_open() -> Callable[..., ExperimentRun]:
 
 
 _NOT_FORM: Final = frozenset(
-    {"studio", "runtime", "price", "confirm_above", "fields", "problem", "plan", "experiment",
-     "balance", "balance_checked", "confirming", "starting", "notice", "run", "missing",
-     "error", "advice"}
+    {"studio", "launch_settings", "price", "confirm_above", "fields", "problem", "plan",
+     "experiment", "balance", "balance_checked", "confirming", "starting", "notice", "run",
+     "missing", "error", "advice"}
 )  # fmt: skip
 
 
