@@ -140,9 +140,7 @@ def studio(
 
     app = StudioApp(live_store(client, **options))
     if body is not None:
-        from orca_nb.widgets.state.compare import load_body
-
-        load_body(app.studio.state, body)
+        app.studio.state.load_body(body)
     return app
 
 

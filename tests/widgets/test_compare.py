@@ -17,7 +17,7 @@ from orca_nb import wire
 from orca_nb.compose import Selection, build_request
 from orca_nb.experiments.db import VariantRow
 from orca_nb.ledger import Ledger, open_ledger
-from orca_nb.widgets.state.compare import CompareState, load_body, value_text
+from orca_nb.widgets.state.compare import CompareState, value_text
 from orca_nb.widgets.state.studio import StudioState
 from orca_nb.widgets.views.compare import CompareView
 from tests.widgets.fakes import FakeOrca
@@ -221,7 +221,7 @@ def test_open_in_studio_loads_the_exact_body(store: Any) -> None:
     state = loaded(two_by_two(), store)
     studio = StudioState(store)
     variant_body = state.body_of("v2")
-    assert load_body(studio, variant_body, source="Variant v2") == []
+    assert studio.load_body(variant_body, source="Variant v2") == []
     assert studio.preview() == variant_body
     assert "Variant v2" in studio.notice
     with pytest.raises(ValueError, match="above the model"):
@@ -237,14 +237,14 @@ def test_open_in_studio_with_references_and_a_frame_mode(store: Any) -> None:
         resolution="720p", duration=5, generate_audio=False, watermark=True, seed=3,
     )  # fmt: skip
     studio = StudioState(store)
-    assert load_body(studio, sent) == []
+    assert studio.load_body(sent) == []
     assert studio.preview() == sent
     first = Selection([Ref("asset://asset-f", "Image", role="first_frame")])
     framed = build_request(
         wire.SEEDANCE_2, "from here", first, mode="first_frame", ratio="16:9", resolution="480p",
         duration=4, generate_audio=True, watermark=False, seed=-1,
     )  # fmt: skip
-    assert load_body(studio, framed) == []
+    assert studio.load_body(framed) == []
     assert studio.preview() == framed
     assert studio.picker.mode == "first_frame"
 
@@ -252,7 +252,7 @@ def test_open_in_studio_with_references_and_a_frame_mode(store: Any) -> None:
 def test_a_body_the_form_cannot_hold_exactly_is_said(store: Any) -> None:
     sparse = build_request(wire.SEEDANCE_2, "sparse", Selection(), duration=4)
     studio = StudioState(store)
-    differences = load_body(studio, sparse)
+    differences = studio.load_body(sparse)
     assert "ratio" in differences
     assert "cannot hold it exactly" in studio.notice
 

@@ -15,10 +15,9 @@ expire) and its poster made there, so the browser receives data, never a kernel 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
     from orca_nb.experiments.db import VariantRow
     from orca_nb.ledger import Ledger, VariantMark
     from orca_nb.widgets.live import LiveStore
-    from orca_nb.widgets.state.studio import StudioState
 
 #: Longest side of a cell's poster frame, in pixels.
 POSTER_SIDE: Final = 320
@@ -482,47 +480,6 @@ def _default_axes(dims: Sequence[str]) -> tuple[str | None, str | None]:
     if len(dims) == 1:
         return None, dims[0]
     return dims[0], dims[1]
-
-
-def load_body(state: StudioState, body: Mapping[str, Any], *, source: str = "") -> list[str]:
-    """Put a request body into a studio's form (prompt, references, parameters, mode), as
-    "Edit and re-run" does for a run; returns what the studio's form cannot hold exactly (the
-    form then sends something else for those fields: the notice says which).
-
-    The studio's :meth:`~orca_nb.widgets.state.studio.StudioState.preview` then equals
-    ``body`` when it returns ``[]``.
-    """
-    from dataclasses import fields as dataclass_fields
-    from dataclasses import replace
-
-    from orca_nb.experiments.define import BaseRequest  # pure: no DBOS
-
-    base = BaseRequest.from_body(body)
-    defaults = type(state.params)()
-    names = {f.name for f in dataclass_fields(defaults)} - {"model"}
-    given = {k: v for k, v in base.params.items() if k in names}
-    params = replace(defaults, model=base.model, **given)
-    state.params = params
-    state.picker.mode = base.mode
-    state.picker.replace_all(base.selection, base.prompt)
-    state.confirming = False
-    differences: list[str] = []
-    with contextlib.suppress(Exception):  # the notice is a courtesy: the form is loaded
-        sent = state.preview()
-        if sent != dict(body):
-            meta = dict(body.get("metadata") or {})
-            now = dict(sent.get("metadata") or {})
-            for key in sorted(set(meta) | set(now)):
-                if meta.get(key) != now.get(key):
-                    differences.append(key)
-            if sent.get("prompt") != body.get("prompt"):
-                differences.append("prompt")
-    where = f"{source}'s" if source else "The"
-    state.notice = f"{where} request is in the form: edit it, then Submit."
-    if differences:
-        state.notice += f" The form cannot hold it exactly ({', '.join(differences)} differ)."
-    state.changed()
-    return differences
 
 
 @dataclass

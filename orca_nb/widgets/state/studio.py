@@ -9,8 +9,10 @@ page at a time, so it survives restarts; without a ledger it lists this session'
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -69,6 +71,14 @@ class Params:
         out = asdict(self)
         del out["model"]
         return out
+
+    @classmethod
+    def from_metadata(cls, model: str, metadata: Mapping[str, Any]) -> Params:
+        """The parameters a request's ``metadata`` sets (the others: defaults; an empty model:
+        the default model)."""
+        defaults = cls()
+        given = {k: metadata[k] for k in defaults.metadata() if k in metadata}
+        return replace(defaults, model=model or defaults.model, **given)
 
 
 @dataclass(frozen=True)
@@ -609,6 +619,36 @@ class StudioState(Observable):
         )
         self.changed()
 
+    def load_body(self, body: Mapping[str, Any], *, source: str = "") -> list[str]:
+        """Put a request body into the form (prompt, references, parameters, mode), as
+        :meth:`load_run` does for a run (e.g. an experiment variant's exact request); returns
+        what the form cannot hold exactly (it then sends something else for those fields: the
+        notice says which). :meth:`preview` equals ``body`` when it returns ``[]``."""
+        from orca_nb.experiments.define import BaseRequest  # pure: no DBOS
+
+        base = BaseRequest.from_body(body)
+        self.params = Params.from_metadata(base.model, base.params)
+        self.picker.mode = base.mode
+        self.picker.replace_all(base.selection, base.prompt)
+        self.confirming = False
+        differences: list[str] = []
+        with contextlib.suppress(Exception):  # the notice is a courtesy: the form is loaded
+            sent = self.preview()
+            if sent != dict(body):
+                meta = dict(body.get("metadata") or {})
+                now = dict(sent.get("metadata") or {})
+                for key in sorted(set(meta) | set(now)):
+                    if meta.get(key) != now.get(key):
+                        differences.append(key)
+                if sent.get("prompt") != body.get("prompt"):
+                    differences.append("prompt")
+        where = f"{source}'s" if source else "The"
+        self.notice = f"{where} request is in the form: edit it, then Submit."
+        if differences:
+            self.notice += f" The form cannot hold it exactly ({', '.join(differences)} differ)."
+        self.changed()
+        return differences
+
     def run_of(self, number: int | str) -> Run | None:
         """This session's run ``number``, or the history's run with key ``number``."""
         if isinstance(number, int) or (isinstance(number, str) and number.isdigit()):
@@ -806,12 +846,7 @@ def run_from_ledger(row: dict[str, Any]) -> Run:
         "prompt": str(row.get("prompt") or ""),
         "metadata": {**metadata, "content": content},
     }
-    defaults = Params()
-    fields = {k: metadata[k] for k in defaults.metadata() if k in metadata}
-    try:
-        params = replace(defaults, model=model or defaults.model, **fields)
-    except TypeError:
-        params = replace(defaults, model=model or defaults.model)
+    params = Params.from_metadata(model, metadata)
     mode = str(row.get("mode") or "reference")
     status = str(row.get("status") or "")
     outcome = ""

@@ -31,7 +31,6 @@ from orca_nb.widgets.state.compare import (
     CompareState,
     VariantSource,
     figures_text,
-    load_body,
     short,
     value_text,
 )
@@ -356,7 +355,7 @@ class CompareView(VuetifyTemplate):
             self.state.fail(exc)
             return
         studio = self.studio if self.studio is not None else self._new_studio()
-        load_body(studio.state, body, source=f"Variant {variant_id}")
+        studio.state.load_body(body, source=f"Variant {variant_id}")
         self.studio = studio
         self.notice = f"Variant {variant_id}'s request is in the studio below."
 
