@@ -34,7 +34,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--concurrency", type=int, help="set the queue's cap on running variants")
     parser.add_argument("--per-minute", type=int, help="set the queue's submits per minute")
     parser.add_argument(
-        "--polling-interval", type=float, default=1.0, help="seconds between queue polls"
+        "--polling-interval",
+        type=float,
+        default=None,
+        help="seconds between queue polls (default: the runtime's, 0.25)",
     )
     parser.add_argument(
         "--exit-when-idle", action="store_true", help="stop once nothing is queued or running"
@@ -71,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         idle = 0
-        while not stop.wait(max(0.2, args.polling_interval)):
+        while not stop.wait(max(0.2, rt.settings.polling_interval)):
             if args.exit_when_idle:
                 idle = idle + 1 if rt.outstanding(account) == 0 else 0
                 if idle >= 3:

@@ -406,21 +406,27 @@ class Store:
         return int(value or 0)
 
     def close_gate(self, account: str, until_ms: int, reason: str) -> None:
-        """Hold every worker's submissions for ``account`` until ``until_ms`` (never shortens)."""
-        with self.engine.begin() as c:
-            current = c.execute(
-                sa.select(gates.c.not_before).where(gates.c.account == account)
-            ).scalar()
-            if current is None:
-                c.execute(
-                    gates.insert().values(account=account, not_before=until_ms, reason=reason)
-                )
-            elif current < until_ms:
-                c.execute(
-                    gates.update()
-                    .where(gates.c.account == account)
-                    .values(not_before=until_ms, reason=reason)
-                )
+        """Hold every worker's submissions for ``account`` until ``until_ms`` (never shortens).
+
+        Workers refused at once race here: a later time wins whoever writes first, and the
+        row's first insert by two of them is settled by the primary key, not by an error.
+        """
+        later = gates.update().where(gates.c.account == account, gates.c.not_before < until_ms)
+        for _ in range(5):
+            with self.engine.begin() as c:
+                if c.execute(later.values(not_before=until_ms, reason=reason)).rowcount:
+                    return
+                if c.execute(sa.select(gates.c.account).where(gates.c.account == account)).first():
+                    return  # held until then or later already
+            try:
+                with self.engine.begin() as c:
+                    c.execute(
+                        gates.insert().values(account=account, not_before=until_ms, reason=reason)
+                    )
+                return
+            except sa.exc.IntegrityError:  # another worker made the row first: compare again
+                continue
+        raise RuntimeError(f"could not hold account {account} (the gate row keeps changing)")
 
     # ------------------------------------------------------------------ executors
     def heartbeat(self, executor_id: str) -> None:

@@ -8,18 +8,21 @@ task. A 429, a connect failure or a 503 (each proves nothing was made) puts the 
 ``queued``, closes the account's gate for the server's ``Retry-After`` (else a backoff) so every
 worker waits, and the workflow sleeps durably before trying again.
 
-``follow`` polls the task (the client's ``wait``) to a terminal status and records it; a follow
-cut short (timeout, crash) simply runs again: it only reads.
+``follow`` polls the task to a terminal status (paced by :class:`FollowPacer`: by the progress
+rate once it moves) and records it; a follow cut short (timeout, crash) simply runs again: it
+only reads.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Final
 
 from dbos import DBOS
 from dbos._error import DBOSWorkflowCancelledError
 
+from orca_nb.client.defaults import POLL_GROWTH, VIDEO_POLL_FIRST_SECONDS, VIDEO_POLL_MAX_SECONDS
 from orca_nb.client.errors import (
     APIConnectionError,
     APIError,
@@ -28,7 +31,6 @@ from orca_nb.client.errors import (
     RateLimitError,
     ServerError,
     ValidationError,
-    WaitTimeoutError,
 )
 from orca_nb.experiments import runtime
 from orca_nb.experiments.db import (
@@ -140,6 +142,44 @@ def submit_step(experiment_id: str, variant_id: str, run: int) -> dict[str, Any]
     return {"outcome": "submitted", "task_id": task.id}
 
 
+class FollowPacer:
+    """When to poll a task next: ``first`` seconds, growing x1.5 up to ``ceiling`` (the
+    client's schedule), but sooner when the progress rate says the task ends sooner (5 % late,
+    never sooner than ``floor``). The rate is measured from the first progress seen, or from
+    ``origin`` (the monotonic time it was sent, at 0 %) until a second reading exists. So a task
+    is seen done soon after it ends, and never polled more often than the client would."""
+
+    def __init__(
+        self,
+        first: float,
+        *,
+        origin: float | None = None,
+        ceiling: float = VIDEO_POLL_MAX_SECONDS,
+        floor: float = 0.25,
+    ) -> None:
+        self.interval = first
+        self.ceiling = max(first, ceiling)
+        self.floor = min(first, floor)
+        self._seen: tuple[float, int] | None = None if origin is None else (origin, 0)
+
+    def next(self, now: float, progress: int | None) -> float:
+        """Seconds to wait after a poll at ``now`` (monotonic) that read ``progress`` %."""
+        delay = self.interval
+        self.interval = min(self.ceiling, self.interval * POLL_GROWTH)
+        if progress is None or not 0 < progress < 100:
+            return delay
+        seen = self._seen
+        if seen is None or progress < seen[1]:
+            self._seen = (now, progress)
+            return delay
+        if seen[1] == 0:  # measured from the send: the next reading measures better
+            self._seen = (now, progress)
+        if progress <= seen[1] or now <= seen[0]:
+            return delay
+        left = (100 - progress) * (now - seen[0]) / (progress - seen[1])
+        return max(self.floor, min(delay, left * 1.05 + 0.05))
+
+
 @DBOS.step(name="orca_nb.experiments.follow")
 def follow_step(experiment_id: str, variant_id: str, task_id: str) -> dict[str, Any]:
     """Poll the task until it ends (or ``follow_timeout``) and record what it reached."""
@@ -157,15 +197,21 @@ def follow_step(experiment_id: str, variant_id: str, task_id: str) -> dict[str, 
             progress=task.progress,
         )  # fmt: skip
 
+    sent_at = store.variant(experiment_id, variant_id).sent_at
+    origin = None if sent_at is None else time.monotonic() - max(0, now_ms() - sent_at) / 1000
+    pacer = FollowPacer(rt.settings.poll_interval or VIDEO_POLL_FIRST_SECONDS, origin=origin)
+    deadline = time.monotonic() + rt.settings.follow_timeout
     try:
-        task = client.videos.wait(
-            task_id,
-            timeout=rt.settings.follow_timeout,
-            poll_interval=rt.settings.poll_interval,
-            on_progress=progress,
-        )
-    except WaitTimeoutError:
-        return {"done": False}
+        while True:
+            task = client.videos.get(task_id)
+            progress(task)
+            now = time.monotonic()
+            if task.done:
+                break
+            if now >= deadline:
+                return {"done": False}
+            if rt.sleep(min(pacer.next(now, task.progress), deadline - now)):
+                raise DBOSWorkflowCancelledError("this process stopped running experiments")
     except NotFoundError as exc:
         store.update(
             experiment_id, variant_id, status=FAILED, error_code="task_not_found",

@@ -9,11 +9,13 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from orca_nb.experiments.db import Store
 from orca_nb.sandbox import Backend, SandboxServer
+from orca_nb.sandbox.accounts import account_id
 from tests.experiments.conftest import sandbox_tasks
 from tests.experiments.test_durable import until
 from tests.ledger.postgres_server import postgres_server, postgres_url
@@ -75,7 +77,10 @@ def test_two_workers_on_postgres_share_the_cap_and_make_one_task_per_variant(
         assert worker.poll() is None
         assert store.counts(exp.experiment_id) == {"running": 2, "queued": 4}
         assert len(sandbox_tasks(sandbox_backend)) == 2
-        sandbox_backend.configure(processing="instant")
+        # Tasks now really run (1 s each on the sandbox's clock, which this loop moves), so the
+        # sandbox's own record of tasks running at once judges the cap across both workers.
+        sandbox_backend.configure(processing="timed", task_queue_seconds=0.0, task_seconds=1.0)
+        clock: Any = sandbox_backend.clock
         busiest = 0
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -83,8 +88,11 @@ def test_two_workers_on_postgres_share_the_cap_and_make_one_task_per_variant(
             busiest = max(busiest, counts.get("running", 0) + counts.get("sending", 0))
             if counts.get("succeeded") == 6:
                 break
+            clock.advance(0.1)
             time.sleep(0.02)
         assert busiest <= 2
+        account = account_id(sandbox_key)
+        assert sandbox_backend.running_stats(account)[account]["max_running"] == 2
         _, err = starter.communicate(timeout=120)
         assert starter.returncode == 0, err[-3000:]
         _, w_err = worker.communicate(timeout=120)
