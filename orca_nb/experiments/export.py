@@ -705,6 +705,7 @@ def export_html(
     default). Returns an :class:`HtmlExport` (path, size, posters made and missing).
     """
     from orca_nb.client.default_ledger import open_default_ledger
+    from orca_nb.ledger import readable_ledger
 
     store = open_store(database_url)
     owned: Orca | None = None
@@ -715,9 +716,7 @@ def export_html(
 
             client = owned = Orca()
         if ledger is None:
-            ledger = results.readable_ledger(
-                client.ledger if client is not None else open_default_ledger()
-            )
+            ledger = readable_ledger(client.ledger if client is not None else open_default_ledger())
         return write_export(
             path, store, row, client=client, ledger=ledger, posters=posters,
             poster_side=poster_side, max_video_bytes=max_video_bytes, workers=workers,

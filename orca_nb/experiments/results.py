@@ -78,14 +78,6 @@ def ledger_marks(ledger: Ledger | None, experiment_id: str) -> dict[str, Variant
     return {} if ledger is None else ledger.variant_marks(experiment_id)
 
 
-def readable_ledger(ledger: object) -> Ledger | None:
-    """``ledger`` when it is a :class:`~orca_nb.ledger.Ledger` that can be read (a client's
-    ``.ledger`` may be any recorder, or None)."""
-    from orca_nb.ledger import Ledger
-
-    return ledger if isinstance(ledger, Ledger) else None
-
-
 def dimensions(rows: Sequence[VariantRow]) -> list[str]:
     """The varied dimensions in the order the variants name them."""
     dims: list[str] = []
@@ -219,6 +211,5 @@ __all__ = [
     "dimensions",
     "ledger_marks",
     "ledger_sends",
-    "readable_ledger",
     "results_frame",
 ]

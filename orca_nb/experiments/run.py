@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -162,7 +162,7 @@ class ExperimentRun:
         """
         from orca_nb.experiments import results
 
-        found = results_ledger(ledger, self.ledger)
+        found = ledger if ledger is not None else self.ledger()
         return results.results_frame(
             self.variants(),
             sends=results.ledger_sends(found, self.experiment_id),
@@ -171,7 +171,7 @@ class ExperimentRun:
 
     def ledger(self) -> Ledger | None:
         """The usage ledger this run's client records into (None when off or not readable)."""
-        from orca_nb.experiments.results import readable_ledger
+        from orca_nb.ledger import readable_ledger
 
         return readable_ledger(self.runtime.client(self.account).ledger)
 
@@ -198,7 +198,7 @@ class ExperimentRun:
             self.runtime.store,
             row,
             client=self.runtime.client(self.account),
-            ledger=results_ledger(ledger, self.ledger),
+            ledger=ledger if ledger is not None else self.ledger(),
             posters=posters,
             poster_side=poster_side,
             max_video_bytes=max_video_bytes or export.POSTER_MAX_BYTES,
@@ -397,13 +397,6 @@ def open_experiment(
     if run.state == ACTIVE:
         run.enqueue()
     return run
-
-
-def results_ledger(given: Ledger | None, default: Callable[[], Ledger | None]) -> Ledger | None:
-    """The ledger to read: ``given`` when readable, else ``default()``."""
-    from orca_nb.experiments.results import readable_ledger
-
-    return readable_ledger(given) if given is not None else default()
 
 
 __all__ = ["ExperimentRun", "Progress", "open_experiment", "queue_name", "start"]

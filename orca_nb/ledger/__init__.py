@@ -10,7 +10,13 @@ Clients record into that default ledger unless given ``ledger=`` (``None``: reco
 
 from __future__ import annotations
 
-from orca_nb.ledger.ledger import TERMINAL_STATUSES, Ledger, Unfinished, open_ledger
+from orca_nb.ledger.ledger import (
+    TERMINAL_STATUSES,
+    Ledger,
+    Unfinished,
+    open_ledger,
+    readable_ledger,
+)
 from orca_nb.ledger.location import (
     LEDGER_ENV,
     LEDGER_OFF,
@@ -34,6 +40,7 @@ __all__ = [
     "default_ledger_disabled",
     "default_ledger_url",
     "open_ledger",
+    "readable_ledger",
     "reattach",
     "settle",
     "sync_snapshots",

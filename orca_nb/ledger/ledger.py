@@ -794,6 +794,12 @@ def open_ledger(
     return Ledger(connect(url, durable=durable), clock=clock)
 
 
+def readable_ledger(recorder: object) -> Ledger | None:
+    """``recorder`` when it is a :class:`Ledger` that can be read, else None (a client's
+    ``.ledger`` may be any ``VideoLedger`` recorder, or None)."""
+    return recorder if isinstance(recorder, Ledger) else None
+
+
 def _with_status(state: TaskState, status: str) -> TaskState:
     return replace(state, status=status)
 

@@ -238,10 +238,9 @@ def compare(
         run = run_or_experiment_id
     store = live_store(_async_client(client))
     if ledger is None:
-        from orca_nb.ledger import Ledger
+        from orca_nb.ledger import readable_ledger
 
-        found = store.client.ledger
-        ledger = found if isinstance(found, Ledger) else None
+        ledger = readable_ledger(store.client.ledger)
     view = CompareView(run, store, ledger=ledger, rows=rows, cols=cols, interval=interval)
     try:
         view.state.load_now()

@@ -359,9 +359,9 @@ class StudioState(Observable):
         found = self.store.gateway.client.ledger
         if found is None:
             return None
-        from orca_nb.ledger import Ledger  # imported when needed: the studio starts faster
+        from orca_nb.ledger import readable_ledger  # when needed: the studio starts faster
 
-        return found if isinstance(found, Ledger) else None
+        return readable_ledger(found)
 
     def _record_unknown(self, body: dict[str, Any], exc: OutcomeUnknownError) -> None:
         """A submit got no reply: a run with no task yet, listed as unknown until settled."""
