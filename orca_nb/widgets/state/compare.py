@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from orca_nb import wire
 from orca_nb.compose.cost import tokens_text
+from orca_nb.ledger.marks import UNSET, Unset, VariantMark
 from orca_nb.widgets.advice import describe_error, variant_advice
 from orca_nb.widgets.state.base import Observable
 
 if TYPE_CHECKING:
     from orca_nb.experiments.db import VariantRow
-    from orca_nb.ledger import Ledger, VariantMark
+    from orca_nb.ledger import Ledger
     from orca_nb.widgets.live import LiveStore
 
 #: Longest side of a cell's poster frame, in pixels.
@@ -202,8 +203,6 @@ class CompareState(Observable):
 
     def mark_of(self, variant_id: str) -> VariantMark:
         """The variant's mark (an empty one when never marked)."""
-        from orca_nb.ledger.marks import VariantMark
-
         return self.marks.get(variant_id) or VariantMark.empty(self.experiment_id, variant_id)
 
     # ------------------------------------------------------------------ axes
@@ -357,8 +356,16 @@ class CompareState(Observable):
         return self.focus
 
     # ------------------------------------------------------------------ marks
-    async def mark(self, variant_id: str, **fields: Any) -> VariantMark | None:
-        """Store a mark in the ledger (``pinned``, ``rating``, ``tags``, ``note``: as
+    async def mark(
+        self,
+        variant_id: str,
+        *,
+        pinned: bool | None = None,
+        rating: int | Unset | None = UNSET,
+        tags: Sequence[str] | None = None,
+        note: str | None = None,
+    ) -> VariantMark | None:
+        """Store a mark in the ledger (only the fields given change, as
         :meth:`~orca_nb.ledger.Ledger.mark_variant`); bad input or a ledger error is shown, not
         raised. Pinning re-reads the experiment's marks (the previous winner is unpinned)."""
         self.variant(variant_id)  # an unknown id is a programming error: raise
@@ -370,9 +377,16 @@ class CompareState(Observable):
         ledger = self.ledger
         try:
             mark = await asyncio.to_thread(
-                lambda: ledger.mark_variant(self.experiment_id, variant_id, **fields)
+                lambda: ledger.mark_variant(
+                    self.experiment_id,
+                    variant_id,
+                    pinned=pinned,
+                    rating=rating,
+                    tags=tags,
+                    note=note,
+                )
             )
-            if fields.get("pinned"):
+            if pinned:
                 self.marks = await self._read_marks()
             else:
                 self.marks[variant_id] = mark
