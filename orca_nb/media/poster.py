@@ -13,10 +13,13 @@ from __future__ import annotations
 import base64
 import io
 import math
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from orca_nb import wire
 from orca_nb.media.errors import MediaUnreadableError
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 #: Longest side of a poster, in pixels (the export's default; thumbnails pass their own).
 POSTER_SIDE: Final = 320
@@ -81,7 +84,7 @@ def _check_settings(max_side: int, quality: int, at_seconds: float) -> None:
         raise ValueError(f"at_seconds must be a finite number >= 0, got {at_seconds!r}")
 
 
-def _frame_image(data: bytes, at_seconds: float) -> Any:
+def _frame_image(data: bytes, at_seconds: float) -> Image:
     """The PIL image of the wanted frame (see :func:`video_poster`)."""
     import av
     import av.stream
@@ -107,7 +110,7 @@ def _frame_image(data: bytes, at_seconds: float) -> Any:
                 when = frame.time
                 if when is None or when >= at_seconds - 1e-6:
                     break
-            image = None if chosen is None else chosen.to_image()
+            image: Image | None = None if chosen is None else chosen.to_image()
     except MediaUnreadableError:
         raise
     except Exception as exc:  # FFmpeg errors, odd headers, truncated files: all unreadable
