@@ -199,6 +199,28 @@ async def test_open_needs_a_name() -> None:
     assert s.error == "Type the name of the sweep to open."
 
 
+async def test_open_an_unknown_name_says_the_known_ones_and_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The engine's KeyError is said as its text (str() of a KeyError quotes it), with advice
+    that helps: not "Retry", which cannot find a sweep that is not there."""
+    monkeypatch.setattr(sweep_state, "dbos_missing", lambda: False)
+
+    def engine_open(name: str, client: Any, **settings: Any) -> Any:
+        raise KeyError(f"no experiment {name!r} in sqlite:///x.db; known: 'owls' (exp-owls-1)")
+
+    monkeypatch.setattr(sweep_state, "_engine_open", lambda: engine_open)
+    studio = _studio()
+    studio.store.gateway.client = _Blocking(studio.store.gateway.client)  # type: ignore[assignment]
+    s = SweepState(studio, starter=Starter())
+    s.set_form(name="cats")
+    assert await s.open() is None
+    assert s.error == "no experiment 'cats' in sqlite:///x.db; known: 'owls' (exp-owls-1)"
+    assert s.advice == sweep_state.NOT_FOUND_ADVICE
+    assert "Retry" not in s.advice
+    assert not s.starting
+
+
 async def test_without_dbos_the_tab_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

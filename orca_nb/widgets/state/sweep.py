@@ -42,6 +42,11 @@ INSTALL_TEXT: Final = (
 )
 #: Variants listed at most in the tab (the rest are counted).
 MAX_LINES: Final = 100
+#: What to do when Open by name finds no sweep of that name (the error lists the known ones).
+NOT_FOUND_ADVICE: Final = (
+    "Type the name exactly as it was started (one of those listed), or fill in the form and "
+    "press Start to start a new sweep."
+)
 #: The queue limits a person may set here (running variants; submits per minute).
 CONCURRENCY_RANGE: Final = (1, 64)
 PER_MINUTE_RANGE: Final = (1, 600)
@@ -432,7 +437,10 @@ class SweepState(Observable):
             self.changed()
             return None
         settings = _open_settings(self.launch_settings)
-        run = await self._engine(lambda: _engine_open()(name, self._blocking_client(), **settings))
+        run = await self._engine(
+            lambda: _engine_open()(name, self._blocking_client(), **settings),
+            not_found=NOT_FOUND_ADVICE,
+        )
         if run is None:
             return None
         self._show(run)
@@ -440,10 +448,13 @@ class SweepState(Observable):
         self.changed()
         return self.run
 
-    async def _engine(self, call: Callable[[], ExperimentRun]) -> ExperimentRun | None:
+    async def _engine(
+        self, call: Callable[[], ExperimentRun], *, not_found: str = ""
+    ) -> ExperimentRun | None:
         """Run a blocking engine call (start, open) in a worker thread while ``starting``; an
         error is shown (``error``, ``advice``) and gives None. A ``ConfirmationRequired``
-        propagates: Start asks the question."""
+        propagates: Start asks the question. With ``not_found``, the engine's ``KeyError`` (no
+        such experiment; it lists the known names) is said as its text, with that advice."""
         from orca_nb.experiments.cost import ConfirmationRequired
 
         self.starting = True
@@ -453,7 +464,11 @@ class SweepState(Observable):
         except ConfirmationRequired:
             raise
         except Exception as exc:
-            self.error, self.advice = describe_error(exc)
+            if not_found and isinstance(exc, KeyError):
+                self.error = str(exc.args[0]) if exc.args else str(exc)  # str() would quote it
+                self.advice = not_found
+            else:
+                self.error, self.advice = describe_error(exc)
             return None
         finally:
             self.starting = False
