@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -759,25 +759,27 @@ class StudioState(Observable):
             raise ValueError(f"no run {key} in the history")
         if run.recorded is None:
             return await self.result_video(run.task_id)
-        if not run.task_id:
+        task_id = run.task_id
+        if not task_id:
             raise ValueError("this run has no task: the service made no video for it")
-        if self._result is not None and self._result[0] == run.task_id:
-            return self._result[1]
-        data = await self.store.gateway.result_video(run.task_id)
-        self._result = (run.task_id, data)
-        return data
+        return await self._kept(task_id, lambda: self.store.gateway.result_video(task_id))
 
     # ------------------------------------------------------------------ result
     async def result_video(self, task_id: str | None = None) -> bytes:
         """The finished task's MP4 bytes, fetched by the kernel (the last one is cached)."""
         tid = task_id or self.current
         task = self.store.tasks.get(tid or "")
-        if task is None or task.status != "succeeded" or not task.video_url:
+        url = task.video_url if task is not None and task.status == "succeeded" else None
+        if task is None or not url:
             raise ValueError("the task has no finished video yet; wait until it succeeds")
-        if self._result is not None and self._result[0] == task.id:
+        return await self._kept(task.id, lambda: self.store.gateway.fetch_bytes(url))
+
+    async def _kept(self, task_id: str, fetch: Callable[[], Awaitable[bytes]]) -> bytes:
+        """``task_id``'s video bytes: the last video played is kept, else ``fetch()``ed."""
+        if self._result is not None and self._result[0] == task_id:
             return self._result[1]
-        data = await self.store.gateway.fetch_bytes(task.video_url)
-        self._result = (task.id, data)
+        data = await fetch()
+        self._result = (task_id, data)
         return data
 
 
