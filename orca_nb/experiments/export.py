@@ -50,6 +50,7 @@ from orca_nb.experiments.db import (
     VariantRow,
 )
 from orca_nb.experiments.location import find_experiment, open_store
+from orca_nb.media.poster import POSTER_SIDE, POSTER_SIDE_MAX
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -62,8 +63,6 @@ log = logging.getLogger("orca_nb.experiments")
 #: Largest video downloaded for a poster (a longer file is cut there; its first frame is
 #: usually in the part read).
 POSTER_MAX_BYTES: Final = 64 * wire.MB
-#: The largest ``poster_side`` accepted (pixels).
-POSTER_SIDE_MAX: Final = 4096
 #: Posters made at once (each is a task read, a download and a decode).
 POSTER_WORKERS: Final = 4
 #: A matrix is drawn when two dimensions vary and the columns are at most this many.
@@ -116,8 +115,6 @@ def make_posters(
 ) -> dict[str, Poster]:
     """Posters of the succeeded variants, by variant id (others have none: their cell says
     their status). Each failure is kept as its :attr:`Poster.error`; nothing raises."""
-    from orca_nb.media.poster import POSTER_SIDE
-
     side = POSTER_SIDE if max_side is None else max_side
     wanted = [v for v in rows if v.status == SUCCEEDED and v.task_id]
     if not wanted:

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 POSTER_SIDE: Final = 320
 #: JPEG quality of a poster (1-95, Pillow's scale).
 POSTER_QUALITY: Final = 75
-_MAX_SIDE_LIMIT: Final = 4096
+#: The largest ``max_side`` accepted (pixels).
+POSTER_SIDE_MAX: Final = 4096
 
 
 def video_poster(
@@ -71,8 +72,8 @@ def poster_data_uri(
 def _check_settings(max_side: int, quality: int, at_seconds: float) -> None:
     if isinstance(max_side, bool) or not isinstance(max_side, int):
         raise TypeError(f"max_side must be an int (pixels), not {type(max_side).__name__}")
-    if not 1 <= max_side <= _MAX_SIDE_LIMIT:
-        raise ValueError(f"max_side must be 1..{_MAX_SIDE_LIMIT} pixels, got {max_side}")
+    if not 1 <= max_side <= POSTER_SIDE_MAX:
+        raise ValueError(f"max_side must be 1..{POSTER_SIDE_MAX} pixels, got {max_side}")
     if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 95:
         raise ValueError(f"quality must be an int 1..95 (JPEG quality), got {quality!r}")
     if (
@@ -123,4 +124,11 @@ def _frame_image(data: bytes, at_seconds: float) -> Image:
     return image
 
 
-__all__ = ["POSTER_QUALITY", "POSTER_SIDE", "jpeg_data_uri", "poster_data_uri", "video_poster"]
+__all__ = [
+    "POSTER_QUALITY",
+    "POSTER_SIDE",
+    "POSTER_SIDE_MAX",
+    "jpeg_data_uri",
+    "poster_data_uri",
+    "video_poster",
+]

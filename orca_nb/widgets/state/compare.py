@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from orca_nb.ledger import Ledger
     from orca_nb.widgets.live import LiveStore
 
-#: Longest side of a cell's poster frame, in pixels.
-POSTER_SIDE: Final = 320
 #: Posters made at once (each downloads a video and decodes a frame).
 POSTER_CONCURRENCY: Final = 4
 #: Result videos kept in the kernel's memory for "load video" without a second download.
@@ -429,7 +427,7 @@ class CompareState(Observable):
                 data = await self.video(variant_id)
                 from orca_nb.media.poster import video_poster
 
-                media.poster = await asyncio.to_thread(video_poster, data, max_side=POSTER_SIDE)
+                media.poster = await asyncio.to_thread(video_poster, data)
         except Exception as exc:
             media.error = describe_error(exc)[0]
         finally:
