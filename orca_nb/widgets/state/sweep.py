@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
 
@@ -523,8 +523,3 @@ _NOT_FORM: Final = frozenset(
      "experiment", "balance", "balance_checked", "confirming", "starting", "notice", "run",
      "missing", "error", "advice"}
 )  # fmt: skip
-
-
-def options(values: Sequence[Any]) -> list[dict[str, Any]]:
-    """``[{"title", "value"}]`` for a select."""
-    return [{"title": str(v), "value": v} for v in values]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,11 @@ def status_text(status: StoreStatus) -> str:
     if status.loading:
         return "Refreshing…"
     return "Live" if status.running else ("Loaded" if status.loaded else "Not loaded")
+
+
+def options(values: Iterable[Any]) -> list[dict[str, Any]]:
+    """``[{"title", "value"}]`` for a select, each value shown as its text."""
+    return [{"title": str(v), "value": v} for v in values]
 
 
 class Panel(VuetifyTemplate):

@@ -18,9 +18,8 @@ from orca_nb.widgets.state.sweep import (
     PER_MINUTE_RANGE,
     SweepState,
     VariantLine,
-    options,
 )
-from orca_nb.widgets.views.base import Panel, template
+from orca_nb.widgets.views.base import Panel, options, template
 from orca_nb.widgets.views.experiment import ExperimentProgressView
 
 #: The form's traits, synced to the state as they change in the page.
