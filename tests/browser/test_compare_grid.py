@@ -20,6 +20,9 @@ pytestmark = pytest.mark.browser
 #: The second prompt: markup that must be shown as text, never run.
 HOSTILE = "a storm <img src=x onerror=alert(1)>"
 
+#: A note typed while the videos play, markup included (stored and shown as text).
+NOTE = "calm <b>sea</b>, soft light"
+
 #: What the grid must hold to after a seek: the issue's bound.
 MAX_SPREAD_SECONDS = 0.2
 
@@ -70,6 +73,13 @@ def test_the_grid_plays_in_sync_and_a_rating_persists(
 
     grid.locator(".orca-compare-play").click()
     _until(lambda: all(v["t"] > 0.3 and not v["paused"] for v in _times(web)), 20, "all playing")
+    # A note typed while the grid plays (the page redraws ten times a second) keeps every key;
+    # it is stored when the field is left.
+    note = grid.locator(".orca-compare-note")
+    note.click()
+    page.keyboard.type(NOTE, delay=30)
+    assert note.input_value() == NOTE
+    page.keyboard.press("Tab")
     seek = grid.locator(".orca-compare-seek")
     seek.evaluate(
         "(el) => { el.value = '1'; el.dispatchEvent(new Event('input', {bubbles: true})); }"
@@ -115,7 +125,9 @@ def test_the_grid_plays_in_sync_and_a_rating_persists(
     with open_ledger(os.environ["ORCA_NB_LEDGER"]) as ledger:
         _until(
             lambda: (
-                (m := ledger.variant_marks(exp_id).get(vid or "")) is not None and m.rating == 4
+                (m := ledger.variant_marks(exp_id).get(vid or "")) is not None
+                and m.rating == 4
+                and m.note == NOTE
             ),
             15,
             "the rating in the ledger",
