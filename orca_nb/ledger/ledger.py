@@ -380,12 +380,8 @@ class Ledger:
         In a shared ledger, ``submitter`` (a key label) and ``base_url`` keep the tasks one
         client can actually fetch.
         """
-        conditions = ["task_id IS NOT NULL", f"status NOT IN ({_TERMINAL_SQL})"]
-        params: list[str] = []
-        for column, value in (("submitter", submitter), ("base_url", base_url)):
-            if value is not None:
-                conditions.append(f"{column} = ?")
-                params.append(value)
+        conditions, params = _key_filter(submitter, base_url)
+        conditions += ["task_id IS NOT NULL", f"status NOT IN ({_TERMINAL_SQL})"]
         _, rows = self.database.query(
             "SELECT id, task_id, status, model, submitter, base_url, submitted_at"
             f" FROM submissions WHERE {' AND '.join(conditions)} ORDER BY submitted_at, id",
@@ -399,12 +395,9 @@ class Ledger:
         """Submissions whose outcome is unknown and not settled yet (no task id), oldest first:
         ``submission_id``, ``submitted_at``, ``model``, ``prompt``, ``error_message``. Settle
         each with :meth:`settle`."""
-        conditions = ["status = ?", "task_id IS NULL"]
-        params: list[str] = [STATUS_UNKNOWN]
-        for column, value in (("submitter", submitter), ("base_url", base_url)):
-            if value is not None:
-                conditions.append(f"{column} = ?")
-                params.append(value)
+        conditions, params = _key_filter(submitter, base_url)
+        conditions += ["status = ?", "task_id IS NULL"]
+        params.append(STATUS_UNKNOWN)
         names, rows = self.database.query(
             "SELECT id AS submission_id, submitted_at, model, prompt, error_message"
             f" FROM submissions WHERE {' AND '.join(conditions)} ORDER BY submitted_at, id",
@@ -437,12 +430,7 @@ class Ledger:
         """
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
             raise ValueError(f"limit must be a whole number from 1 to 1000, got {limit!r}")
-        conditions: list[str] = []
-        params: list[Any] = []
-        for column, value in (("submitter", submitter), ("base_url", base_url)):
-            if value is not None:
-                conditions.append(f"{column} = ?")
-                params.append(value)
+        conditions, params = _key_filter(submitter, base_url)
         if not experiments:
             conditions.append("experiment_id IS NULL")
         if before is not None:
@@ -798,6 +786,18 @@ def readable_ledger(recorder: object) -> Ledger | None:
     """``recorder`` when it is a :class:`Ledger` that can be read, else None (a client's
     ``.ledger`` may be any ``VideoLedger`` recorder, or None)."""
     return recorder if isinstance(recorder, Ledger) else None
+
+
+def _key_filter(submitter: str | None, base_url: str | None) -> tuple[list[str], list[Any]]:
+    """SQL conditions (and their parameters) keeping one key's submissions on one service; a
+    ``None`` leaves that side open."""
+    conditions: list[str] = []
+    params: list[Any] = []
+    for column, value in (("submitter", submitter), ("base_url", base_url)):
+        if value is not None:
+            conditions.append(f"{column} = ?")
+            params.append(value)
+    return conditions, params
 
 
 def _with_status(state: TaskState, status: str) -> TaskState:
