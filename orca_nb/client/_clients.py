@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self, TypedDict, TypeVar, cast
 
 import httpx
 
@@ -118,6 +118,17 @@ def _resolve(api_key: str | None, base_url: str | None) -> tuple[str, str, bool]
     install_log_filter()
     base = v.http_url("base_url", base or wire.DEFAULT_BASE_URL).rstrip("/")
     return key, base, embedded or key.startswith(wire.SANDBOX_KEY_PREFIX)
+
+
+class _TwinSettings(TypedDict):
+    """A client's settings its twin of the other kind is made with (the key aside)."""
+
+    base_url: str
+    timeout: httpx.Timeout
+    max_retries: int
+    ledger: VideoLedger | None
+    task_api: wire.TaskApi
+    usage_from_alias: bool
 
 
 class _BaseClient:
@@ -224,6 +235,19 @@ class _BaseClient:
         other._make_resources()  # type: ignore[attr-defined]
         return other
 
+    def _twin_settings(self) -> _TwinSettings:
+        """What a twin of the other kind (``Orca.asynchronous``, ``AsyncOrca.blocking``) keeps;
+        the key is passed beside it."""
+        c = self._config
+        return _TwinSettings(
+            base_url=c.base_url,
+            timeout=c.timeout,
+            max_retries=c.max_retries,
+            ledger=c.ledger,
+            task_api=c.task_api,
+            usage_from_alias=c.usage_from_alias,
+        )
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(base_url={self.base_url!r}, sandbox={self.is_sandbox}, "
@@ -321,16 +345,7 @@ class Orca(_BaseClient):
         """An :class:`AsyncOrca` with this client's key, base URL, ledger, timeout, retries and
         task API, on its own connections (close it when done): what the notebook widgets need
         when given a blocking client. The twin of :meth:`AsyncOrca.blocking`."""
-        c = self._config
-        return AsyncOrca(
-            c.api_key,
-            base_url=c.base_url,
-            timeout=c.timeout,
-            max_retries=c.max_retries,
-            ledger=c.ledger,
-            task_api=c.task_api,
-            usage_from_alias=c.usage_from_alias,
-        )
+        return AsyncOrca(self._config.api_key, **self._twin_settings())
 
     # -- driver ------------------------------------------------------------------------------
     def _run(self, op: Op[T]) -> T:
@@ -477,16 +492,7 @@ class AsyncOrca(_BaseClient):
         """A blocking :class:`Orca` with this client's key, base URL, ledger, timeout, retries
         and task API, on its own connections (close it when done): for work that must block in
         worker threads, e.g. an experiment started from the studio."""
-        c = self._config
-        return Orca(
-            c.api_key,
-            base_url=c.base_url,
-            timeout=c.timeout,
-            max_retries=c.max_retries,
-            ledger=c.ledger,
-            task_api=c.task_api,
-            usage_from_alias=c.usage_from_alias,
-        )
+        return Orca(self._config.api_key, **self._twin_settings())
 
     # -- driver ------------------------------------------------------------------------------
     async def _run(self, op: Op[T]) -> T:
