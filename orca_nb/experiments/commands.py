@@ -59,6 +59,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run_list(args: argparse.Namespace) -> int:
     """Print the stored experiments. Returns the exit status."""
     from orca_nb.experiments.location import open_store
+    from orca_nb.experiments.progress import phase
 
     try:
         store = open_store(args.db)
@@ -72,7 +73,7 @@ def run_list(args: argparse.Namespace) -> int:
         for e in found:
             counts = store.counts(e.experiment_id)
             text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-            print(f"{e.name}\t{e.experiment_id}\t{e.state}\t{text}")
+            print(f"{e.name}\t{e.experiment_id}\t{phase(e.state, counts)}\t{text}")
     finally:
         store.close()
     return 0

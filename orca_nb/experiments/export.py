@@ -28,6 +28,7 @@ import math
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ from orca_nb.experiments.db import (
     VariantRow,
 )
 from orca_nb.experiments.location import find_experiment, open_store
+from orca_nb.experiments.progress import phase
 from orca_nb.media.poster import POSTER_SIDE, POSTER_SIDE_MAX
 
 if TYPE_CHECKING:
@@ -577,7 +579,7 @@ def render_html(
             f"id {experiment.experiment_id}",
             f"account {experiment.account}",
             f"service {experiment.base_url}",
-            f"state {experiment.state}",
+            f"state {phase(experiment.state, Counter(v.status for v in rows))}",
             f"created {_when(experiment.created_at)}",
             f"exported {moment.strftime('%Y-%m-%d %H:%M UTC')}",
         ]

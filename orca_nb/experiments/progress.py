@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from orca_nb.experiments.db import (
+    ACTIVE,
     CANCELLED,
     FAILED,
     FINAL_STATUSES,
@@ -34,6 +35,14 @@ MOVING: Final = frozenset({QUEUED, SENDING, RUNNING})
 #: Statuses shown as errors, with advice.
 ERRORS: Final = (FAILED, REFUSED, UNKNOWN)
 _LABEL_CHARS = 40
+
+
+def phase(state: str, counts: Mapping[str, int]) -> str:
+    """An experiment's state in a person's words: an ``active`` one is ``running`` while a
+    variant is queued, being sent or running, else ``done``; ``paused``/``cancelled`` as is."""
+    if state != ACTIVE:
+        return state
+    return "running" if any(counts.get(s, 0) for s in MOVING) else "done"
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,11 @@ class RunStatus:
     def done(self) -> bool:
         """Nothing is queued, being sent or running (paused/cancelled ones wait)."""
         return not any(self.counts.get(s, 0) for s in MOVING)
+
+    @property
+    def phase(self) -> str:
+        """``running``, ``done``, ``paused`` or ``cancelled`` (see :func:`phase`)."""
+        return phase(self.state, self.counts)
 
     @property
     def fraction(self) -> float:

@@ -218,7 +218,10 @@ def test_cli_lists_and_exports(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert main(["experiment", "list", "--db", exp_db]) == 0
-    assert finished.experiment_id in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert finished.experiment_id in listed
+    line = next(x for x in listed.splitlines() if finished.experiment_id in x)
+    assert line.split("\t")[2] == "done"  # every variant ended: not "active"
     target = tmp_path / "cli.html"
     assert main(["experiment", "export", "export me", "-o", str(target), "--db", exp_db,
                  "--no-posters"]) == 0  # fmt: skip
@@ -353,3 +356,7 @@ def test_invalid_variants_show_their_reasons_and_one_dimension_is_a_card_grid() 
     assert "invalid: seed must be -1 or 0..4294967295" in card
     assert "seed: -5" in card
     assert "queued: no video yet" in card_of(raw, "c")
+    assert "state running" in raw  # a variant still queued
+    ended = render_html(exp, rows[:2], results_frame(rows[:2]))
+    assert "state done" in ended  # the words of the progress widget, not "active"
+    assert "state active" not in ended

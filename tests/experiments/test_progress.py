@@ -10,7 +10,7 @@ import pytest
 from orca_nb.client import Orca
 from orca_nb.experiments import Experiment, start
 from orca_nb.experiments.db import VariantRow
-from orca_nb.experiments.progress import RunStatus, duration_text, run_status, track
+from orca_nb.experiments.progress import RunStatus, duration_text, phase, run_status, track
 from tests.experiments.conftest import BODY
 
 T = 1_000_000_000_000  # unix ms
@@ -164,3 +164,13 @@ def test_status_async_reads_off_the_loop(client: Orca, fast: dict[str, Any]) -> 
     status = asyncio.run(run.status_async())
     assert status.done
     assert status.counts == {"succeeded": 1}
+
+
+def test_phase_says_running_done_paused_or_cancelled() -> None:
+    assert phase("active", {"succeeded": 2, "queued": 1}) == "running"
+    assert phase("active", {"succeeded": 2, "sending": 1}) == "running"
+    assert phase("active", {"succeeded": 2, "failed": 1, "invalid": 1}) == "done"
+    assert phase("paused", {"queued": 3}) == "paused"
+    assert phase("cancelled", {"cancelled": 3}) == "cancelled"
+    assert run_status("s", "active", ROWS).phase == "running"
+    assert run_status("s", "active", ROWS[:4]).phase == "done"

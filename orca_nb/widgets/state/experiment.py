@@ -113,10 +113,9 @@ def build_figures(status: RunStatus) -> ProgressFigures:
         )
         for e in status.errors[:MAX_ERRORS]
     )
-    state = status.state if status.state != "active" else ("done" if status.done else "running")
     return ProgressFigures(
         title=status.name,
-        state=state,
+        state=status.phase,
         chips=chips,
         percent=round(min(1.0, status.fraction) * 100, 1),
         finished_text=f"{status.finished} of {status.planned} videos finished",
