@@ -59,7 +59,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run_list(args: argparse.Namespace) -> int:
     """Print the stored experiments. Returns the exit status."""
     from orca_nb.experiments.location import open_store
-    from orca_nb.experiments.progress import phase
+    from orca_nb.experiments.progress import counts_text, phase
 
     try:
         store = open_store(args.db)
@@ -72,7 +72,7 @@ def run_list(args: argparse.Namespace) -> int:
             print("no experiments stored yet")
         for e in found:
             counts = store.counts(e.experiment_id)
-            text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+            text = counts_text(counts)
             print(f"{e.name}\t{e.experiment_id}\t{phase(e.state, counts)}\t{text}")
     finally:
         store.close()

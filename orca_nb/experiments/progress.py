@@ -101,7 +101,7 @@ class RunStatus:
 
     def counts_text(self) -> str:
         """``2 succeeded · 1 running · 3 queued`` in the statuses' order."""
-        return " · ".join(f"{self.counts[s]} {s}" for s in VARIANT_STATUSES if self.counts.get(s))
+        return counts_text(self.counts)
 
     def tokens_text(self) -> str:
         """Tokens spent against the estimate, estimates marked."""
@@ -117,6 +117,11 @@ class RunStatus:
         if self.eta_seconds is None:
             return "ETA after the first video finishes"
         return f"about {duration_text(self.eta_seconds)} left"
+
+
+def counts_text(counts: Mapping[str, int]) -> str:
+    """Variants by status in words, in the statuses' order: ``2 succeeded · 1 running``."""
+    return " · ".join(f"{counts[s]} {s}" for s in VARIANT_STATUSES if counts.get(s))
 
 
 def duration_text(seconds: float) -> str:

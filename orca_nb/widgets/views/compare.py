@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets
@@ -147,16 +148,15 @@ class CompareView(VuetifyTemplate):
     # ------------------------------------------------------------------ rendering
     def render(self) -> None:
         """Put the state in the traits."""
+        from orca_nb.experiments.progress import counts_text  # experiments: an optional extra
+
         s = self.state
         grid = s.grid()
         dims = s.dimensions()
         self._rendering = True
         try:
             with self.hold_sync():
-                counts: dict[str, int] = {}
-                for v in s.variants:
-                    counts[v.status] = counts.get(v.status, 0) + 1
-                self.summary = " · ".join(f"{n} {status}" for status, n in counts.items())
+                self.summary = counts_text(Counter(v.status for v in s.variants))
                 self.dims = [{"value": d, "title": d} for d in dims]
                 self.rows_dim = s.rows or _NONE
                 self.cols_dim = s.cols or _NONE
