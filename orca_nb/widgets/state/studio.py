@@ -72,6 +72,16 @@ class Params:
         del out["model"]
         return out
 
+    def text(self) -> str:
+        """The metadata in a few words (``9:16 · 5 s · 720p · audio · seed 7``; the model
+        aside)."""
+        words = [self.ratio, f"{self.duration} s", self.resolution]
+        words.append("audio" if self.generate_audio else "silent")
+        if self.watermark:
+            words.append("watermark")
+        words.append("random seed" if self.seed < 0 else f"seed {self.seed}")
+        return " · ".join(words)
+
     @classmethod
     def from_metadata(cls, model: str, metadata: Mapping[str, Any]) -> Params:
         """The parameters a request's ``metadata`` sets (the others: defaults; an empty model:
@@ -126,17 +136,7 @@ class Run:
 
     def params_text(self) -> str:
         """The parameters in a few words (``9:16 · 5 s · 720p · audio · seed 7``)."""
-        p = self.params
-        words = [
-            p.ratio,
-            f"{p.duration} s",
-            p.resolution,
-            "audio" if p.generate_audio else "silent",
-        ]
-        if p.watermark:
-            words.append("watermark")
-        words.append("random seed" if p.seed < 0 else f"seed {p.seed}")
-        return " · ".join(words)
+        return self.params.text()
 
 
 @dataclass(frozen=True)

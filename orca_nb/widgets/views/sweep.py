@@ -130,11 +130,8 @@ class SweepView(Panel):
                 p = studio.params
                 prompt = studio.picker.prompt.strip() or "(no prompt yet)"
                 self.base_text = (
-                    f"Varies the studio's request: {prompt[:80]} · {p.model} · "
-                    f"{p.ratio} · {p.duration} s · {p.resolution} · "
-                    f"{'audio' if p.generate_audio else 'silent'} · "
-                    f"{'random seed' if p.seed < 0 else f'seed {p.seed}'}; an empty choice "
-                    "below keeps the studio's value."
+                    f"Varies the studio's request: {prompt[:80]} · {p.model} · {p.text()}; "
+                    "an empty choice below keeps the studio's value."
                 )
                 self.limits_text = (
                     f"Concurrency {CONCURRENCY_RANGE[0]}-{CONCURRENCY_RANGE[1]} running "
