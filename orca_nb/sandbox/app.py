@@ -16,7 +16,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
@@ -52,6 +52,7 @@ def create_app(backend: Backend) -> ASGIApp:
         exception_handlers={
             ErrorReply: _api_error,
             HTTPException: _http_error,
+            ClientDisconnect: _client_gone,
             Exception: _unexpected,
         },
     )
@@ -219,6 +220,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         else str(exc.detail)
     )
     return JSONResponse(envelope(exc.status_code, code, message), status_code=exc.status_code)
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The caller hung up before its request was read: nothing was done, no one to answer
+    (499, nginx's "client closed request"; not logged as a sandbox bug)."""
+    return Response(status_code=499)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

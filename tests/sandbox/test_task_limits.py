@@ -324,3 +324,26 @@ def test_settings_from_the_environment_and_the_command_line() -> None:
     assert (config.max_running_tasks, config.submits_per_minute) == (5, 60)
     assert (config.task_queue_seconds, config.task_seconds, config.render_once) == (0, 3, True)
     assert config_from_args(parser.parse_args(["sandbox"])).max_running_tasks is None
+
+
+def test_a_caller_killed_mid_request_makes_nothing_and_logs_no_error(
+    sandbox_server: Any, sandbox_backend: Backend, caplog: pytest.LogCaptureFixture
+) -> None:
+    # bench_sweep kills workers mid-send: the sandbox logged a ClientDisconnect traceback.
+    import logging
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(sandbox_server.base_url)
+    head = (
+        f"POST {parts.path}{wire.VIDEOS_PATH} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+        f"Authorization: Bearer {KEY}\r\nContent-Type: application/json\r\n"
+        "Content-Length: 5000\r\n\r\n"
+    )
+    with caplog.at_level(logging.ERROR):
+        with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+            sock.sendall(head.encode() + b'{"model": "')  # then the caller dies
+        time.sleep(0.5)
+    assert statuses(sandbox_backend, account_id(KEY)) == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
