@@ -405,6 +405,7 @@ def scenario_kill(p: Params, fig: Figures, tmp: Path) -> None:
         wall = time.monotonic() - began
         proc.wait(120)
         fig.add(f"kill: wall time with {kills} kills + restarts", f"{wall:.1f} s")
+        fig.add("kill: wall / floor", f"{wall / p.floor:.2f}")
         integrity(fig, sandbox, key, db, p.variants, "kill")
     finally:
         sandbox.close()

@@ -11,6 +11,10 @@ calls reuse it; :func:`shutdown` stops it, e.g. between tests) with:
   unfinished workflows back on their queue: one claimer per dead worker;
 - one queue per account (``orca-nb-<submitter label>``) with a global concurrency cap (running
   variants, across every process) and a rate limit (submits per minute), both settable.
+  The cap counts variants in flight (sent and not yet seen finished). Each spends a fraction of
+  a second of its slot on the create's and the last poll's round trips and the queue's pickup,
+  so a service that queues tasks over its own running cap (Ark does, GUESS) is kept fully busy
+  by a cap ~20 % above the service's (``benchmarks/bench_sweep.py --headroom``).
 
 DBOS refuses its blocking calls inside a running event loop (a notebook cell runs inside one), so
 every DBOS call made from user code goes through :func:`off_loop`. Widgets must not be updated
