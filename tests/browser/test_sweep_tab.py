@@ -57,6 +57,11 @@ def test_a_two_by_two_sweep_starts_from_the_tab_and_finishes(
     page.locator(".orca-studio-app .v-tab").get_by_text("Studio").click()
     history = page.locator(".orca-history")
     history.locator(".orca-run-sweep").nth(3).wait_for(timeout=30_000)
+    # each run's line says its parameters too: two seeds of one prompt do not read alike
+    swept = history.locator(".orca-run").filter(has=page.locator(".orca-run-sweep"))
+    titles = swept.locator(".orca-run-prompt").all_inner_texts()[:4]
+    assert len(set(titles)) == 4, titles
+    assert any(t.endswith("seed 1 · a lighthouse at dawn") for t in titles), titles
     # play one: the kernel reads the task again for a fresh link and sends the bytes
     run = history.locator(".orca-run").filter(has=page.locator(".orca-run-sweep")).first
     run.locator(".v-expansion-panel-title").click()
