@@ -6,6 +6,7 @@ back from this process, the same ledger file the kernel writes)."""
 from __future__ import annotations
 
 import os
+import re
 import time
 
 import pytest
@@ -156,6 +157,9 @@ def test_the_grid_plays_in_sync_and_a_rating_persists(
             "the key's rating in the ledger",
         )
 
+    # The focused variant's details: task id and figures apart ("task t_x · 1,234 tokens").
+    head = grid.locator(".orca-compare-details .text-subtitle-2").inner_text()
+    assert re.search(r"task task_\w+ · [\d,]+ tokens", head), head
     # Open in studio: the variant's request in a studio under the grid.
     grid.locator(".orca-compare-open").click()
     studio = grid.locator(".orca-compare-studio")
