@@ -347,3 +347,25 @@ def test_a_caller_killed_mid_request_makes_nothing_and_logs_no_error(
         time.sleep(0.5)
     assert statuses(sandbox_backend, account_id(KEY)) == []
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_the_embedded_sandbox_reads_the_limits_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from orca_nb.sandbox import embedded
+
+    monkeypatch.setattr(embedded, "_embedded", None)
+    monkeypatch.setenv(embedded.DB_ENV, ":memory:")
+    monkeypatch.setenv(env_name("max_running_tasks"), "3")
+    monkeypatch.setenv(env_name("submits_per_minute"), "30")
+    monkeypatch.setenv(env_name("task_seconds"), "20")
+    started = embedded.ensure_embedded()
+    try:
+        config = started.server.backend.config
+        assert (config.max_running_tasks, config.submits_per_minute) == (3, 30)
+        assert config.task_seconds == 20.0
+    finally:
+        embedded.shutdown_embedded()
+    monkeypatch.setenv(env_name("submits_per_minute"), "lots")
+    with pytest.raises(ValueError, match="ORCA_NB_SANDBOX_SUBMITS_PER_MINUTE='lots'"):
+        embedded.ensure_embedded()
