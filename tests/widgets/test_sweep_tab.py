@@ -238,6 +238,54 @@ async def test_without_dbos_the_tab_says_how_to_install_it(
     assert starter.calls == []
 
 
+async def test_compare_opens_the_shown_sweeps_grid_in_the_tab() -> None:
+    """In the studio app (Voila: no cells) a sweep's videos can be compared: "Compare" puts the
+    shown sweep's grid under its progress; pressing again reads it again (same grid); another
+    sweep shown closes it; closing the tab closes it."""
+    from orca_nb.widgets.views.compare import CompareView
+    from tests.widgets.test_compare import FakeRun, row
+
+    store = LiveStore(FakeOrca())
+    app = StudioApp(store)
+    sweep = app.sweep
+    sweep.vue_compare()  # nothing shown yet: nothing to compare
+    assert sweep.grid is None
+    run = FakeRun(
+        [
+            row("v1", 0, {"seed": 1}, status="failed", error_code="InternalServiceError",
+                error_message="boom"),
+            row("v2", 1, {"seed": 2}, status="refused", error_code="InvalidParameter",
+                error_message="bad ratio"),
+        ]
+    )  # fmt: skip
+    sweep.state.run = run  # type: ignore[assignment]  # as after Start or Open by name
+    sweep.vue_compare()
+    grid = sweep.grid
+    assert isinstance(grid, CompareView)
+    await _until(lambda: bool(grid.cells) and not grid.following)
+    assert grid.title == "moods"
+    assert [c["variant_id"] for cells in grid.cells for c in cells] == ["v1", "v2"]
+    assert grid.summary == "1 failed · 1 refused"
+    reads = run.reads
+    sweep.vue_compare()  # again: the same grid reads the run again
+    await _until(lambda: run.reads > reads)
+    assert sweep.grid is grid
+    sweep._show_run()  # the same sweep shown again (a re-render): its grid stays
+    assert sweep.grid is grid
+    other = FakeRun(run.rows, name="other")
+    other.experiment_id = "exp-2"  # type: ignore[misc]
+    sweep.state.run = other  # type: ignore[assignment]  # Open by name: another sweep
+    sweep._show_run()
+    assert sweep.grid is None
+    sweep.vue_compare()
+    again = sweep.grid
+    assert again is not None
+    assert again.title == "other"
+    app.close()
+    assert sweep.grid is None
+    await settle()
+
+
 async def test_the_studio_app_has_a_sweep_tab_on_the_studio_request() -> None:
     client = FakeOrca()
     store = LiveStore(client)

@@ -20,6 +20,7 @@ from orca_nb.widgets.state.sweep import (
     VariantLine,
 )
 from orca_nb.widgets.views.base import Panel, options, template
+from orca_nb.widgets.views.compare import CompareView
 from orca_nb.widgets.views.experiment import ExperimentProgressView
 
 #: The form's traits, synced to the state as they change in the page.
@@ -85,6 +86,8 @@ class SweepView(Panel):
     progress = traitlets.Instance(ExperimentProgressView, allow_none=True).tag(
         sync=True, **widget_serialization
     )
+    # the compare grid of the sweep shown (after "Compare"), in the tab
+    grid = traitlets.Instance(CompareView, allow_none=True).tag(sync=True, **widget_serialization)
 
     def __init__(
         self,
@@ -178,6 +181,37 @@ class SweepView(Panel):
         self.progress = view
         if shown is not None:
             shown.close()
+        if self.grid is not None and self.grid.state.experiment_id != run.experiment_id:
+            self._close_grid()  # another sweep's grid
+
+    def vue_compare(self, _data: Any = None) -> None:
+        """ "Compare": the shown sweep's result videos in the compare grid, under its progress
+        (filled as its variants finish; pressing again reads it again)."""
+        from orca_nb.ledger import readable_ledger
+
+        run = self.state.run
+        if run is None:
+            return
+        grid = self.grid
+        if grid is not None and grid.state.experiment_id == run.experiment_id:
+            self.run(grid.refresh())
+            return
+        self._close_grid()
+        grid = CompareView(
+            run, self.store, ledger=readable_ledger(self.store.client.ledger), interval=2.0
+        )
+        self.grid = grid
+        self.run(self._first_read(grid))
+
+    @staticmethod
+    async def _first_read(grid: CompareView) -> None:
+        await grid.state.load()
+        grid.follow()
+
+    def _close_grid(self) -> None:
+        grid, self.grid = self.grid, None
+        if grid is not None:
+            grid.close()
 
     def _progress_moved(self, figures: ProgressFigures) -> None:
         """Progress refreshed (on the home loop): once the sweep is done, the studio's history
@@ -236,4 +270,5 @@ class SweepView(Panel):
         """Close the tab and its progress widget (a running sweep goes on: it is durable)."""
         if self.progress is not None:
             self.progress.close()
+        self._close_grid()
         super().close()
