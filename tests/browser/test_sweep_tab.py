@@ -27,6 +27,15 @@ def test_a_two_by_two_sweep_starts_from_the_tab_and_finishes(
     sweep.locator(".v-card-title").get_by_text("Live", exact=True).wait_for(timeout=120_000)
     start = sweep.locator(".orca-sweep-start")
     assert start.is_disabled()  # nothing to send before a valid variant... and a name
+    # in a notebook-wide page (Lab with its side bar) every field's label reads in full
+    page.set_viewport_size({"width": 1000, "height": 1000})
+    cut = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.orca-sweep .v-field-label'))"
+        ".filter((l) => l.offsetParent && l.scrollWidth > l.clientWidth + 1)"
+        ".map((l) => l.textContent.trim())"
+    )
+    assert cut == [], cut
+    page.set_viewport_size({"width": 1400, "height": 1000})
 
     name = f"two by two {time.time_ns()}"
     sweep.locator(".orca-sweep-name input").fill(name)
