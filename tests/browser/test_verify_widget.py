@@ -105,7 +105,7 @@ def test_lab_saved_notebook_never_holds_the_verification_link(
 
     _phone(link, "ada")
     page.locator(".orca-verify-result", has_text="success").first.wait_for(timeout=60_000)
-    page.locator(".orca-verify-result", has_text="verified").first.wait_for(timeout=30_000)
+    page.locator(".orca-verify-result", has_text="New group: ada").first.wait_for(timeout=30_000)
     assert page.locator(".orca-verify-link").count() == 0
     web.shot("verified")
     done = _save(page, notebook_root / name)
