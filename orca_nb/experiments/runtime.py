@@ -28,6 +28,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,6 +49,11 @@ APP_NAME: Final = "orca_nb"
 APP_VERSION: Final = "orca_nb-experiments-1"
 DEFAULT_CONCURRENCY: Final = 4
 DEFAULT_PER_MINUTE: Final = 30
+#: After a limits change, wait this many of the longest polling interval (DBOS waits it x
+#: 0.95-1.05 between reading the limits and dequeuing; a busy machine stretches that) plus the
+#: margin, so that every worker has read the new limits before new variants are enqueued.
+QUEUE_RELOAD_POLLS: Final = 2.0
+QUEUE_RELOAD_MARGIN_SECONDS: Final = 0.25
 
 
 def queue_name(account: str) -> str:
@@ -67,9 +73,8 @@ class Settings:
     """
 
     database_url: str
-    polling_interval: float = (
-        0.25  # a freed slot is taken within this (bench_sweep: 1 s cost 5-10 %)
-    )
+    # a freed slot is taken within this (bench_sweep: 1 s cost 5-10 % of the wall time)
+    polling_interval: float = 0.25
     heartbeat_seconds: float = 5.0
     stale_seconds: float = 30.0
     poll_interval: float | None = None
@@ -164,7 +169,12 @@ class Runtime:
     def queue(
         self, account: str, *, concurrency: int | None = None, per_minute: int | None = None
     ) -> Any:
-        """The account's queue, registered if new; given limits are written for every worker."""
+        """The account's queue, registered if new; given limits are written for every worker.
+
+        A worker dequeues with the limits it read before its last polling wait, so when the
+        limits change this returns only after that wait has passed in every worker: the
+        variants enqueued next (``start``) are never taken under the old, higher cap.
+        """
         from dbos import DBOS
 
         for name, value in (("concurrency", concurrency), ("per_minute", per_minute)):
@@ -176,23 +186,31 @@ class Runtime:
         existing = off_loop(lambda: DBOS.retrieve_queue(name))
         if existing is not None and concurrency is None and per_minute is None:
             return existing
+        before: tuple[Any, Any, float] | None = None
         if existing is not None:  # keep what is stored for the setting not given
             limiter = off_loop(lambda: existing.limiter)
+            stored = off_loop(lambda: existing.global_concurrency)
+            before = (stored, limiter, float(off_loop(lambda: existing.polling_interval_sec)))
             if concurrency is None:
-                concurrency = off_loop(lambda: existing.global_concurrency)
+                concurrency = stored
             if per_minute is None and limiter is not None:
                 per_minute = int(limiter["limit"])
         concurrency = concurrency or DEFAULT_CONCURRENCY
         per_minute = per_minute or DEFAULT_PER_MINUTE
-        return off_loop(
+        limits: Any = {"limit": per_minute, "period": 60.0}  # dbos._queue.QueueRateLimit
+        queue = off_loop(
             lambda: DBOS.register_queue(
                 name,
                 global_concurrency=concurrency,
-                limiter={"limit": per_minute, "period": 60.0},
+                limiter=limits,
                 polling_interval_sec=self.settings.polling_interval,
                 on_conflict="always_update",
             )
         )
+        if before is not None and before[:2] != (concurrency, limits):
+            longest = max(before[2], self.settings.polling_interval)
+            time.sleep(longest * QUEUE_RELOAD_POLLS + QUEUE_RELOAD_MARGIN_SECONDS)
+        return queue
 
     def outstanding(self, account: str) -> int:
         """Workflows waiting on or running from the account's queue (every worker's)."""

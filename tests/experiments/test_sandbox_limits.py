@@ -11,7 +11,7 @@ from typing import Any
 from orca_nb.client import Orca
 from orca_nb.experiments import Experiment, start
 from orca_nb.experiments.db import Store
-from orca_nb.sandbox import Backend
+from orca_nb.sandbox import Backend, SandboxServer
 from orca_nb.sandbox.accounts import account_id
 from tests.experiments.conftest import BODY
 from tests.experiments.test_durable import until
@@ -115,3 +115,57 @@ def test_workers_refused_at_once_all_hold_the_account_without_an_error(store: St
     assert store.gate("key-race") == 10_007  # the latest wins, whoever wrote first
     store.close_gate("key-race", 5, "an earlier one never shortens it")
     assert store.gate("key-race") == 10_007
+
+
+def test_a_lower_cap_set_by_start_holds_in_a_worker_already_polling(
+    client: Orca, fast: dict[str, Any], sandbox_server: SandboxServer, sandbox_backend: Backend,
+    sandbox_key: str, store: Store,
+) -> None:  # fmt: skip
+    # Seen in a real session: a kernel launched earlier with concurrency 4 sent 4 variants of an
+    # experiment another kernel had just started with concurrency 1 (a DBOS worker dequeues
+    # with the limits it read before its polling wait).
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    sandbox_backend.configure(processing="manual")  # tasks stay running: the cap shows
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).parents[2]),
+        "ORCAROUTER_API_KEY": sandbox_key,
+        "ORCAROUTER_BASE_URL": sandbox_server.base_url,
+        "ORCA_NB_EXPERIMENTS_DB": fast["database_url"],
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "orca_nb.cli", "worker", "--concurrency", "4", "--per-minute",
+         "600", "--polling-interval", "0.5"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        until(lambda: worker.poll() is not None or _executors(store) >= 1, 60, "the worker")
+        assert worker.poll() is None
+        time.sleep(1.0)  # it is polling its queue (concurrency 4) now
+        run = start(
+            Experiment.grid(BODY, name="lowered", seed=[1, 2, 3, 4, 5]), client, concurrency=1,
+            per_minute=600, **fast,
+        )  # fmt: skip
+        until(lambda: len(task_seeds(sandbox_backend, account_id(sandbox_key))) >= 1, 30, "one")
+        time.sleep(2.0)  # several polls of both processes
+        assert len(task_seeds(sandbox_backend, account_id(sandbox_key))) == 1
+        assert run.progress().running == 1
+    finally:
+        worker.terminate()  # a clean stop (SIGTERM), as a user's Ctrl-C
+        try:
+            _, err = worker.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            _, err = worker.communicate()
+            raise AssertionError(f"the worker did not stop on SIGTERM:\n{err[-3000:]}") from None
+
+
+def _executors(store: Store) -> int:
+    from orca_nb.experiments.db import executors
+
+    with store.engine.connect() as c:
+        return len(c.execute(executors.select()).all())
