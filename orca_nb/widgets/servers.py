@@ -33,7 +33,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -161,11 +161,20 @@ def voila_config() -> Any:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run Voilà with ``argv`` (default: this process's), the xsrf cookie hook and culling."""
+    """Run Voilà with ``argv`` (default: this process's), the xsrf cookie hook and culling
+    (a cull flag given in ``argv`` replaces the launcher's)."""
     from voila.app import Voila  # type: ignore[import-untyped]
 
     args = list(sys.argv[1:] if argv is None else argv)
-    Voila.launch_instance(argv=[*VOILA_CULL_FLAGS, *args], config=voila_config())
+    Voila.launch_instance(
+        argv=[*with_defaults(args, VOILA_CULL_FLAGS), *args], config=voila_config()
+    )
+
+
+def with_defaults(args: Sequence[str], defaults: Sequence[str]) -> list[str]:
+    """The ``--Name=value`` flags of ``defaults`` whose name ``args`` does not give."""
+    given = {arg.split("=", 1)[0] for arg in args}
+    return [flag for flag in defaults if flag.split("=", 1)[0] not in given]
 
 
 if __name__ == "__main__":

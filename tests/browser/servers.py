@@ -155,10 +155,12 @@ class ServerProcess:
         self._log.close()
 
 
-def start_voila(root: Path, env: Mapping[str, str], log_dir: Path) -> ServerProcess:
+def start_voila(
+    root: Path, env: Mapping[str, str], log_dir: Path, extra_args: Sequence[str] = ()
+) -> ServerProcess:
     """Voilà serving every notebook under ``root`` at ``/voila/render/NAME.ipynb``, as the
     launcher runs it (``orca_nb.widgets.servers``: kernels end with their page, idle ones are
-    culled)."""
+    culled); ``extra_args`` come last, so they override the launcher's flags."""
     port = free_port()
     args = [
         "-m",
@@ -170,6 +172,7 @@ def start_voila(root: Path, env: Mapping[str, str], log_dir: Path) -> ServerProc
         "--Voila.port_retries=0",
         "--show_tracebacks=True",
         "--Voila.token=",
+        *extra_args,
     ]
     return ServerProcess(
         "voila", args, port=port, cwd=root, env=env, log_path=log_dir / "voila.log"

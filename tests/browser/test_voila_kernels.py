@@ -13,7 +13,7 @@ import psutil  # type: ignore[import-untyped]
 import pytest
 from playwright.sync_api import Page
 
-from orca_nb.widgets.servers import VOILA_CULL_IDLE_SECONDS
+from orca_nb.widgets.servers import VOILA_CULL_IDLE_SECONDS, cull_flags
 from tests.browser.conftest import Web, _serve
 from tests.browser.pages import open_voila
 from tests.browser.servers import ServerProcess, start_voila
@@ -30,6 +30,20 @@ def own_voila(
     """A Voilà server of this test's own: pages other tests closed without a beacon (a closed
     browser context sends none) leave kernels on the shared server until it culls them."""
     yield from _serve(start_voila(notebook_root, server_env, browser_home))
+
+
+#: The never-connected test's server culls after this long (the launcher's 60 s, shortened so
+#: the suite does not wait a minute; the rule under test is the same).
+QUICK_CULL_SECONDS = 20
+
+
+@pytest.fixture
+def quick_cull_voila(
+    chromium: Path, notebook_root: Path, server_env: dict[str, str], browser_home: Path
+) -> Iterator[ServerProcess]:
+    """Like :func:`own_voila`, culling unwatched kernels after :data:`QUICK_CULL_SECONDS`."""
+    flags = cull_flags(QUICK_CULL_SECONDS, 3)
+    yield from _serve(start_voila(notebook_root, server_env, browser_home, flags))
 
 
 def kernels(server: ServerProcess) -> list[psutil.Process]:
@@ -100,11 +114,13 @@ def _shutdowns(server: ServerProcess) -> str:
 
 
 def test_kernel_of_a_page_that_never_connected_is_culled(
-    web: Web, own_voila: ServerProcess
+    web: Web, quick_cull_voila: ServerProcess
 ) -> None:
     """A page gone before its widget manager connected (no websocket, no beacon) leaves its
-    kernel; the server ends it once no page has watched it for VOILA_CULL_IDLE_SECONDS, even
-    though the studio's refresher keeps sending widget updates."""
+    kernel; the server's page kernel manager ends it once no page has watched it for the cull
+    time (the launcher's VOILA_CULL_IDLE_SECONDS; here QUICK_CULL_SECONDS), whatever widget
+    updates the studio still sends."""
+    own_voila = quick_cull_voila
     web.page.route("**/api/kernels/*", lambda route: route.abort())  # the widget manager's
     open_voila(web.page, own_voila, STUDIO, "References and prompt")  # first call: it gives up
     assert wait_for_kernels(own_voila, 1) == 1
@@ -112,8 +128,8 @@ def test_kernel_of_a_page_that_never_connected_is_culled(
     web.page.reload()
     studio_shown(web.page)
     started = time.monotonic()
-    assert wait_for_kernels(own_voila, 1, VOILA_CULL_IDLE_SECONDS + 40) == 1, _shutdowns(own_voila)
-    assert time.monotonic() - started >= VOILA_CULL_IDLE_SECONDS - 15  # culled, not beaconed
+    assert wait_for_kernels(own_voila, 1, QUICK_CULL_SECONDS + 40) == 1, _shutdowns(own_voila)
+    assert time.monotonic() - started >= QUICK_CULL_SECONDS - 8  # culled, not beaconed
     assert "no page connected" in own_voila.log_tail(400_000)
     web.page.goto("about:blank")
     assert wait_for_kernels(own_voila, 0) == 0

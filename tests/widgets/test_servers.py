@@ -36,6 +36,17 @@ def test_both_launches_cull_idle_unconnected_kernels(
     assert "--Voila.token=t" in seen["argv"]
 
 
+def test_a_cull_flag_given_replaces_the_launchers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from voila.app import Voila
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(Voila, "launch_instance", lambda **kw: seen.update(kw))
+    servers.main(["nb.ipynb", "--MappingKernelManager.cull_idle_timeout=20"])
+    idle = [a for a in seen["argv"] if a.startswith("--MappingKernelManager.cull_idle_timeout=")]
+    assert idle == ["--MappingKernelManager.cull_idle_timeout=20"]  # traitlets refuses two
+    assert "--MappingKernelManager.cull_connected=False" in seen["argv"]  # the rest stay
+
+
 def test_the_prelaunch_hook_sets_the_xsrf_cookie_and_keeps_the_notebook() -> None:
     class Handler:
         reads = 0
