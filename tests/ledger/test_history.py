@@ -3,24 +3,14 @@ for "show more", experiments' runs in or out, each with its media items (SQLite 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from orca_nb import wire
-from orca_nb.ledger import Ledger, open_ledger
+from orca_nb.ledger import Ledger
 from orca_nb.ledger.context import submission_context
-
-T0 = datetime(2026, 3, 18, 9, 0, tzinfo=UTC).timestamp()
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.ledger.conftest import T0, Clock
 
 
 def body(prompt: str, *urls: str, seed: int = 1) -> dict[str, Any]:
@@ -29,17 +19,6 @@ def body(prompt: str, *urls: str, seed: int = 1) -> dict[str, Any]:
     ]
     metadata = {"content": content, "ratio": "16:9", "duration": 5, "seed": seed}
     return {"model": wire.SEEDANCE_2, "prompt": prompt, "metadata": metadata}
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def ledger(ledger_url: str, clock: Clock) -> Any:
-    with open_ledger(ledger_url, clock=clock) as opened:
-        yield opened
 
 
 def _send(ledger: Ledger, clock: Clock, prompt: str, *urls: str, who: str = "key-1") -> str:

@@ -11,16 +11,7 @@ import pytest
 from orca_nb import wire
 from orca_nb.client.hooks import VideoLedger, key_label
 from orca_nb.ledger import LEDGER_ENV, Ledger, default_ledger_url, open_ledger
-
-T0 = datetime(2026, 3, 18, 9, 0, tzinfo=UTC).timestamp()
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.ledger.conftest import T0, Clock
 
 
 def body(*items: dict[str, Any], prompt: str = "[Image 1] walks", **params: Any) -> dict[str, Any]:
@@ -37,17 +28,6 @@ def image(url: str, role: str | None = "reference_image") -> dict[str, Any]:
 
 def audio(url: str) -> dict[str, Any]:
     return {"type": "audio_url", "audio_url": {"url": url}, "role": "reference_audio"}
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def ledger(ledger_url: str, clock: Clock) -> Any:
-    with open_ledger(ledger_url, clock=clock) as opened:
-        yield opened
 
 
 def at(seconds: float) -> datetime:

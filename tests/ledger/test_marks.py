@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
 from orca_nb.ledger import Ledger, VariantMark, open_ledger
-from tests.ledger.test_ledger import Clock
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def ledger(ledger_url: str, clock: Clock) -> Iterator[Ledger]:
-    with open_ledger(ledger_url, clock=clock) as opened:
-        yield opened
+from tests.ledger.conftest import Clock
 
 
 def test_an_unmarked_experiment_has_no_marks(ledger: Ledger) -> None:

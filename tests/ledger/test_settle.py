@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from orca_nb.ledger import Ledger, open_ledger, reattach
+from orca_nb.ledger import Ledger, reattach
 from orca_nb.ledger.ledger import TERMINAL_STATUSES
 from orca_nb.ledger.schema import STATUS_UNKNOWN
 from orca_nb.reports import failures_by_code, quota_use, tokens_per_day
-from tests.ledger.test_ledger import Clock, at, body, image
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def ledger(ledger_url: str, clock: Clock) -> Iterator[Ledger]:
-    with open_ledger(ledger_url, clock=clock) as opened:
-        yield opened
+from tests.ledger.conftest import Clock
+from tests.ledger.test_ledger import at, body, image
 
 
 def _unknown(ledger: Ledger, clock: Clock) -> str:

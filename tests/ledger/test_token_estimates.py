@@ -5,15 +5,12 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from orca_nb import wire
 from orca_nb.ledger import Ledger, open_ledger
 from orca_nb.ledger.schema import COLUMNS_ADDED
-from tests.ledger.test_ledger import Clock
+from tests.ledger.conftest import Clock
 
 VIDEO = "asset://asset-20260318071009-vid01"
 
@@ -27,17 +24,6 @@ IMAGE = {"type": "image_url", "image_url": {"url": "asset://asset-1"}, "role": "
 
 def video_item(url: str = VIDEO) -> dict[str, Any]:
     return {"type": "video_url", "video_url": {"url": url}, "role": "reference_video"}
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def ledger(ledger_url: str, clock: Clock) -> Iterator[Ledger]:
-    with open_ledger(ledger_url, clock=clock) as opened:
-        yield opened
 
 
 def run_task(
