@@ -380,14 +380,16 @@ def test_retry_sends_failed_variants_again_and_unknown_ones_only_when_checked(
 def test_submits_per_minute_hold_in_a_rolling_minute(
     client: Orca, fast: dict[str, Any], sandbox_backend: Backend
 ) -> None:
-    # the window is 60 s in use; 10 s here keeps the rule and spares the suite a minute
+    # the window is 60 s in use; 15 s here keeps the rule and spares the suite 45 s
     run = start(Experiment.grid(BODY, name="rate", seed=[1, 2, 3]), client, concurrency=3,
-                per_minute=2, rate_period=10.0, **fast)  # fmt: skip
-    until(lambda: run.progress().succeeded == 2, 8, "the first two")
+                per_minute=2, rate_period=15.0, **fast)  # fmt: skip
+    until(lambda: run.progress().succeeded == 2, 12, "the first two")
     time.sleep(1.0)
     assert run.progress().queued == 1  # the third waits for the window to roll
     assert run.wait(60).succeeded == 3
     sent = sorted(v.sent_at or 0 for v in run.variants())
-    assert sent[1] - sent[0] < 8_000
-    assert sent[2] - sent[0] >= 9_800  # at most 2 starts in any window
+    assert sent[1] - sent[0] < 10_000
+    # at most 2 starts in any window: DBOS counts starts at dequeue, and sent_at is stamped
+    # by the submit step after it (0.9 s later seen under a full suite's load)
+    assert sent[2] - sent[0] >= 13_000
     assert len(sandbox_tasks(sandbox_backend)) == 3
