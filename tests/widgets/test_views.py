@@ -17,6 +17,7 @@ from orca_nb.widgets.views.app import StudioApp
 from orca_nb.widgets.views.forms import QuotaView, VerifyView
 from orca_nb.widgets.views.library import AssetsPanel, GroupsPanel
 from orca_nb.widgets.views.studio import PickerView, StudioView
+from orca_nb.widgets.views.video import PLAYER_MAX_HEIGHT, video_player
 from tests.widgets.conftest import CommLog
 from tests.widgets.fakes import FakeOrca
 
@@ -331,3 +332,19 @@ async def test_studio_view_blocks_submit_while_an_issue_is_an_error() -> None:
     assert not view.state.blocked()
     assert not view.blocked
     view.close()
+
+
+def test_one_video_player_for_the_studio_and_the_grid() -> None:
+    mp4 = b"\x00\x00\x00\x18ftypmp42"
+    fitted = video_player(mp4, controls=True, autoplay=True)  # the studio's
+    assert (fitted.controls, fitted.autoplay, fitted.loop) == (True, True, False)
+    assert fitted.layout.max_height == PLAYER_MAX_HEIGHT
+    assert fitted.layout.object_fit == "contain"
+    cell = video_player(mp4, controls=False, fit=False)  # a compare grid cell's
+    assert (cell.controls, cell.autoplay) == (False, False)
+    assert cell.layout.width == "100%"
+    assert cell.layout.max_height is None
+    assert bytes(cell.value) == mp4
+    assert cell.format == "mp4"
+    fitted.close()
+    cell.close()

@@ -37,6 +37,7 @@ from orca_nb.widgets.state.compare import (
 )
 from orca_nb.widgets.state.experiment import STATUS_COLORS
 from orca_nb.widgets.views.base import template
+from orca_nb.widgets.views.video import video_player
 
 if TYPE_CHECKING:
     from orca_nb.ledger import Ledger
@@ -315,7 +316,7 @@ class CompareView(VuetifyTemplate):
                 return
             finally:
                 self._loading.discard(vid)
-            self.players = {**self.players, vid: compare_player(data)}
+            self.players = {**self.players, vid: video_player(data, controls=False, fit=False)}
 
         try:
             await asyncio.gather(*(one(v) for v in ids))
@@ -379,16 +380,3 @@ class CompareView(VuetifyTemplate):
         if self.studio is not None:
             self.studio.close()
         super().close()
-
-
-def compare_player(data: bytes) -> ipywidgets.Video:
-    """A cell's player: MP4 bytes over the widget comm (a blob URL in the browser), no
-    controls of its own (the grid's play, pause and seek drive every cell), not autoplaying."""
-    return ipywidgets.Video(
-        value=data,
-        format="mp4",
-        autoplay=False,
-        loop=False,
-        controls=False,
-        layout=ipywidgets.Layout(width="100%", height="auto"),
-    )

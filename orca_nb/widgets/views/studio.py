@@ -19,6 +19,7 @@ from orca_nb.widgets.state.picker import PickerState
 from orca_nb.widgets.state.studio import Run, StudioState, Unsettled
 from orca_nb.widgets.thumbs import loader_for
 from orca_nb.widgets.views.base import Panel, template
+from orca_nb.widgets.views.video import video_player
 
 CHOICES = 12  # asset suggestions sent to the browser at once
 
@@ -312,7 +313,7 @@ class StudioView(Panel):
 
     async def _show_video(self, task_id: str) -> None:
         data = await self.state.result_video(task_id)
-        old, self.player = self.player, video_player(data, autoplay=True)
+        old, self.player = self.player, video_player(data, controls=True, autoplay=True)
         if old is not None:
             old.close()
 
@@ -328,7 +329,8 @@ class StudioView(Panel):
         finally:
             self.history_loading = 0
             self.history_loading_key = ""
-        old, self.history_player = self.history_player, video_player(data, autoplay=True)
+        player = video_player(data, controls=True, autoplay=True)
+        old, self.history_player = self.history_player, player
         self.history_run, self.history_key = run.number, run.key
         if old is not None:
             old.close()
@@ -452,28 +454,6 @@ def estimate_text(found: TokenEstimate | None) -> str:
             "known here, counted at its shortest)."
         )
     return f"Estimate: about {found.tokens:,} tokens for this request (the documented rule)."
-
-
-def video_player(data: bytes, *, autoplay: bool) -> ipywidgets.Video:
-    """A player for MP4 bytes that fits the visible area whatever the video's ratio (the bytes
-    travel over the widget comm; the browser plays them from a blob URL, never a kernel URL)."""
-    return ipywidgets.Video(
-        value=data,
-        format="mp4",
-        autoplay=autoplay,
-        loop=False,
-        controls=True,
-        layout=ipywidgets.Layout(
-            width="auto",
-            height="auto",
-            max_width="100%",
-            max_height=PLAYER_MAX_HEIGHT,
-            object_fit="contain",
-        ),
-    )
-
-
-PLAYER_MAX_HEIGHT = "70vh"  # a 9:16 video stays inside the viewport with its controls
 
 
 def _estimated(body: dict[str, Any]) -> str:
