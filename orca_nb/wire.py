@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
@@ -472,3 +473,20 @@ VIDEO_METADATA_FIELDS: Final = (
 )
 DURATION_MODEL_CHOOSES: Final = -1
 SERVICE_TIERS: Final = ("default", "flex")
+
+
+# --------------------------------------------------------------------------- the orca-nb command
+#: The console script every room's subcommand belongs to (``orca-nb studio``, ``orca-nb worker``).
+COMMAND: Final = "orca-nb"
+
+
+def command_failed(command: str, problem: object, *, status: int = 2) -> int:
+    """Say on stderr why ``orca-nb <command>`` stops (``orca-nb <command>: <problem>``) and
+    return ``status``, the exit status for the subcommand to return.
+
+    A ``KeyError`` reads as its message, without the quotes ``str()`` puts around it.
+    """
+    if isinstance(problem, KeyError) and problem.args:
+        problem = problem.args[0]
+    print(f"{COMMAND} {command}: {problem}", file=sys.stderr)
+    return status

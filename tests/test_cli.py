@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from orca_nb import cli
+from orca_nb import cli, wire
 
 #: Builds the ``report`` command alone and prints the orca_nb modules that loaded.
 REPORT_ONLY = "; ".join(
@@ -39,3 +39,12 @@ def test_building_one_command_imports_only_its_room() -> None:
     assert "orca_nb.reports.cli" in loaded
     for other in ("orca_nb.widgets", "orca_nb.sandbox", "orca_nb.experiments", "orca_nb.client"):
         assert not any(m == other or m.startswith(other + ".") for m in loaded), (other, loaded)
+
+
+def test_a_failing_subcommand_says_why_in_one_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    assert wire.command_failed("experiment export", KeyError("no experiment 'x'")) == 2
+    assert capsys.readouterr().err == "orca-nb experiment export: no experiment 'x'\n"
+    assert wire.command_failed("worker", "cannot start: no key", status=3) == 3
+    captured = capsys.readouterr()
+    assert captured.err == "orca-nb worker: cannot start: no key\n"
+    assert captured.out == ""

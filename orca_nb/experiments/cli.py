@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from orca_nb.experiments.location import DATABASE_ENV
+from orca_nb.wire import command_failed
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -65,8 +66,7 @@ def run(args: argparse.Namespace) -> int:
             polling_interval=args.polling_interval,
         )
     except Exception as exc:  # a bad URL, no key, a database that cannot be reached
-        print(f"orca-nb worker: cannot start: {exc}", file=sys.stderr)
-        return 2
+        return command_failed("worker", f"cannot start: {exc}")
     account = client.key_label
     print(
         f"orca-nb worker {rt.executor_id}: running {account}'s experiment variants"

@@ -11,11 +11,11 @@ Neither starts the experiments runtime (nothing is enqueued or sent); posters ar
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from orca_nb.experiments.location import DATABASE_ENV
+from orca_nb.wire import command_failed
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -64,8 +64,7 @@ def run_list(args: argparse.Namespace) -> int:
     try:
         store = open_store(args.db)
     except Exception as exc:
-        print(f"orca-nb experiment list: {exc}", file=sys.stderr)
-        return 2
+        return command_failed("experiment list", exc)
     try:
         found = store.list_experiments()
         if not found:
@@ -101,9 +100,7 @@ def run_export(args: argparse.Namespace) -> int:
             poster_side=args.poster_side,
         )
     except Exception as exc:  # unknown experiment, no database, no key, unwritable path...
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"orca-nb experiment export: {message}", file=sys.stderr)
-        return 2
+        return command_failed("experiment export", exc)
     print(f"wrote {done}")
     return 0
 

@@ -229,8 +229,7 @@ def _main(args: argparse.Namespace) -> int:
     try:
         notebook = find_notebook(args.notebook)
     except FileNotFoundError as exc:
-        print(f"orca-nb studio: {exc}", file=sys.stderr)
-        return 2
+        return wire.command_failed("studio", exc)
     mode: Mode = "voila" if args.voila else "lab"
     launch = build_launch(mode, notebook, port=args.port)
     return run(launch, open_browser=not args.no_browser)
