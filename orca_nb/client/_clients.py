@@ -197,6 +197,14 @@ class _BaseClient:
         return key_label(self._config.api_key)
 
     @property
+    def ledger_service(self) -> str:
+        """The service name this client's submissions are recorded under in the usage ledger,
+        and the one to read them back by (``ledger.history(base_url=...)``, ``reattach``): the
+        base URL, or ``sandbox:local`` for a sandbox on this machine, the same in every kernel
+        although the embedded sandbox listens on a new port in each."""
+        return self._config.ledger_service
+
+    @property
     def ledger(self) -> VideoLedger | None:
         """Where video submissions are recorded: the ``ledger=`` given, or the default ledger
         (opened now if not yet; ``None`` when off or it could not be opened)."""

@@ -108,6 +108,16 @@ class Config:
     #: alias is offered). Shared by ``with_options`` copies.
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
+    @property
+    def ledger_service(self) -> str:
+        """The service this client's submissions are recorded under in the usage ledger (the
+        ``base_url`` given to ``before_submit``, and what its readers filter by): the base URL,
+        or ``sandbox:local`` for a sandbox on a loopback host, whose port changes with every
+        process (:func:`orca_nb.ledger.service.service_name`)."""
+        from orca_nb.ledger.service import service_name  # local: ``import orca_nb`` stays light
+
+        return service_name(self.base_url, is_sandbox=self.is_sandbox)
+
 
 @dataclass(frozen=True)
 class Ctx:

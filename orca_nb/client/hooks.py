@@ -34,7 +34,9 @@ class VideoLedger(Protocol):
         self, body: Mapping[str, Any], *, submitter: str, base_url: str
     ) -> str | None:
         """Record an intended submission; return the ledger's submission id (``None``: not
-        recorded, and the other calls for this submission are skipped)."""
+        recorded, and the other calls for this submission are skipped). ``submitter`` is the
+        key label, ``base_url`` the client's service name (``client.ledger_service``: its
+        base URL, or ``sandbox:local`` for a sandbox on this machine)."""
         ...
 
     def after_submit(self, submission_id: str, task: Mapping[str, Any]) -> None:

@@ -591,7 +591,7 @@ def create_video(ctx: Ctx, body: dict[str, Any]) -> Op[VideoTask]:
         "before_submit",
         body,
         submitter=key_label(ctx.config.api_key),
-        base_url=ctx.config.base_url,
+        base_url=ctx.config.ledger_service,
     )
     how = _video_how_to_check(ctx, submission)
     try:

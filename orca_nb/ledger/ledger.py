@@ -39,6 +39,7 @@ from orca_nb.ledger.schema import (
     STATUS_SUBMITTING,
     STATUS_UNKNOWN,
 )
+from orca_nb.ledger.service import service_condition
 
 #: Statuses after which a submission never changes again.
 TERMINAL_STATUSES: frozenset[str] = wire.TERMINAL_TASK_STATUSES | {STATUS_REJECTED}
@@ -64,7 +65,7 @@ class Unfinished:
     status: str
     model: str
     submitter: str
-    base_url: str
+    base_url: str  # the service name as recorded (a base URL, or ``sandbox:local``)
     submitted_at: datetime
 
 
@@ -90,7 +91,9 @@ class Ledger:
 
     # ------------------------------------------------------------------ VideoLedger hooks
     def before_submit(self, body: Mapping[str, Any], *, submitter: str, base_url: str) -> str:
-        """Record an intended submission durably; return its new submission id."""
+        """Record an intended submission durably; return its new submission id. ``base_url``
+        is the client's service name (``client.ledger_service``: its base URL, or
+        ``sandbox:local`` for a sandbox on this machine; :mod:`orca_nb.ledger.service`)."""
         if submitter.startswith(wire.KEY_PREFIX):
             raise ValueError("submitter must be a key label (hooks.key_label), never the key")
         request = parse_request(body)
@@ -377,8 +380,9 @@ class Ledger:
     ) -> list[Unfinished]:
         """Accepted submissions whose task is not terminal yet, oldest first.
 
-        In a shared ledger, ``submitter`` (a key label) and ``base_url`` keep the tasks one
-        client can actually fetch.
+        In a shared ledger, ``submitter`` (a key label) and ``base_url`` (a service name:
+        ``client.ledger_service``) keep the tasks one client can actually fetch; ``sandbox:local``
+        also finds rows earlier versions recorded with the sandbox's loopback URL.
         """
         conditions, params = _key_filter(submitter, base_url)
         conditions += ["task_id IS NOT NULL", f"status NOT IN ({_TERMINAL_SQL})"]
@@ -394,7 +398,7 @@ class Ledger:
     ) -> list[dict[str, Any]]:
         """Submissions whose outcome is unknown and not settled yet (no task id), oldest first:
         ``submission_id``, ``submitted_at``, ``model``, ``prompt``, ``error_message``. Settle
-        each with :meth:`settle`."""
+        each with :meth:`settle`. ``submitter``/``base_url`` narrow as in :meth:`unfinished`."""
         conditions, params = _key_filter(submitter, base_url)
         conditions += ["status = ?", "task_id IS NULL"]
         params.append(STATUS_UNKNOWN)
@@ -424,7 +428,8 @@ class Ledger:
         ``experiment_id``, ``variant_id`` and ``items`` (``(asset_type, role, source)`` per
         media item, in request order).
 
-        ``submitter``/``base_url`` keep one key's runs on one service; ``limit`` (1..1000) rows
+        ``submitter``/``base_url`` keep one key's runs on one service (``base_url``: a service
+        name, as in :meth:`unfinished`); ``limit`` (1..1000) rows
         from after the cursor ``before`` (the last row's ``(submitted_at_ms, submission_id)``:
         "show more"); ``experiments=False`` leaves out what experiments sent.
         """
@@ -789,14 +794,18 @@ def readable_ledger(recorder: object) -> Ledger | None:
 
 
 def _key_filter(submitter: str | None, base_url: str | None) -> tuple[list[str], list[Any]]:
-    """SQL conditions (and their parameters) keeping one key's submissions on one service; a
-    ``None`` leaves that side open."""
+    """SQL conditions (and their parameters) keeping one key's submissions on one service
+    (``base_url``: a service name, :mod:`orca_nb.ledger.service`); a ``None`` leaves that
+    side open."""
     conditions: list[str] = []
     params: list[Any] = []
-    for column, value in (("submitter", submitter), ("base_url", base_url)):
-        if value is not None:
-            conditions.append(f"{column} = ?")
-            params.append(value)
+    if submitter is not None:
+        conditions.append("submitter = ?")
+        params.append(submitter)
+    if base_url is not None:
+        condition, values = service_condition("base_url", base_url)
+        conditions.append(condition)
+        params += values
     return conditions, params
 
 

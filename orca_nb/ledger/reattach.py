@@ -32,12 +32,14 @@ def reattach(
 ) -> dict[str, str]:
     """Fetch every unfinished task in ``ledger`` with ``client.videos.get`` and record it.
 
-    ``submitter`` (``hooks.key_label(key)``) and ``base_url`` narrow a shared ledger to the
-    tasks this client can fetch. With ``wait`` it keeps polling (every ``interval`` s, through
-    ``sleep``) until all are terminal or ``timeout`` s pass. Returns ``{task_id: last
-    status}``; submissions settled with a task id (:func:`settle`) are followed too; tasks the
-    server no longer knows are reported as ``"error: <ErrorClass>"`` and
-    stay unfinished in the ledger.
+    ``submitter`` (``client.key_label``) and ``base_url`` (the service name,
+    ``client.ledger_service``) narrow a shared ledger to the tasks this client can fetch; on
+    the embedded sandbox that name is ``sandbox:local`` whatever port this kernel's sandbox
+    listens on, so a new kernel finds what the one before it submitted. With ``wait`` it
+    keeps polling (every ``interval`` s, through ``sleep``) until all are terminal or
+    ``timeout`` s pass. Returns ``{task_id: last status}``; submissions settled with a task
+    id (:func:`settle`) are followed too; tasks the server no longer knows are reported as
+    ``"error: <ErrorClass>"`` and stay unfinished in the ledger.
     """
     found = ledger.unfinished(submitter=submitter, base_url=base_url)
     pending: dict[str, Unfinished] = {u.task_id: u for u in found}
