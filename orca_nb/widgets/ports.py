@@ -171,6 +171,12 @@ class StudioClient(Protocol):
         ...
 
     @property
+    def ledger_service(self) -> str:
+        """The service name the usage ledger records and reads this client's runs by (the
+        base URL, or ``sandbox:local`` for a sandbox on this machine)."""
+        ...
+
+    @property
     def ledger(self) -> VideoLedger | None:
         """Where video submissions are recorded (None: nowhere)."""
         ...

@@ -19,6 +19,7 @@ from orca_nb.client import errors, models
 from orca_nb.client.discovery import table_models
 from orca_nb.client.hooks import VideoLedger
 from orca_nb.client.models import Asset, Created, Group, Page, Session, VideoTask
+from orca_nb.ledger.service import service_name
 
 _ids = itertools.count(1)
 FAKE_URL = "http://fake.invalid/v1"
@@ -205,6 +206,11 @@ class FakeOrca:
         self.base_url = FAKE_URL
         self.key_label = "sk-…fake"
         self.ledger: VideoLedger | None = None
+
+    @property
+    def ledger_service(self) -> str:
+        """The service name the ledger records runs under, by the client's one rule."""
+        return service_name(self.base_url, is_sandbox=self.is_sandbox)
 
     def blocking(self) -> FakeOrca:
         """The blocking twin: the fake stands for itself (only passed on to a test starter)."""

@@ -21,7 +21,7 @@ RESOURCES = {
     "models": ports.ModelCalls,
     "billing": ports.BillingCalls,
 }
-PROPERTIES = ("is_sandbox", "base_url", "key_label", "ledger")
+PROPERTIES = ("is_sandbox", "base_url", "key_label", "ledger_service", "ledger")
 
 
 def _methods(protocol: type) -> dict[str, inspect.Signature]:
@@ -56,6 +56,7 @@ async def test_real_client_and_fake_offer_every_call(make: Any) -> None:
         assert isinstance(client.is_sandbox, bool)
         assert isinstance(client.base_url, str)
         assert isinstance(client.key_label, str)
+        assert client.ledger_service == client.base_url  # neither is a sandbox on loopback
         assert callable(client.blocking)  # the Sweep tab's twin (called only there)
     finally:
         if isinstance(client, AsyncOrca):

@@ -15,6 +15,7 @@ import pytest
 from orca_nb.client import AsyncOrca
 from orca_nb.ledger import open_ledger
 from orca_nb.ledger.context import submission_context
+from orca_nb.ledger.service import SANDBOX_SERVICE
 from orca_nb.sandbox import SandboxServer
 from orca_nb.widgets.live import LiveStore
 from orca_nb.widgets.loops import settle
@@ -143,7 +144,8 @@ async def test_history_survives_a_restart_onto_a_new_sandbox_port(
 ) -> None:
     """The embedded sandbox listens on a new loopback port in every kernel: the history of the
     kernel after a restart still lists (and plays) the runs made through the old port, and lists
-    unsettled ones too. (It read them by base URL, so the history came back empty.)"""
+    unsettled ones too. (It read them by base URL, so the history came back empty; now the
+    client records and reads the sandbox as ``sandbox:local``.)"""
     path = tmp_path / "ledger.sqlite3"
     first = await open_studio(path)
     tid = await _submit(first, "a lighthouse at dawn", seed=7)
@@ -158,10 +160,15 @@ async def test_history_survives_a_restart_onto_a_new_sandbox_port(
         assert view.history_error == ""
         view.close()
         await settle()
+    # both kernels name the sandbox alike, whatever its port; the run was recorded so
+    assert view.store.gateway.client.ledger_service == SANDBOX_SERVICE
+    assert first.store.gateway.client.ledger_service == SANDBOX_SERVICE
+    with open_ledger(path) as ledger:
+        assert [r["task_id"] for r in ledger.history(base_url=SANDBOX_SERVICE)] == [tid]
+        assert ledger.history(base_url=moved.base_url) == []  # the port is not recorded
     # a real service keeps its base URL: its runs stay apart from another service's
-    assert studio_state.ledger_service(view.store.gateway.client) is None
     real = AsyncOrca("sk-live-example", base_url="https://api.example.com/v1", ledger=None)
-    assert studio_state.ledger_service(real) == "https://api.example.com/v1"
+    assert real.ledger_service == "https://api.example.com/v1"
     await real.close()
 
 
@@ -242,7 +249,7 @@ async def test_earlier_unfinished_runs_are_followed_only_if_the_service_has_them
     with open_ledger(path) as ledger:  # a kernel that died with a task the service forgot
         first = await open_studio(None)
         client = first.store.gateway.client
-        sid = ledger.before_submit(
+        sid = ledger.before_submit(  # the loopback URL, as versions before sandbox:local wrote
             first.state.preview(), submitter=client.key_label, base_url=client.base_url
         )
         ledger.after_submit(sid, {"id": "task-forgotten", "status": "queued"})

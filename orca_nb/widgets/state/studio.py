@@ -15,7 +15,6 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from orca_nb import wire
 from orca_nb.client.discovery import table_models
@@ -36,22 +35,10 @@ from orca_nb.widgets.state.picker import PickerState
 
 if TYPE_CHECKING:
     from orca_nb.ledger import Ledger
-    from orca_nb.widgets.ports import StudioClient
 
 _SPEC = wire.MODELS[wire.SEEDANCE_2]
 REPEAT_SECONDS = 10.0  # the same body again within this many seconds asks before it is sent
 HISTORY_PAGE = 20  # ledger runs read at once ("Show more" reads the next page)
-
-
-def ledger_service(client: StudioClient) -> str | None:
-    """The base URL that keeps this client's runs apart in the usage ledger, or ``None`` on a
-    sandbox on this machine: the embedded one listens on a new loopback port in every process, so
-    filtering by it would hide every run of an earlier kernel (its key tells its runs apart)."""
-    if client.is_sandbox:
-        host = urlsplit(client.base_url).hostname or ""
-        if wire.is_loopback_host(host):
-            return None
-    return client.base_url
 
 
 @dataclass(frozen=True)
@@ -408,7 +395,7 @@ class StudioState(Observable):
         """List the ledger's still-unsettled submissions of this key and service (an earlier
         kernel's too: a restart does not hide them). The SQLite read runs off the loop."""
         client = self.store.gateway.client
-        submitter, base_url = client.key_label, ledger_service(client)
+        submitter, base_url = client.key_label, client.ledger_service
 
         def read() -> list[dict[str, Any]]:
             ledger = self.ledger()
@@ -682,7 +669,7 @@ class StudioState(Observable):
             self.changed()
             return 0
         client = self.store.gateway.client
-        submitter, base_url = client.key_label, ledger_service(client)
+        submitter, base_url = client.key_label, client.ledger_service
         cursor = self._history_cursor if more else None
         experiments = self.history_experiments
         self._history_reads += 1
