@@ -371,7 +371,7 @@ def start(
         experiment.experiment_id,
         name=experiment.name,
         account=client.key_label,
-        base_url=client.base_url,
+        base_url=client.ledger_service,  # the ledger's name: sandbox:local in every kernel
         definition=experiment.definition(),
         rows=rows,
     )
