@@ -20,7 +20,6 @@ import time
 from typing import Any, Final
 
 from dbos import DBOS
-from dbos._error import DBOSWorkflowCancelledError
 
 from orca_nb.client.defaults import POLL_GROWTH, VIDEO_POLL_FIRST_SECONDS, VIDEO_POLL_MAX_SECONDS
 from orca_nb.client.errors import (
@@ -55,17 +54,38 @@ HALVE_ABOVE_SECONDS: Final = 1.0  # FollowPacer: poll half-way to an end further
 _bound = threading.local()
 
 
-def _runtime() -> runtime.Runtime:
-    """The runtime this workflow execution started under (bound per thread by the workflow).
+class WorkerStopped(BaseException):
+    """This process stopped running experiments while an execution was in flight.
 
-    After :func:`~orca_nb.experiments.runtime.shutdown` (or a relaunch) an execution still in
-    flight in this process must not record anything: it raises DBOS's cancellation, which leaves
-    the workflow pending for a live worker to recover.
+    It unwinds the execution and records nothing, so the workflow stays pending for a live worker
+    to recover. It is a ``BaseException`` on purpose: DBOS records an ``Exception`` as the
+    workflow's error, and on its own cancellation error it parks the thread polling for an outcome
+    nobody in this process will write, which kept the interpreter from exiting.
     """
+
+
+def _runtime() -> runtime.Runtime:
+    """The runtime this workflow execution started under (bound per thread by the workflow);
+    raises :class:`WorkerStopped` after :func:`~orca_nb.experiments.runtime.shutdown` or a
+    relaunch."""
     rt: runtime.Runtime | None = getattr(_bound, "rt", None) or runtime.current()
     if rt is None or rt.stopped:
-        raise DBOSWorkflowCancelledError("this process stopped running experiments")
+        raise WorkerStopped("this process stopped running experiments")
     return rt
+
+
+@DBOS.step(name="orca_nb.experiments.wake_at")
+def wake_at_step(seconds: float) -> float:
+    """The wall-clock time a durable wait ends (recorded, so a recovery resumes the same wait)."""
+    return time.time() + max(0.0, seconds)
+
+
+def durable_sleep(seconds: float) -> None:
+    """Wait ``seconds`` inside a workflow, like ``DBOS.sleep`` (a recovered run waits only what
+    is left), but cut short by :func:`~orca_nb.experiments.runtime.shutdown`."""
+    wake = wake_at_step(seconds)
+    if _runtime().sleep(wake - time.time()):
+        raise WorkerStopped("this process stopped running experiments")
 
 
 def _backoff(attempts: int) -> float:
@@ -195,7 +215,7 @@ def follow_step(experiment_id: str, variant_id: str, task_id: str) -> dict[str, 
 
     def progress(task: Any) -> None:
         if rt.stopped:
-            raise DBOSWorkflowCancelledError("this process stopped running experiments")
+            raise WorkerStopped("this process stopped running experiments")
         store.update(
             experiment_id, variant_id, only_if=[RUNNING], task_status=task.status,
             progress=task.progress,
@@ -215,7 +235,7 @@ def follow_step(experiment_id: str, variant_id: str, task_id: str) -> dict[str, 
             if now >= deadline:
                 return {"done": False}
             if rt.sleep(min(pacer.next(now, task.progress), deadline - now)):
-                raise DBOSWorkflowCancelledError("this process stopped running experiments")
+                raise WorkerStopped("this process stopped running experiments")
     except NotFoundError as exc:
         store.update(
             experiment_id, variant_id, status=FAILED, error_code="task_not_found",
@@ -253,7 +273,7 @@ def variant_workflow(experiment_id: str, variant_id: str, run: int) -> str:
         out = submit_step(experiment_id, variant_id, run)
         if out["outcome"] != "wait":
             break
-        DBOS.sleep(float(out["seconds"]))
+        durable_sleep(float(out["seconds"]))
     if out["outcome"] != "submitted":
         return str(out["outcome"])
     task_id = str(out["task_id"])
@@ -271,4 +291,4 @@ def variant_workflow(experiment_id: str, variant_id: str, run: int) -> str:
                     f"({result['error']}); orca_nb.ledger.reattach follows it again",
                 )  # fmt: skip
                 return "unfollowed"
-            DBOS.sleep(FOLLOW_RETRY_SECONDS)
+            durable_sleep(FOLLOW_RETRY_SECONDS)
