@@ -4,11 +4,17 @@ backend with a manual clock and instant processing, reset before every test.
 Also: every test run records into a throwaway usage ledger (``$ORCA_NB_LEDGER`` points at a
 temp SQLite file for the whole session, inherited by servers and kernels tests start), never
 the user's real one.
+
+And: the run ends when its tests do (``pytest_unconfigure``'s exit watchdog).
 """
 
 from __future__ import annotations
 
+import faulthandler
 import os
+import sys
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +23,32 @@ from orca_nb.sandbox import Backend, ManualClock, SandboxConfig, SandboxServer
 
 SANDBOX_TEST_KEY = "sk-orca-sandbox-test"
 LEDGER_ENV = "ORCA_NB_LEDGER"
+#: How long the interpreter may take to exit after the last test before the watchdog ends it.
+EXIT_GRACE_SECONDS = 120.0
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Turn a hang at exit into a failure that says why.
+
+    Python waits for every non-daemon thread before it exits (DBOS's workflow threads among
+    them). A thread that never ends once kept a CI run alive, silently, until its time limit. A
+    daemon watchdog lives only as long as that wait: when it outlasts the grace period, it prints
+    every thread's stack and ends the process with status 3.
+    """
+
+    def watchdog() -> None:
+        time.sleep(EXIT_GRACE_SECONDS)
+        names = [t.name for t in threading.enumerate() if not t.daemon and t.is_alive()]
+        err = sys.__stderr__ or sys.stderr
+        err.write(
+            f"\n[tests] the tests ended but the process did not exit after "
+            f"{EXIT_GRACE_SECONDS:.0f}s; threads still running: {names}\n"
+        )
+        faulthandler.dump_traceback(file=err, all_threads=True)
+        err.flush()
+        os._exit(3)
+
+    threading.Thread(target=watchdog, name="tests-exit-watchdog", daemon=True).start()
 
 
 @pytest.fixture(scope="session", autouse=True)
