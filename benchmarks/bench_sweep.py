@@ -210,9 +210,9 @@ class Sandbox:
 
 
 def experiment_counts(db: str) -> dict[str, int]:
-    from orca_nb.experiments.db import Store
+    from orca_nb.experiments.db import ExperimentsDB
 
-    store = Store(db)
+    store = ExperimentsDB(db)
     try:
         found = store.list_experiments()
         return store.counts(found[0].experiment_id) if found else {}
@@ -222,9 +222,9 @@ def experiment_counts(db: str) -> dict[str, int]:
 
 def attempts(db: str) -> int:
     """Sends refused and sent again (429s): total claims minus variants."""
-    from orca_nb.experiments.db import Store
+    from orca_nb.experiments.db import ExperimentsDB
 
-    store = Store(db)
+    store = ExperimentsDB(db)
     try:
         rows = store.variants(store.list_experiments()[0].experiment_id)
         return sum(max(0, r.attempts - 1) for r in rows)
@@ -247,9 +247,9 @@ def done(db: str, n: int) -> bool:
 
 def most_in_flight(db: str) -> int:
     """The most variants the engine had sent and not finished at once (all workers)."""
-    from orca_nb.experiments.db import Store
+    from orca_nb.experiments.db import ExperimentsDB
 
-    store = Store(db)
+    store = ExperimentsDB(db)
     try:
         rows = store.variants(store.list_experiments()[0].experiment_id)
     finally:
@@ -267,10 +267,10 @@ def most_in_flight(db: str) -> int:
 
 def integrity(fig: Figures, sandbox: Sandbox, key: str, db: str, n: int, label: str) -> None:
     """Tasks per variant as the sandbox made them, against what the engine recorded."""
-    from orca_nb.experiments.db import Store
+    from orca_nb.experiments.db import ExperimentsDB
 
     per_seed = sandbox.tasks_per_seed(key)
-    store = Store(db)
+    store = ExperimentsDB(db)
     try:
         rows = store.variants(store.list_experiments()[0].experiment_id)
     finally:

@@ -24,9 +24,9 @@ def _add_parser(command: str) -> AddParser:
     elif command == "report":
         from orca_nb.reports.cli import add_parser
     elif command == "worker":
-        from orca_nb.experiments.cli import add_parser
+        from orca_nb.experiments.worker_cli import add_parser
     elif command == "experiment":
-        from orca_nb.experiments.commands import add_parser
+        from orca_nb.experiments.experiment_cli import add_parser
     else:
         raise ValueError(f"no orca-nb subcommand {command!r}; one of {', '.join(_COMMANDS)}")
     return add_parser

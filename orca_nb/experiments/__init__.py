@@ -25,14 +25,14 @@ What exists:
 - :mod:`~orca_nb.experiments.db`: the experiments' tables beside DBOS's;
   :mod:`~orca_nb.experiments.location`: where they live (``$ORCA_NB_EXPERIMENTS_DB``, else beside
   the ledger) and ``find_experiment`` (a stored one by name or id, for every reader).
-- ``orca-nb worker`` (:mod:`~orca_nb.experiments.cli`): more workers pulling from an account's
-  queue, on this machine or others sharing a PostgreSQL system database.
+- ``orca-nb worker`` (:mod:`~orca_nb.experiments.worker_cli`): more workers pulling from an
+  account's queue, on this machine or others sharing a PostgreSQL system database.
 - :mod:`~orca_nb.experiments.results`: ``run.results()`` joined with the usage ledger (the
   service's times, token figures and their source) and the compare grid's marks (pinned,
   rating, tags, note).
 - :mod:`~orca_nb.experiments.export`: ``run.export_html(path)`` / :func:`export_html` one
   offline HTML file (poster frames embedded, parameters, tokens, ratings); ``orca-nb
-  experiment list|export`` (:mod:`~orca_nb.experiments.commands`).
+  experiment list|export`` (:mod:`~orca_nb.experiments.experiment_cli`).
 
 Names are imported lazily, so ``orca-nb`` and ``import orca_nb.experiments`` stay cheap; running
 experiments needs the ``experiments`` extra (``dbos``, which brings SQLAlchemy).

@@ -171,7 +171,7 @@ class ExperimentConflictError(ValueError):
     """An experiment of this name exists with a different definition or account."""
 
 
-class Store:
+class ExperimentsDB:
     """The experiments' tables on one database (created if missing)."""
 
     def __init__(self, url: str) -> None:

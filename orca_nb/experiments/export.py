@@ -47,10 +47,10 @@ from orca_nb.experiments.db import (
     UNKNOWN,
     VARIANT_STATUSES,
     ExperimentRow,
-    Store,
+    ExperimentsDB,
     VariantRow,
 )
-from orca_nb.experiments.location import find_experiment, open_store
+from orca_nb.experiments.location import find_experiment, open_experiments_db
 from orca_nb.experiments.progress import phase
 from orca_nb.media.poster import POSTER_SIDE, POSTER_SIDE_MAX
 
@@ -619,7 +619,7 @@ def render_html(
 # --------------------------------------------------------------------------- entry points
 def write_export(
     path: str | os.PathLike[str],
-    store: Store,
+    db: ExperimentsDB,
     experiment: ExperimentRow,
     *,
     client: Orca | None,
@@ -644,7 +644,7 @@ def write_export(
             f"got {poster_side!r}"
         )
     began = clock()
-    rows = store.variants(experiment.experiment_id)
+    rows = db.variants(experiment.experiment_id)
     frame = results.results_frame(
         rows,
         sends=results.ledger_sends(ledger, experiment.experiment_id),
@@ -706,10 +706,10 @@ def export_html(
     from orca_nb.client.default_ledger import open_default_ledger
     from orca_nb.ledger import readable_ledger
 
-    store = open_store(database_url)
+    db = open_experiments_db(database_url)
     owned: Orca | None = None
     try:
-        row = find_experiment(store, experiment)
+        row = find_experiment(db, experiment)
         if posters and client is None:
             from orca_nb.client import Orca
 
@@ -717,13 +717,13 @@ def export_html(
         if ledger is None:
             ledger = readable_ledger(client.ledger if client is not None else open_default_ledger())
         return write_export(
-            path, store, row, client=client, ledger=ledger, posters=posters,
+            path, db, row, client=client, ledger=ledger, posters=posters,
             poster_side=poster_side, max_video_bytes=max_video_bytes, workers=workers,
         )  # fmt: skip
     finally:
         if owned is not None:
             owned.close()
-        store.close()
+        db.close()
 
 
 __all__ = [

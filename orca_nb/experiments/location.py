@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Final
 from orca_nb import wire
 
 if TYPE_CHECKING:
-    from orca_nb.experiments.db import ExperimentRow, Store
+    from orca_nb.experiments.db import ExperimentRow, ExperimentsDB
 
 #: Environment variable naming the experiments' system database (a SQLAlchemy-style URL).
 DATABASE_ENV: Final = "ORCA_NB_EXPERIMENTS_DB"
@@ -42,10 +42,10 @@ def default_database_url() -> str:
     return f"sqlite:///{directory / _FILE_NAME}"
 
 
-def open_store(database_url: str | None = None) -> Store:
+def open_experiments_db(database_url: str | None = None) -> ExperimentsDB:
     """The experiments database (default: :func:`default_database_url`), refusing a SQLite
     file that does not exist (nothing was ever stored there: a wrong path, say so)."""
-    from orca_nb.experiments.db import Store
+    from orca_nb.experiments.db import ExperimentsDB
 
     url = database_url or default_database_url()
     if url.startswith("sqlite:///"):
@@ -55,16 +55,16 @@ def open_store(database_url: str | None = None) -> Store:
                 f"no experiments database at {file}; pass database_url= (or --db) where the "
                 f"experiments ran, or set ${DATABASE_ENV}"
             )
-    return Store(url)
+    return ExperimentsDB(url)
 
 
-def find_experiment(store: Store, name_or_id: str) -> ExperimentRow:
+def find_experiment(db: ExperimentsDB, name_or_id: str) -> ExperimentRow:
     """A stored experiment by id, else by name; ``KeyError`` naming the known ones."""
     from orca_nb.experiments.define import experiment_id_for
 
-    found = store.experiment(name_or_id) or store.experiment(experiment_id_for(name_or_id))
+    found = db.experiment(name_or_id) or db.experiment(experiment_id_for(name_or_id))
     if found is None:
-        known = ", ".join(f"{e.name!r} ({e.experiment_id})" for e in store.list_experiments()[:10])
-        where = wire.strip_secret_params(store.url)
+        known = ", ".join(f"{e.name!r} ({e.experiment_id})" for e in db.list_experiments()[:10])
+        where = wire.strip_secret_params(db.url)
         raise KeyError(f"no experiment {name_or_id!r} in {where}; known: {known or 'none'}")
     return found

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from orca_nb.experiments.db import Store
+from orca_nb.experiments.db import ExperimentsDB
 from orca_nb.experiments.location import default_database_url
 
 if TYPE_CHECKING:
@@ -122,7 +122,9 @@ def off_loop(fn: Callable[[], T]) -> T:
 class Runtime:
     """This process's DBOS, store, clients and queues (get it from :func:`launch`)."""
 
-    def __init__(self, settings: Settings, store: Store, executor_id: str, accounts: set[str]):
+    def __init__(
+        self, settings: Settings, store: ExperimentsDB, executor_id: str, accounts: set[str]
+    ):
         self.settings = settings
         self.store = store
         self.executor_id = executor_id
@@ -359,7 +361,7 @@ def _start(
         "application_version": APP_VERSION,
         "log_level": "WARNING",
     }
-    store = Store(settings.database_url)
+    store = ExperimentsDB(settings.database_url)
     DBOS(config=config)
     try:
         DBOS.listen_queues([queue_name(account)])

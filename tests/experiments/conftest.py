@@ -13,7 +13,7 @@ from orca_nb import wire
 from orca_nb.client import Orca
 from orca_nb.compose import Selection, build_request
 from orca_nb.experiments import runtime, shutdown
-from orca_nb.experiments.db import Store
+from orca_nb.experiments.db import ExperimentsDB
 from orca_nb.sandbox import Backend, SandboxServer
 
 #: A small, fast render: no references, 480p, the shortest duration.
@@ -55,9 +55,9 @@ def _dbos_stopped() -> Iterator[None]:
 
 
 @pytest.fixture
-def store(exp_db: str) -> Iterator[Store]:
+def store(exp_db: str) -> Iterator[ExperimentsDB]:
     """A second handle on the test's experiments database (for assertions)."""
-    s = Store(exp_db)
+    s = ExperimentsDB(exp_db)
     yield s
     s.close()
 

@@ -14,7 +14,7 @@ from orca_nb.experiments import (
     start,
 )
 from orca_nb.experiments import cost as costs
-from orca_nb.experiments.db import Store
+from orca_nb.experiments.db import ExperimentsDB
 from tests.experiments.conftest import BODY
 
 
@@ -87,7 +87,7 @@ def test_start_refuses_before_storing_or_sending(
             EXP, client, balance=balance(0.0), price_per_million_tokens=1.0,  # type: ignore[arg-type]
             **fast,
         )  # fmt: skip
-    store = Store(exp_db)
+    store = ExperimentsDB(exp_db)
     try:
         assert store.list_experiments() == []
     finally:

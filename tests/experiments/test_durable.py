@@ -17,7 +17,7 @@ import pytest
 
 from orca_nb.client import Orca
 from orca_nb.experiments import Experiment, open_experiment, start
-from orca_nb.experiments.db import Store
+from orca_nb.experiments.db import ExperimentsDB
 from orca_nb.ledger import open_ledger
 from orca_nb.sandbox import Backend, SandboxServer
 from orca_nb.sandbox.faults import Fault
@@ -116,7 +116,7 @@ CHILD = textwrap.dedent(
 
 
 def test_a_worker_killed_mid_experiment_and_a_new_one_finish_it_with_one_task_each(
-    sandbox_server: SandboxServer, sandbox_backend: Backend, exp_db: str, store: Store,
+    sandbox_server: SandboxServer, sandbox_backend: Backend, exp_db: str, store: ExperimentsDB,
     tmp_path: Path,
 ) -> None:  # fmt: skip
     sandbox_backend.configure(processing="manual")  # tasks stay running until told
@@ -196,7 +196,7 @@ def test_pause_holds_queued_variants_and_resume_continues(
 
 
 def test_a_429_holds_the_account_for_retry_after_then_sends_once(
-    client: Orca, fast: dict[str, Any], sandbox_backend: Backend, store: Store
+    client: Orca, fast: dict[str, Any], sandbox_backend: Backend, store: ExperimentsDB
 ) -> None:
     sandbox_backend.faults.add("POST /video/generations", Fault.error(429, retry_after=1.0))
     began = time.monotonic()
@@ -226,7 +226,7 @@ def test_an_unknown_outcome_is_recorded_and_not_resent(
 
 
 def test_a_variant_left_sending_by_a_dead_worker_becomes_unknown(
-    client: Orca, fast: dict[str, Any], sandbox_backend: Backend, store: Store
+    client: Orca, fast: dict[str, Any], sandbox_backend: Backend, store: ExperimentsDB
 ) -> None:
     from orca_nb.experiments.workflows import submit_step
 
@@ -286,7 +286,7 @@ async def test_starting_from_a_running_event_loop_works(
 
 def test_orca_nb_worker_finishes_what_a_stopped_kernel_left(
     client: Orca, fast: dict[str, Any], sandbox_server: SandboxServer,
-    sandbox_backend: Backend, store: Store, sandbox_key: str,
+    sandbox_backend: Backend, store: ExperimentsDB, sandbox_key: str,
 ) -> None:  # fmt: skip
     from orca_nb.experiments import shutdown
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from orca_nb.experiments.db import Store
+from orca_nb.experiments.db import ExperimentsDB
 from orca_nb.sandbox import Backend, SandboxServer
 from orca_nb.sandbox.accounts import account_id
 from tests.experiments.conftest import sandbox_tasks
@@ -66,7 +66,7 @@ def test_two_workers_on_postgres_share_the_cap_and_make_one_task_per_variant(
     store = None
     try:
         until(lambda: len(sandbox_tasks(sandbox_backend)) >= 2, 90, "the first submissions")
-        store = Store(postgres_url)
+        store = ExperimentsDB(postgres_url)
         (exp,) = store.list_experiments()
         worker = subprocess.Popen(
             [sys.executable, "-m", "orca_nb.cli", "worker", "--exit-when-idle",

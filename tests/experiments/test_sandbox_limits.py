@@ -10,7 +10,7 @@ from typing import Any
 
 from orca_nb.client import Orca
 from orca_nb.experiments import Experiment, start
-from orca_nb.experiments.db import Store
+from orca_nb.experiments.db import ExperimentsDB
 from orca_nb.sandbox import Backend, SandboxServer
 from orca_nb.sandbox.accounts import account_id
 from tests.experiments.conftest import BODY
@@ -27,7 +27,11 @@ def task_seeds(backend: Backend, account: str) -> list[tuple[int, float]]:
 
 
 def test_the_sandboxs_rate_limit_429s_slow_the_queue_and_each_variant_gets_one_task(
-    client: Orca, fast: dict[str, Any], sandbox_backend: Backend, sandbox_key: str, store: Store
+    client: Orca,
+    fast: dict[str, Any],
+    sandbox_backend: Backend,
+    sandbox_key: str,
+    store: ExperimentsDB,
 ) -> None:
     limit = 3
     sandbox_backend.configure(submits_per_minute=limit, render_once=True)
@@ -91,7 +95,9 @@ def test_the_sandbox_records_the_engines_cap_on_running_tasks(
     assert sorted(seed for seed, _ in task_seeds(sandbox_backend, account)) == [1, 2, 3, 4, 5]
 
 
-def test_workers_refused_at_once_all_hold_the_account_without_an_error(store: Store) -> None:
+def test_workers_refused_at_once_all_hold_the_account_without_an_error(
+    store: ExperimentsDB,
+) -> None:
     # Found by the test above: two workers' first 429s inserted the gate row at once and one
     # failed with a unique-key error, leaving its variant "sending" for ever.
     import threading
@@ -119,7 +125,7 @@ def test_workers_refused_at_once_all_hold_the_account_without_an_error(store: St
 
 def test_a_lower_cap_set_by_start_holds_in_a_worker_already_polling(
     client: Orca, fast: dict[str, Any], sandbox_server: SandboxServer, sandbox_backend: Backend,
-    sandbox_key: str, store: Store,
+    sandbox_key: str, store: ExperimentsDB,
 ) -> None:  # fmt: skip
     # Seen in a real session: a kernel launched earlier with concurrency 4 sent 4 variants of an
     # experiment another kernel had just started with concurrency 1 (a DBOS worker dequeues
@@ -164,7 +170,7 @@ def test_a_lower_cap_set_by_start_holds_in_a_worker_already_polling(
             raise AssertionError(f"the worker did not stop on SIGTERM:\n{err[-3000:]}") from None
 
 
-def _executors(store: Store) -> int:
+def _executors(store: ExperimentsDB) -> int:
     from orca_nb.experiments.db import executors
 
     with store.engine.connect() as c:

@@ -505,23 +505,23 @@ class StoredExperiment:
 
     def variants(self) -> Sequence[VariantRow]:
         """Every variant as stored, in definition order."""
-        from orca_nb.experiments.db import Store
+        from orca_nb.experiments.db import ExperimentsDB
 
-        store = Store(self.database_url)
+        db = ExperimentsDB(self.database_url)
         try:
-            return store.variants(self.experiment_id)
+            return db.variants(self.experiment_id)
         finally:
-            store.close()
+            db.close()
 
 
 def stored_experiment(name_or_id: str, *, database_url: str | None = None) -> StoredExperiment:
     """The experiment with this id or name in the experiments' database (default
     ``$ORCA_NB_EXPERIMENTS_DB``, else beside the ledger); ``KeyError`` listing the known ones."""
-    from orca_nb.experiments.location import find_experiment, open_store
+    from orca_nb.experiments.location import find_experiment, open_experiments_db
 
-    store = open_store(database_url)
+    db = open_experiments_db(database_url)
     try:
-        found = find_experiment(store, name_or_id)
-        return StoredExperiment(found.experiment_id, found.name, store.url)
+        found = find_experiment(db, name_or_id)
+        return StoredExperiment(found.experiment_id, found.name, db.url)
     finally:
-        store.close()
+        db.close()

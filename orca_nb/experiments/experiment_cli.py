@@ -58,39 +58,39 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print the stored experiments. Returns the exit status."""
-    from orca_nb.experiments.location import open_store
+    from orca_nb.experiments.location import open_experiments_db
     from orca_nb.experiments.progress import counts_text, phase
 
     try:
-        store = open_store(args.db)
+        db = open_experiments_db(args.db)
     except Exception as exc:
         return command_failed("experiment list", exc)
     try:
-        found = store.list_experiments()
+        found = db.list_experiments()
         if not found:
             print("no experiments stored yet")
         for e in found:
-            counts = store.counts(e.experiment_id)
+            counts = db.counts(e.experiment_id)
             text = counts_text(counts)
             print(f"{e.name}\t{e.experiment_id}\t{phase(e.state, counts)}\t{text}")
     finally:
-        store.close()
+        db.close()
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the HTML export and say where. Returns the exit status."""
     from orca_nb.experiments.export import export_html
-    from orca_nb.experiments.location import find_experiment, open_store
+    from orca_nb.experiments.location import find_experiment, open_experiments_db
 
     try:
         target = args.output
         if target is None:
-            store = open_store(args.db)
+            db = open_experiments_db(args.db)
             try:
-                name = find_experiment(store, args.experiment).name
+                name = find_experiment(db, args.experiment).name
             finally:
-                store.close()
+                db.close()
             target = _safe_name(name) + ".html"
         done = export_html(
             args.experiment,
