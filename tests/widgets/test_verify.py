@@ -201,6 +201,37 @@ async def test_an_expiry_learnt_later_is_sent_with_the_link(
     view.close()
 
 
+async def test_new_link_works_the_moment_the_browser_countdown_runs_out(
+    sent: list[tuple[Widget, dict[str, Any]]],
+) -> None:
+    """The browser shows "New link" when its countdown (now + the seconds sent) runs out; the
+    kernel must by then hold the link stale too, or that click is dropped (one at a time)."""
+    client = FakeOrca()
+    store = LiveStore(client, fast_interval=30, slow_interval=60)
+    clock = Clock(1_000_000.7)
+    view = VerifyView(store, VerifyState(store, clock=clock))
+    view.vue_start()
+    await settle()
+    first = view.state.session_id or ""
+    # the sandbox sends whole seconds: a session made at .7 with an 8 s life says 1_000_008
+    _set(client, first, expires_at=int(clock.now + 8))
+    await store.refresh(full=False)
+    _, _, seconds = _links(sent, view)[-1]
+    browser_deadline = clock.now + seconds
+    clock.now += 1
+    view.vue_start()  # (no button shows yet) still one at a time while the link is fresh
+    await settle()
+    assert view.state.session_id == first
+    clock.now = browser_deadline  # the browser's countdown ran out: it offers "New link"
+    view.vue_start()
+    await settle()
+    assert view.state.session_id != first  # the one click started a new session
+    assert view.has_link
+    assert _links(sent, view)[-1][0] == view.state.link
+    assert client.state.calls.count("real_human.start_session") == 2
+    view.close()
+
+
 async def test_stale_link_view_offers_a_new_one_and_shows_the_raw_word(
     sent: list[tuple[Widget, dict[str, Any]]],
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import re
 import time
 from typing import Any
@@ -199,7 +200,10 @@ class VerifyView(Panel):
         link = public_link(self._link, page_url=self._page_url)
         left = self.state.expires_in
         qr = qr_data_uri(link) if link else ""
-        self.send({"method": "link", "args": [link, qr, -1 if left is None else int(left)]})
+        # rounded up: the browser's countdown (which then offers "New link") must not run out
+        # before the kernel holds the link stale, or :meth:`VerifyState.start` drops the click
+        seconds = -1 if left is None else math.ceil(left)
+        self.send({"method": "link", "args": [link, qr, seconds]})
 
     def vue_want_link(self, data: Any = None) -> None:
         """A view mounted (a new tab, a reload): send it the current link, if any. ``data``:
