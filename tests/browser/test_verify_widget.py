@@ -63,12 +63,17 @@ def _save(page: Page, path: Path) -> str:
     page.keyboard.press("Escape")
     page.keyboard.press("Control+s")
     deadline = time.monotonic() + 30
-    while path.stat().st_mtime_ns == before:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{path.name} was not saved")
+    while time.monotonic() < deadline:
+        if path.stat().st_mtime_ns != before:
+            text = path.read_text()
+            try:  # Lab writes the file in place: a read can catch it half-written
+                json.loads(text)
+            except json.JSONDecodeError:
+                pass
+            else:
+                return text
         time.sleep(0.2)
-    time.sleep(0.5)  # the contents API writes atomically, but give a second write time to land
-    return path.read_text()
+    raise TimeoutError(f"{path.name} was not saved")
 
 
 def _phone(link: str, choice: str) -> None:
