@@ -30,6 +30,8 @@ What exists:
 - :mod:`~orca_nb.experiments.results`: ``run.results()`` joined with the usage ledger (the
   service's times, token figures and their source) and the compare grid's marks (pinned,
   rating, tags, note).
+- :mod:`~orca_nb.experiments.labels`: how a variant's values read, one wording for the Sweep
+  tab, the progress widget, the compare grid and the export (``variant_label``).
 - :mod:`~orca_nb.experiments.export`: ``run.export_html(path)`` / :func:`export_html` one
   offline HTML file (poster frames embedded, parameters, tokens, ratings); ``orca-nb
   experiment list|export`` (:mod:`~orca_nb.experiments.experiment_cli`).

@@ -50,6 +50,7 @@ from orca_nb.experiments.db import (
     ExperimentsDB,
     VariantRow,
 )
+from orca_nb.experiments.labels import variant_label
 from orca_nb.experiments.location import find_experiment, open_experiments_db
 from orca_nb.experiments.progress import phase
 from orca_nb.media.poster import POSTER_SIDE, POSTER_SIDE_MAX
@@ -303,18 +304,6 @@ def _params_table(params: Mapping[str, Any]) -> str:
     return f"<table class='params'>{rows}</table>" if rows else ""
 
 
-def _label(values: Mapping[str, Any], dims: Sequence[str], skip: Sequence[str] = ()) -> str:
-    parts = []
-    for d in dims:
-        if d in skip:
-            continue
-        text = _plain(values.get(d))
-        if d == "prompt" and len(text) > 60:
-            text = text[:59] + "…"
-        parts.append(f"{d}: {text}")
-    return " · ".join(parts)
-
-
 def _card(
     v: VariantRow,
     row: Mapping[str, Any],
@@ -337,7 +326,7 @@ def _card(
     else:
         picture = f"<div class='poster'>{_e(_no_video(v.status))}</div>"
     parts = [f"<div class='{classes}' id='variant-{_e(v.variant_id)}'>", picture]
-    label = _label(v.values, dims, skip)
+    label = variant_label(v.values, dims, skip=skip)
     if label:
         parts.append(f"<div class='labels'>{_e(label)}</div>")
     head = f"<span class='status {_e(v.status)}'>{_e(v.status)}</span>"

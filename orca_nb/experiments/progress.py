@@ -29,12 +29,12 @@ from orca_nb.experiments.db import (
     VariantRow,
     now_ms,
 )
+from orca_nb.experiments.labels import variant_label
 
 #: Statuses of variants still on their way (they count toward the ETA).
 MOVING: Final = frozenset({QUEUED, SENDING, RUNNING})
 #: Statuses shown as errors, with advice.
 ERRORS: Final = (FAILED, REFUSED, UNKNOWN)
-_LABEL_CHARS = 40
 
 
 def phase(state: str, counts: Mapping[str, int]) -> str:
@@ -135,17 +135,6 @@ def duration_text(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-def label(values: Mapping[str, Any]) -> str:
-    """A variant's varied values in one short line."""
-    parts = []
-    for key, value in values.items():
-        text = str(value)
-        if len(text) > _LABEL_CHARS:
-            text = text[: _LABEL_CHARS - 1] + "…"
-        parts.append(f"{key}={text}")
-    return ", ".join(parts)
-
-
 def run_status(
     name: str, state: str, variants: Iterable[VariantRow], *, now: int | None = None
 ) -> RunStatus:
@@ -168,7 +157,9 @@ def run_status(
         elapsed = max(1, at - min(sent)) / 1000
         eta = moving * elapsed / len(timed)
     errors = tuple(
-        VariantError(v.variant_id, label(v.values), v.status, v.error_code, v.error_message or "")
+        VariantError(
+            v.variant_id, variant_label(v.values), v.status, v.error_code, v.error_message or ""
+        )
         for v in rows
         if v.status in ERRORS
     )

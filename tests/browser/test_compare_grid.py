@@ -58,7 +58,7 @@ def test_the_grid_plays_in_sync_and_a_rating_persists(
     assert grid.locator(".orca-compare-cols").input_value() == "seed"
     heads = grid.locator(".orca-compare-head").all_inner_texts()
     assert heads == ["7", "42", "a calm dawn", HOSTILE]  # user text shown as text
-    assert cells.first.locator(".orca-compare-label").inner_text() == "a calm dawn · 7"
+    assert cells.first.locator(".orca-compare-label").inner_text() == "a calm dawn · seed 7"
     _until(lambda: grid.locator(".orca-compare-poster img").count() == 4, 60, "4 posters")
     posters_at = time.monotonic() - started
     web.shot("posters")

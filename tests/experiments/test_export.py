@@ -354,7 +354,7 @@ def test_invalid_variants_show_their_reasons_and_one_dimension_is_a_card_grid() 
     card = card_of(raw + "</details>", "b")
     assert "not sent (invalid)" in card
     assert "invalid: seed must be -1 or 0..4294967295" in card
-    assert "seed: -5" in card
+    assert "seed -5" in card  # the card's label: experiments.labels.variant_label
     assert "queued: no video yet" in card_of(raw, "c")
     assert "state running" in raw  # a variant still queued
     ended = render_html(exp, rows[:2], results_frame(rows[:2]))

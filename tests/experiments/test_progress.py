@@ -64,7 +64,7 @@ def test_status_by_hand() -> None:
     assert [(e.variant_id, e.status, e.code, e.message) for e in s.errors] == [
         ("c", "failed", "InternalError", "boom"), ("d", "unknown", "outcome_unknown", "lost"),
     ]  # fmt: skip
-    assert s.errors[0].label == "seed=c"
+    assert s.errors[0].label == "seed c"  # experiments.labels.variant_label
     assert s.counts_text() == (
         "1 invalid · 2 queued · 1 running · 2 succeeded · 1 failed · 1 unknown · 1 cancelled"
     )

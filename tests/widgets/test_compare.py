@@ -17,7 +17,7 @@ from orca_nb import wire
 from orca_nb.compose import Selection, build_request
 from orca_nb.experiments.db import VariantRow
 from orca_nb.ledger import Ledger, open_ledger
-from orca_nb.widgets.state.compare import CompareState, value_text
+from orca_nb.widgets.state.compare import CompareState
 from orca_nb.widgets.state.studio import StudioState
 from orca_nb.widgets.views.compare import CompareView
 from tests.widgets.fakes import FakeOrca
@@ -163,12 +163,6 @@ def test_arrow_keys_walk_the_cells(store: Any) -> None:
     assert state.move_focus("ArrowUp") == "v1"
     with pytest.raises(ValueError, match="ArrowLeft"):
         state.move_focus("Home")
-
-
-def test_values_read_as_text() -> None:
-    assert [value_text(v) for v in (None, True, False, 7, "x", {"b": 1})] == [
-        "—", "on", "off", "7", "x", '{"b": 1}',
-    ]  # fmt: skip
 
 
 async def test_marks_are_stored_and_shown_again_on_open(store: Any, ledger: Ledger) -> None:

@@ -97,7 +97,7 @@ async def test_state_builds_figures_and_errors_with_advice() -> None:
     assert failed.advice == task_advice("InternalServiceError", "failed")
     assert failed.advice
     assert unknown.advice == UNKNOWN_VARIANT_ADVICE
-    assert failed.label == f"prompt={XSS}"  # user text kept as text (the template escapes it)
+    assert failed.label == XSS  # user text kept as text (the template escapes it)
 
 
 async def test_a_status_that_cannot_be_read_is_shown_not_raised() -> None:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from orca_nb import wire
 from orca_nb.compose.cost import tokens_text
+from orca_nb.experiments.labels import value_text, variant_label
 from orca_nb.ledger.marks import UNSET, Unset, VariantMark
 from orca_nb.widgets.advice import describe_error, variant_advice
 from orca_nb.widgets.state.base import Observable
@@ -63,17 +64,6 @@ def value_key(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def value_text(value: Any) -> str:
-    """A value as a person reads it (``None`` is "—", booleans "on"/"off")."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, str):
-        return value
-    return value_key(value)
-
-
 def short(text: str, limit: int = LABEL_CHARS) -> str:
     """``text`` cut to ``limit`` characters with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -108,6 +98,7 @@ class Cell:
     values: tuple[tuple[str, str], ...] = ()  # (dimension, value text) of every varied one
     message: str = ""  # the error or reasons of a variant that did not succeed
     advice: str = ""
+    label: str = ""  # the variant's values in a few words (experiments.labels.variant_label)
 
 
 @dataclass(frozen=True)
@@ -319,6 +310,7 @@ class CompareState(Observable):
             tuple((d, value_text(v.values.get(d))) for d in dims),
             message,
             advice,
+            variant_label(v.values, dims),
         )
 
     def cell_order(self) -> list[str]:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from orca_nb import wire
 from orca_nb.compose.cost import media_seconds_of
+from orca_nb.experiments.labels import variant_label
 from orca_nb.widgets.advice import describe_error
 from orca_nb.widgets.state.base import Observable
 from orca_nb.widgets.state.studio import StudioState
@@ -42,6 +43,8 @@ INSTALL_TEXT: Final = (
 )
 #: Variants listed at most in the tab (the rest are counted).
 MAX_LINES: Final = 100
+#: The plan's line for the one variant of a sweep that varies nothing.
+UNVARIED: Final = "the studio's request as it is"
 #: What to do when Open by name finds no sweep of that name (the error lists the known ones).
 NOT_FOUND_ADVICE: Final = (
     "Type the name exactly as it was started (one of those listed), or fill in the form and "
@@ -99,24 +102,6 @@ def parse_seeds(text: str) -> list[int]:
             raise ValueError(f"Seeds: {seed} is listed twice; list each seed once")
         out.append(seed)
     return out
-
-
-def variant_label(values: Mapping[str, Any]) -> str:
-    """A variant's varied values in a few words (``"a cat in … · seed 7 · 16:9"``)."""
-    words = []
-    for key, value in values.items():
-        text = str(value)
-        if key == "prompt":
-            words.append(text if len(text) <= 48 else text[:47] + "…")
-        elif key == "seed":
-            words.append(f"seed {value}")
-        elif key == "duration":
-            words.append(f"{value} s")
-        elif key == "generate_audio":
-            words.append("audio" if value else "silent")
-        else:
-            words.append(text if key in ("ratio", "resolution", "model") else f"{key}={text}")
-    return " · ".join(words) or "the studio's request as it is"
 
 
 class SweepState(Observable):
@@ -297,14 +282,14 @@ class SweepState(Observable):
             found = cost.per_variant.get(v.variant_id)
             lines.append(
                 VariantLine(
-                    variant_label(v.values),
+                    variant_label(v.values) or UNVARIED,
                     v.valid,
                     tuple(v.reasons),
                     found.describe() if found is not None else "not sent",
                 )
             )
         invalid = tuple(
-            VariantLine(variant_label(v.values), False, tuple(v.reasons))
+            VariantLine(variant_label(v.values) or UNVARIED, False, tuple(v.reasons))
             for v in experiment.invalid
         )
         refused = confirm = ""

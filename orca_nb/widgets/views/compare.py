@@ -26,6 +26,7 @@ import traitlets
 from ipyvuetify.VuetifyTemplate import VuetifyTemplate
 from ipywidgets import widget_serialization
 
+from orca_nb.experiments.labels import value_text
 from orca_nb.widgets.loops import spawn
 from orca_nb.widgets.state.compare import (
     Cell,
@@ -33,7 +34,6 @@ from orca_nb.widgets.state.compare import (
     VariantSource,
     figures_text,
     short,
-    value_text,
 )
 from orca_nb.widgets.state.experiment import STATUS_COLORS
 from orca_nb.widgets.views.base import template
@@ -195,14 +195,13 @@ class CompareView(VuetifyTemplate):
             return {"variant_id": "", "row": cell.row, "col": cell.col}
         mark = self.state.mark_of(cell.variant_id)
         media = self.state.media.get(cell.variant_id)
-        label = " · ".join(text for _, text in cell.values)
         return {
             "variant_id": cell.variant_id,
             "row": cell.row,
             "col": cell.col,
             "status": cell.status,
             "color": STATUS_COLORS.get(cell.status, "grey"),
-            "label": short(label, 90),
+            "label": short(cell.label, 90),
             "full": "\n".join(f"{d}: {t}" for d, t in cell.values),
             "message": cell.message,
             "advice": cell.advice,
