@@ -370,11 +370,40 @@ def _start(
         runtime.add_client(client)
         runtime.queue(account, concurrency=concurrency, per_minute=per_minute)
         runtime.start_monitor()
+        _stop_at_exit_once()
     except BaseException:
         DBOS.destroy()
         store.close()
         raise
     return runtime
+
+
+_stop_at_exit_registered = False
+
+
+def _stop_at_exit_once() -> None:
+    """Have the interpreter's exit stop this process's runtime before it waits for DBOS's worker
+    threads: in-flight executions unwind at once (their variants stay pending for the next launch
+    or a worker) instead of holding a finished script or a closing kernel until they end."""
+    global _stop_at_exit_registered
+    if _stop_at_exit_registered:
+        return
+    # threading's exit hooks run before it joins thread pools (concurrent.futures registers its
+    # join there, at import, so this later one runs first); plain atexit would run too late.
+    register = getattr(threading, "_register_atexit", None)
+    if register is None:  # pragma: no cover - every CPython since 3.9 has it
+        return
+    register(_stop_at_exit)
+    _stop_at_exit_registered = True
+
+
+def _stop_at_exit() -> None:
+    if _runtime is None:
+        return
+    try:
+        shutdown()
+    except Exception:  # the process is exiting: say why, never block it
+        log.exception("orca_nb experiments: stopping at exit failed")
 
 
 def shutdown(*, wait_seconds: int = 0) -> None:
