@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
 from orca_nb.ledger import LEDGER_ENV
+from orca_nb.wire import command_failed
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -54,8 +54,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         ledger = open_ledger(args.ledger)
     except Exception as exc:  # a bad URL, an unreachable server: say so plainly
-        print(f"orca-nb report: cannot open the ledger: {exc}", file=sys.stderr)
-        return 2
+        return command_failed("report", f"cannot open the ledger: {exc}")
     try:
         written = []
         if not args.no_html:
@@ -67,15 +66,11 @@ def run(args: argparse.Namespace) -> int:
             if args.parquet:
                 written += export_parquet(frames, args.parquet)
     except ValueError as exc:  # e.g. an unreadable --since
-        print(f"orca-nb report: {exc}", file=sys.stderr)
-        return 2
+        return command_failed("report", exc)
     finally:
         ledger.close()
     for path in written:
         print(path)
     if not written:
-        print(
-            "orca-nb report: nothing to write (--no-html without --csv/--parquet)", file=sys.stderr
-        )
-        return 2
+        return command_failed("report", "nothing to write (--no-html without --csv/--parquet)")
     return 0

@@ -114,8 +114,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = config_from_args(args)
     except ValueError as exc:
-        print(f"orca-nb sandbox: {exc}", file=sys.stderr)
-        return 2
+        return wire.command_failed("sandbox", exc)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -134,8 +133,9 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     except OSError as exc:
-        print(f"orca-nb sandbox: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 1
+        return wire.command_failed(
+            "sandbox", f"cannot serve on {args.host}:{args.port}: {exc}", status=1
+        )
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0

@@ -104,4 +104,5 @@ def test_cli_says_what_is_wrong(
     assert _cli(["--ledger", "mysql://nope"]) == 2
     assert "cannot open the ledger" in capsys.readouterr().err
     assert _cli(["--ledger", ledger.url, "--no-html"]) == 2
-    assert "nothing to write" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err == "orca-nb report: nothing to write (--no-html without --csv/--parquet)\n"

@@ -86,4 +86,6 @@ def test_cli_arguments(tmp_path: Path) -> None:
 
 def test_cli_reports_bad_settings(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(parse("--asset-cap", "-1", "--db", ":memory:")) == 2
-    assert "asset_cap" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("orca-nb sandbox: ")
+    assert "asset_cap" in err
