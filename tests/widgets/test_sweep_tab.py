@@ -6,6 +6,7 @@ real start on the sandbox through DBOS: exactly one task per variant, and pressi
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from orca_nb import wire
 from orca_nb.client import AsyncOrca
 from orca_nb.client.models import Balance
+from orca_nb.compose import Ref, Selection
 from orca_nb.compose.cost import estimate_tokens
 from orca_nb.ledger import open_ledger
 from orca_nb.sandbox import Backend, SandboxServer
@@ -346,7 +348,7 @@ async def store(
 
 
 def _tasks(backend: Backend) -> list[str]:
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         return [str(r[0]) for r in db.execute("SELECT id FROM tasks ORDER BY created")]
 
 
@@ -438,3 +440,207 @@ def test_a_seed_out_of_range_is_an_invalid_variant_with_the_rules_reason() -> No
     (bad,) = s.plan.invalid
     assert bad.label == f"seed {wire.SEED_MAX + 1}"
     assert "is not allowed" in bad.reasons[0]
+
+
+# ---------------------------------------------------------------------- watermark, reference sets
+ADA = Ref("asset-20260318071009-aaaaa", "image", name="ada")
+BEN = Ref("asset-20260318071009-bbbbb", "image", name="ben")
+CAT = Ref("asset-20260318071009-ccccc", "image")  # no name: a chip says its kind, not its id
+
+
+def test_watermark_on_and_off_doubles_the_variants() -> None:
+    s = SweepState(_studio())
+    s.set_form(seeds_text="1, 2")
+    assert s.plan.count == 2
+    s.set_form(watermarks=[True, False])
+    assert (s.plan.count, s.plan.valid) == (4, 4)
+    assert [line.label for line in s.plan.lines] == [
+        "seed 1 · watermark=on", "seed 1 · watermark=off",
+        "seed 2 · watermark=on", "seed 2 · watermark=off",
+    ]  # fmt: skip
+    assert s.experiment is not None
+    marks = [v.body["metadata"]["watermark"] for v in s.experiment.variants if v.body]
+    assert marks == [True, False, True, False]
+    one = estimate_tokens(s.studio.preview()).tokens
+    assert s.plan.tokens == 4 * one
+    s.set_form(watermarks=[False])  # one value: every variant without, still one per seed
+    assert s.plan.count == 2
+    assert s.experiment is not None
+    assert all(v.body and v.body["metadata"]["watermark"] is False for v in s.experiment.variants)
+
+
+def test_two_reference_sets_double_the_variants_each_with_its_own_content() -> None:
+    studio = _studio()
+    studio.picker.replace_all(Selection([ADA, BEN]), "[Image 1] meets [Image 2] by the sea")
+    s = SweepState(studio)
+    s.set_form(seeds_text="1, 2")
+    assert s.plan.count == 2
+    assert s.add_current_set()  # "use the current selection as set 1"
+    assert s.plan.count == 2  # one set: the same variants, on that set
+    assert [x.name for x in s.sets()] == ["set 1"]
+    assert s.sets()[0].current
+    # the same selection again is refused, saying what to do
+    assert not s.add_current_set()
+    assert "already is set 1" in s.sets_note
+    assert len(s.reference_sets) == 1
+    # change the studio's selection (the picker renumbers its prompt), add it as set 2
+    studio.picker.move(0, 1)
+    assert studio.picker.prompt == "[Image 2] meets [Image 1] by the sea"
+    assert s.current_set() is None
+    assert s.add_current_set()
+    assert s.sets_note == ""
+    plan = s.plan
+    assert (plan.count, plan.valid) == (4, 4)
+    assert [line.label for line in plan.lines] == [
+        "references=set 1 · seed 1", "references=set 1 · seed 2",
+        "references=set 2 · seed 1", "references=set 2 · seed 2",
+    ]  # fmt: skip
+    one = estimate_tokens(studio.preview()).tokens
+    assert plan.tokens == 4 * one
+    sets = s.sets()
+    assert [x.current for x in sets] == [False, True]
+    assert [(i.token, i.kind, i.label) for i in sets[0].items] == [
+        ("[Image 1]", "image", "ada"), ("[Image 2]", "image", "ben")
+    ]  # fmt: skip
+    assert [(i.token, i.label) for i in sets[1].items] == [
+        ("[Image 1]", "ben"),
+        ("[Image 2]", "ada"),
+    ]
+    assert s.experiment is not None
+    by_set = {
+        v.values["references"]: v.body
+        for v in s.experiment.variants
+        if v.values["seed"] == 1 and v.body is not None
+    }
+    assert sorted(by_set) == ["set 1", "set 2"]
+    # each set's tokens name the same people: ada meets ben in both
+    assert by_set["set 1"]["prompt"] == "[Image 1] meets [Image 2] by the sea"
+    assert by_set["set 2"]["prompt"] == "[Image 2] meets [Image 1] by the sea"
+    urls = {
+        name: [item["image_url"]["url"] for item in body["metadata"]["content"]]
+        for name, body in by_set.items()
+    }
+    assert urls == {"set 1": [ADA.url, BEN.url], "set 2": [BEN.url, ADA.url]}
+    # remove set 1: set 2 moves up, half the variants
+    s.remove_set(0)
+    assert s.plan.count == 2
+    assert [x.name for x in s.sets()] == ["set 1"]
+    assert s.reference_sets == [Selection([BEN, ADA])]
+    s.remove_set(0)
+    assert s.reference_sets == []
+    assert s.plan.count == 2
+    assert all(line.label.startswith("seed") for line in s.plan.lines)
+
+
+def test_a_set_that_lacks_an_asset_the_prompt_names_is_invalid_with_the_reason() -> None:
+    studio = _studio()
+    studio.picker.replace_all(Selection([ADA]), "[Image 1] walks")
+    s = SweepState(studio)
+    assert s.add_current_set()  # set 1: ada alone
+    studio.picker.replace_all(Selection([ADA, BEN, CAT]), "[Image 1] meets [Image 2]")
+    assert s.add_current_set()  # set 2: ada, ben and an unnamed image
+    s.replan()  # the view re-plans when the studio's request moves
+    plan = s.plan
+    assert (plan.count, plan.valid) == (2, 1)
+    (bad,) = plan.invalid
+    assert bad.label == "references=set 1"
+    assert len(bad.reasons) == 1
+    assert bad.reasons[0].startswith("[removed Image 2: ben] marks a reference you removed")
+    assert [line.tokens for line in plan.lines] == [
+        "not sent", f"~{estimate_tokens(studio.preview()).tokens:,} tokens (estimate)"
+    ]  # fmt: skip
+    assert s.experiment is not None
+    assert [v.variant_id for v in s.experiment.invalid] == [s.experiment.variants[0].variant_id]
+    chips = [(i.token, i.label) for i in s.sets()[1].items]
+    assert chips == [("[Image 1]", "ada"), ("[Image 2]", "ben"), ("[Image 3]", "unnamed image")]
+    # a prompt naming only what every set has: both valid again
+    studio.picker.set_prompt("[Image 1] walks alone")
+    assert s.replan().valid == 2
+
+
+def test_the_tab_shows_the_sets_as_chips_of_names_never_ids() -> None:
+    store = LiveStore(FakeOrca())
+    app = StudioApp(store)
+    sweep = app.sweep
+    picker = app.studio.state.picker
+    picker.replace_all(Selection([ADA, CAT]), "[Image 1] and [Image 2] <b>bold</b>")
+    assert sweep.sets == []
+    assert sweep.add_set_text == "Use the studio's current selection as set 1"
+    sweep.vue_add_set()
+    assert sweep.current_is_set
+    assert sweep.add_set_text.startswith("The studio's selection is set 1")
+    picker.move(0, 1)
+    assert not sweep.current_is_set
+    assert sweep.add_set_text == "Add the studio's current selection as set 2"
+    sweep.vue_add_set()
+    sweep.watermarks = [True, False]  # chosen in the page
+    assert (sweep.count, sweep.valid_count) == (4, 4)
+    assert sweep.sets == [
+        {"name": "set 1", "current": False, "items": [
+            {"token": "[Image 1]", "kind": "image", "label": "ada"},
+            {"token": "[Image 2]", "kind": "image", "label": "unnamed image"}]},
+        {"name": "set 2", "current": True, "items": [
+            {"token": "[Image 1]", "kind": "image", "label": "unnamed image"},
+            {"token": "[Image 2]", "kind": "image", "label": "ada"}]},
+    ]  # fmt: skip
+    assert "asset-" not in json.dumps(sweep.sets)
+    assert sweep.lines[0]["label"] == "references=set 1 · watermark=on"
+    sweep.vue_remove_set(0)
+    assert sweep.count == 2
+    assert [x["name"] for x in sweep.sets] == ["set 1"]
+    app.close()
+
+
+@pytest.mark.slow
+async def test_start_sends_each_sets_own_content(
+    store: LiveStore,
+    sandbox_backend: Backend,
+    sandbox_key: str,
+    exp_settings: dict[str, Any],
+) -> None:
+    """Two reference sets of the sandbox's demo images: one task per set, each body carrying
+    its set's metadata.content[] and the prompt's tokens renumbered for it."""
+    sandbox_backend.seed_demo(sandbox_key)
+    with sandbox_backend.db.tx() as db:
+        rows = db.execute(
+            "SELECT a.id, a.name FROM assets a JOIN groups g ON g.id = a.group_id "
+            "WHERE a.asset_type = 'Image' AND a.status = 'Active' AND g.group_type = 'AIGC' "
+            "ORDER BY a.seq"
+        ).fetchall()
+    a, b, c = (Ref(str(r[0]), "image", name=str(r[1]), status="Active") for r in rows[:3])
+    studio = StudioState(store)
+    studio.set_params(ratio="1:1", resolution="480p", duration=4)
+    studio.picker.replace_all(Selection([a, b]), "[Image 1] beside [Image 2]")
+    state = SweepState(studio, launch_settings={**exp_settings, "follow_timeout": 30.0})
+    assert state.add_current_set()
+    studio.picker.move(0, 1)  # [b, a]: the picker renumbers the prompt
+    studio.picker.replace_all(Selection([b, a, c]), studio.picker.prompt)
+    assert state.add_current_set()
+    state.set_form(name="two sets", concurrency=2, per_minute=600)
+    assert (state.plan.count, state.plan.valid) == (2, 2), state.plan.invalid
+    before = _tasks(sandbox_backend)
+    run = await state.start()
+    assert state.error == "", state.error
+    assert run is not None
+    await _until(lambda: len([t for t in _tasks(sandbox_backend) if t not in before]) == 2)
+    with sandbox_backend.db.tx() as db:
+        bodies = [
+            json.loads(str(r[1]))
+            for r in db.execute("SELECT id, body FROM tasks ORDER BY created").fetchall()
+            if str(r[0]) not in before
+        ]
+    sent = sorted(
+        (body["prompt"], [item["image_url"]["url"] for item in body["metadata"]["content"]])
+        for body in bodies
+    )
+    assert sent == sorted(
+        [
+            ("[Image 1] beside [Image 2]", [a.url, b.url]),
+            ("[Image 2] beside [Image 1]", [b.url, a.url, c.url]),
+        ]
+    )
+    await _until(lambda: run.progress().done, seconds=120)
+    from orca_nb.experiments import shutdown
+
+    shutdown()
+    state.release()

@@ -2,14 +2,18 @@
 started on DBOS (``orca_nb.experiments``).
 
 What varies: prompt variants (one per line, or a template whose ``{placeholders}`` are filled
-from a small table), seeds, durations, ratios, resolutions, models and audio on/off; a dimension
-left empty keeps the studio's value. Every change re-plans at once (pure: nothing is sent): the
-variants count, invalid variants with their reasons, the token estimate per variant and in total
-and the balance where the service reports one (``experiments.cost``). Start hands the experiment
-to the engine (``experiments.start``, in a worker thread: it blocks), which refuses what the
-balance cannot cover, asks for confirmation above a threshold (the tab asks with the total) and
-stores and enqueues each variant once: pressing Start again, or a re-run cell, sends nothing
-twice. The state never touches DBOS's threads; its progress is the progress widget's job.
+from a small table), seeds, durations, ratios, resolutions, models, audio on/off, watermark
+on/off and reference sets (selections taken from the studio's picker, one after another); a
+dimension left empty keeps the studio's value. Reference sets are the experiments definition's:
+the prompt is written for the studio's current selection and each set renumbers its tokens (a
+token naming an asset the set lacks makes that variant invalid, with the compose rules' reason).
+Every change re-plans at once (pure: nothing is sent): the variants count, invalid variants
+with their reasons, the token estimate per variant and in total and the balance where the
+service reports one (``experiments.cost``). Start hands the experiment to the engine
+(``experiments.start``, in a worker thread: it blocks), which refuses what the balance cannot
+cover, asks for confirmation above a threshold (the tab asks with the total) and stores and
+enqueues each variant once: pressing Start again, or a re-run cell, sends nothing twice.
+The state never touches DBOS's threads; its progress is the progress widget's job.
 
 ``orca_nb.experiments`` is imported when needed (``dbos`` is an optional extra), so importing the
 widgets stays light; without ``dbos`` the tab says how to install it.
@@ -25,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from orca_nb import wire
+from orca_nb.compose import Ref, Selection
 from orca_nb.compose.cost import media_seconds_of
 from orca_nb.experiments.labels import variant_label
 from orca_nb.widgets.advice import describe_error
@@ -69,6 +74,37 @@ class VariantLine:
     valid: bool
     reasons: tuple[str, ...] = ()
     tokens: str = ""
+
+
+@dataclass(frozen=True)
+class SetItem:
+    """One asset of a reference set as a chip shows it: its token in that set, kind and name."""
+
+    token: str
+    kind: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ReferenceSet:
+    """A reference set as the tab lists it: its name (the variants' label), its items, and
+    whether it is the studio's current selection."""
+
+    name: str
+    items: tuple[SetItem, ...]
+    current: bool = False
+
+
+def set_name(index: int) -> str:
+    """The name of the ``index``-th (0-based) reference set, as variants' labels say it."""
+    return f"set {index + 1}"
+
+
+def item_label(ref: Ref) -> str:
+    """A reference's name for people: its name, a URL's file name, else its kind (never an id)."""
+    if ref.name:
+        return ref.name
+    return ref.label if not ref.is_asset else f"unnamed {ref.kind}"
 
 
 @dataclass(frozen=True)
@@ -145,6 +181,9 @@ class SweepState(Observable):
         self.resolutions: list[str] = []
         self.models: list[str] = []
         self.audio: list[bool] = []
+        self.watermarks: list[bool] = []
+        self.reference_sets: list[Selection] = []  # alternative selections (add_current_set)
+        self.sets_note = ""  # why the last "add the current selection" did nothing
         self.concurrency = 4
         self.per_minute = 30
         # what it means
@@ -193,6 +232,62 @@ class SweepState(Observable):
         if not self.table:
             self.table.append({})
         self.replan()
+
+    # ------------------------------------------------------------------ reference sets
+    def current_set(self) -> int | None:
+        """The index of the set equal to the studio's current selection (None: not a set)."""
+        selection = self.studio.picker.selection
+        for i, chosen in enumerate(self.reference_sets):
+            if chosen == selection:
+                return i
+        return None
+
+    def add_current_set(self) -> bool:
+        """Take the studio's current selection as the next reference set (the first press makes
+        set 1); False, with ``sets_note`` saying why, when it already is one."""
+        known = self.current_set()
+        if known is not None:
+            self.sets_note = (
+                f"The studio's selection already is {set_name(known)}: change the selection in "
+                "the studio (add, remove or reorder references), then add it as another set."
+            )
+            self.changed()
+            return False
+        self.reference_sets.append(self.studio.picker.selection)
+        self.sets_note = ""
+        self.confirming = False
+        self.replan()
+        return True
+
+    def remove_set(self, index: int) -> None:
+        """Drop reference set ``index`` (the later ones move up: set 3 becomes set 2)."""
+        if 0 <= index < len(self.reference_sets):
+            del self.reference_sets[index]
+        self.sets_note = ""
+        self.confirming = False
+        self.replan()
+
+    def sets(self) -> list[ReferenceSet]:
+        """The reference sets as chips: each item's token in its set, kind and name."""
+        current = self.current_set()
+        return [
+            ReferenceSet(
+                set_name(i),
+                tuple(
+                    SetItem(token, ref.kind, item_label(ref))
+                    for ref, token in zip(chosen, chosen.tokens(), strict=True)
+                ),
+                current=i == current,
+            )
+            for i, chosen in enumerate(self.reference_sets)
+        ]
+
+    def _media_seconds(self) -> dict[str, float]:
+        """Known media lengths of the studio's selection and of every set (for the estimate)."""
+        out = media_seconds_of(self.studio.picker.selection)
+        for chosen in self.reference_sets:
+            out.update(media_seconds_of(chosen))
+        return out
 
     def prompts(self) -> list[str]:
         """The prompt variants of the list (blank lines dropped)."""
@@ -244,9 +339,14 @@ class SweepState(Observable):
             ("resolution", self.resolutions),
             ("model", self.models),
             ("generate_audio", self.audio),
+            ("watermark", self.watermarks),
         ):
             if chosen:
                 kwargs[key] = list(chosen)
+        if self.reference_sets:
+            kwargs["references"] = {
+                set_name(i): chosen for i, chosen in enumerate(self.reference_sets)
+            }
         name = self.name.strip() or "unnamed sweep"  # the id needs a name; Start needs a real one
         return Experiment.grid(base, name=name, **kwargs)
 
@@ -269,7 +369,7 @@ class SweepState(Observable):
 
         return estimate(
             experiment.variants,
-            media_seconds=media_seconds_of(self.studio.picker.selection),
+            media_seconds=self._media_seconds(),
             balance=self.balance,
             price_per_million_tokens=self.price,
         )
@@ -380,7 +480,7 @@ class SweepState(Observable):
             "balance": self.balance,
             "check_balance": self.balance is None and not self.balance_checked,
             "price_per_million_tokens": self.price,
-            "media_seconds": media_seconds_of(self.studio.picker.selection),
+            "media_seconds": self._media_seconds(),
             "concurrency": self.concurrency,
             "per_minute": self.per_minute,
             **self.launch_settings,
@@ -506,5 +606,5 @@ def _engine_open() -> Callable[..., ExperimentRun]:
 _NOT_FORM: Final = frozenset(
     {"studio", "launch_settings", "price", "confirm_above", "fields", "problem", "plan",
      "experiment", "balance", "balance_checked", "confirming", "starting", "notice", "run",
-     "missing", "error", "advice"}
+     "missing", "error", "advice", "reference_sets", "sets_note"}
 )  # fmt: skip

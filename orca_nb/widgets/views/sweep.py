@@ -16,8 +16,10 @@ from orca_nb.widgets.state.studio import StudioState
 from orca_nb.widgets.state.sweep import (
     CONCURRENCY_RANGE,
     PER_MINUTE_RANGE,
+    ReferenceSet,
     SweepState,
     VariantLine,
+    set_name,
 )
 from orca_nb.widgets.views.base import Panel, options, template
 from orca_nb.widgets.views.compare import CompareView
@@ -26,8 +28,15 @@ from orca_nb.widgets.views.experiment import ExperimentProgressView
 #: The form's traits, synced to the state as they change in the page.
 FORM = (
     "name", "prompt_mode", "prompts_text", "template_text", "seeds_text", "durations", "ratios",
-    "resolutions", "models", "audio", "concurrency", "per_minute",
+    "resolutions", "models", "audio", "watermarks", "concurrency", "per_minute",
 )  # fmt: skip
+#: What the reference sets are, under their heading.
+SETS_HELP = (
+    "Alternative selections of references, one variant per set: pick references in the studio, "
+    "add them here, change the selection, add again. The prompt's [Image N] tokens follow their "
+    "asset into each set (numbered anew there); a set that lacks an asset the prompt names makes "
+    "an invalid variant."
+)
 
 
 def _line(line: VariantLine) -> dict[str, Any]:
@@ -36,6 +45,14 @@ def _line(line: VariantLine) -> dict[str, Any]:
         "valid": line.valid,
         "reasons": list(line.reasons),
         "tokens": line.tokens,
+    }
+
+
+def _set(chosen: ReferenceSet) -> dict[str, Any]:
+    return {
+        "name": chosen.name,
+        "current": chosen.current,
+        "items": [{"token": i.token, "kind": i.kind, "label": i.label} for i in chosen.items],
     }
 
 
@@ -56,6 +73,7 @@ class SweepView(Panel):
     resolutions: traitlets.List[Any] = traitlets.List().tag(sync=True)
     models: traitlets.List[Any] = traitlets.List().tag(sync=True)
     audio: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    watermarks: traitlets.List[Any] = traitlets.List().tag(sync=True)
     # Any, not Int: a cleared number field sends "" (Start then says what to type)
     concurrency = traitlets.Any(4).tag(sync=True)
     per_minute = traitlets.Any(30).tag(sync=True)
@@ -66,6 +84,15 @@ class SweepView(Panel):
     audio_choices: traitlets.List[Any] = traitlets.List(
         [{"title": "audio", "value": True}, {"title": "silent", "value": False}]
     ).tag(sync=True)
+    watermark_choices: traitlets.List[Any] = traitlets.List(
+        [{"title": "watermark", "value": True}, {"title": "no watermark", "value": False}]
+    ).tag(sync=True)
+    # the reference sets: [{name, current, items: [{token, kind, label}]}] (no ids)
+    sets: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    sets_help = traitlets.Unicode(SETS_HELP).tag(sync=True)
+    sets_note = traitlets.Unicode("").tag(sync=True)  # why "add" did nothing
+    add_set_text = traitlets.Unicode("").tag(sync=True)
+    current_is_set = traitlets.Bool(False).tag(sync=True)  # the studio's selection is a set
     limits_text = traitlets.Unicode("").tag(sync=True)
     base_text = traitlets.Unicode("").tag(sync=True)  # the studio request every variant varies
     count = traitlets.Int(0).tag(sync=True)
@@ -124,6 +151,18 @@ class SweepView(Panel):
                     setattr(self, name, getattr(s, name))
                 self.table = [dict(r) for r in s.table]
                 self.fields = list(s.fields)
+                self.sets = [_set(x) for x in s.sets()]
+                self.sets_note = s.sets_note
+                current = s.current_set()
+                self.current_is_set = current is not None
+                n = len(s.reference_sets)
+                self.add_set_text = (
+                    f"The studio's selection is {set_name(current)}: change it to add another"
+                    if current is not None
+                    else f"Add the studio's current selection as {set_name(n)}"
+                    if n
+                    else "Use the studio's current selection as set 1"
+                )
                 if spec is not None:
                     self.duration_choices = options(range(spec.min_seconds, spec.max_seconds + 1))
                     self.resolution_choices = options(spec.resolutions)
@@ -242,6 +281,14 @@ class SweepView(Panel):
     def vue_remove_row(self, row: int) -> None:
         """The close icon of a table row."""
         self.state.remove_row(int(row))
+
+    def vue_add_set(self, _data: Any = None) -> None:
+        """ "Add the current selection as set N": the studio's selection becomes a set."""
+        self.state.add_current_set()
+
+    def vue_remove_set(self, index: int) -> None:
+        """The close icon of a reference set."""
+        self.state.remove_set(int(index))
 
     def vue_start(self, _data: Any = None) -> None:
         """Start: checks, then the engine stores and enqueues each variant once."""
