@@ -84,6 +84,22 @@ def test_a_two_by_two_sweep_starts_from_the_tab_and_finishes(
     )
     assert run.locator(".orca-history-error").count() == 0
     web.shot("sweep-run-played")
+
+    # reference sets: the studio's selection becomes set 1, its chips name the assets (no ids)
+    page.locator(".orca-choice", has_text="Ada, full body").first.click()
+    page.locator(".orca-picked .orca-token").first.wait_for(timeout=30_000)
+    page.locator(".orca-studio-app .v-tab").get_by_text("Sweep").click()
+    add_set = sweep.locator(".orca-sweep-add-set")
+    assert (add_set.text_content() or "").strip() == "Use the studio's current selection as set 1"
+    add_set.click()
+    chips = sweep.locator(".orca-sweep-set-chip")
+    chips.first.wait_for(timeout=30_000)
+    assert [t.strip() for t in chips.all_text_contents()] == ["[Image 1] Ada, full body"]
+    assert sweep.locator(".orca-sweep-set-name").all_text_contents() == ["set 1"]
+    assert "asset-" not in sweep.locator(".orca-sweep-sets").inner_text()
+    assert add_set.is_disabled()  # the same selection twice would be the same set
+    assert "is set 1" in sweep.locator(".orca-sweep-sets-hint").inner_text()
+    web.shot("sweep-reference-set")
     assert voila_problems(page) == []
     assert web.page_errors == []
     assert web.serious_console_errors() == []

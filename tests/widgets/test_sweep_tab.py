@@ -568,9 +568,11 @@ def test_the_tab_shows_the_sets_as_chips_of_names_never_ids() -> None:
     assert sweep.add_set_text == "Use the studio's current selection as set 1"
     sweep.vue_add_set()
     assert sweep.current_is_set
-    assert sweep.add_set_text.startswith("The studio's selection is set 1")
+    assert sweep.add_set_text == "Add the studio's current selection as set 2"
+    assert sweep.sets_hint.startswith("The studio's selection is set 1: change it")
     picker.move(0, 1)
     assert not sweep.current_is_set
+    assert sweep.sets_hint == ""
     assert sweep.add_set_text == "Add the studio's current selection as set 2"
     sweep.vue_add_set()
     sweep.watermarks = [True, False]  # chosen in the page

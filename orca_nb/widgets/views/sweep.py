@@ -93,6 +93,7 @@ class SweepView(Panel):
     sets_note = traitlets.Unicode("").tag(sync=True)  # why "add" did nothing
     add_set_text = traitlets.Unicode("").tag(sync=True)
     current_is_set = traitlets.Bool(False).tag(sync=True)  # the studio's selection is a set
+    sets_hint = traitlets.Unicode("").tag(sync=True)  # why "add" is disabled
     limits_text = traitlets.Unicode("").tag(sync=True)
     base_text = traitlets.Unicode("").tag(sync=True)  # the studio request every variant varies
     count = traitlets.Int(0).tag(sync=True)
@@ -157,11 +158,15 @@ class SweepView(Panel):
                 self.current_is_set = current is not None
                 n = len(s.reference_sets)
                 self.add_set_text = (
-                    f"The studio's selection is {set_name(current)}: change it to add another"
-                    if current is not None
-                    else f"Add the studio's current selection as {set_name(n)}"
+                    f"Add the studio's current selection as {set_name(n)}"
                     if n
                     else "Use the studio's current selection as set 1"
+                )
+                self.sets_hint = (
+                    f"The studio's selection is {set_name(current)}: change it in the studio "
+                    "(add, remove or reorder references) to add another set."
+                    if current is not None
+                    else ""
                 )
                 if spec is not None:
                     self.duration_choices = options(range(spec.min_seconds, spec.max_seconds + 1))
