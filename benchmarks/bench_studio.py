@@ -67,7 +67,7 @@ def build_library(backend: Backend, n_groups: int, n_assets: int, real: int) -> 
     account = backend.account_for_key(KEY)
     per_group = math.ceil(n_assets / n_groups)
     made = 0
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         for g in range(n_groups):
             kind = "LivenessFace" if g < real else "AIGC"
             gid = backend.insert_group(db, account, f"group {g:02d}", "benchmark", kind)
@@ -113,7 +113,7 @@ def _command(backend: Backend, line: str, meter: ServiceMeter | None = None) -> 
     verb, _, arg = line.partition(" ")
     if verb == "stats":
         return json.dumps(meter.take() if meter is not None else {})
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         if verb == "fail":
             db.execute(
                 "UPDATE assets SET status='Failed', error_code=?, error_message=? WHERE id=?",

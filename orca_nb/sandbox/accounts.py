@@ -47,7 +47,7 @@ class Accounts(Assets):
         account = account_id(api_key)
         if account in self._ready_accounts:
             return account
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             seeded = db.ensure_account(account, self.now())
         if api_key == wire.DEFAULT_SANDBOX_KEY and self.config.seed_demo and not seeded:
             self.seed_demo(api_key)
@@ -59,7 +59,7 @@ class Accounts(Assets):
         from orca_nb.sandbox.demo import seed_account
 
         account = account_id(api_key)
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             if db.ensure_account(account, self.now()):
                 return
             seed_account(self, db, account)
@@ -72,18 +72,18 @@ class Accounts(Assets):
             isinstance(usd, bool) or not isinstance(usd, int | float) or not 0 <= usd < 1e15
         ):
             raise ValueError("the balance must be a number of USD from 0")
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             db.set_balance_usd(account, None if usd is None else float(usd))
 
     def billing_subscription(self, account: str) -> dict[str, Any]:
         """``GET /dashboard/billing/subscription`` (see :mod:`orca_nb.sandbox.billing`)."""
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             self._progress(db)
             return billing.subscription_view(db, account, self.config)
 
     def billing_usage(self, account: str) -> dict[str, Any]:
         """``GET /dashboard/billing/usage``: spend so far in US cents."""
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             self._progress(db)
             return billing.usage_view(db, account, self.config)
 

@@ -61,7 +61,7 @@ class Assets(Groups):
             )
         name = name_field(body, required=False) or ""
         moderation = moderation_field(body)
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             self._group(db, account, group_id, "GroupId")
             self._check_cap(db, account)
             aid = self.insert_asset(
@@ -148,7 +148,7 @@ class Assets(Groups):
     def _fetch_asset(self, asset_id: str, config: SandboxConfig) -> None:
         """Fetch and read one pending upload, then store its verdict (on the fetch worker)."""
         try:
-            with self.store.tx() as db:
+            with self.db.tx() as db:
                 row = db.fetch_job(asset_id)
             if row is None:
                 return  # deleted (or reset) before its turn
@@ -158,7 +158,7 @@ class Assets(Groups):
         except Exception as exc:  # a processing bug must fail the asset, not leave it pending
             log.exception("sandbox processing of %s failed", asset_id)
             verdict, data = Verdict(wire.ASSET_ERROR_CORRUPT, f"processing failed: {exc}"), None
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             if not db.fetch_pending(asset_id):
                 return
             blob_id = self._store_blob(db, verdict, data)
@@ -193,7 +193,7 @@ class Assets(Groups):
             self.wait_for_fetches()
 
     def _resume_fetches(self) -> None:
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             pending = db.pending_fetches()
         for asset_id in pending:
             self._submit_fetch(asset_id, self.config)
@@ -211,7 +211,7 @@ class Assets(Groups):
         group_id = query.get("group_id")
         statuses = statuses_param(query)
         group_type = "" if group_id else group_type_param(query)
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             self._progress(db)
             if group_id:
                 self._group(db, account, group_id)
@@ -235,14 +235,14 @@ class Assets(Groups):
     def get_asset(self, account: str, asset_id: str, root: str) -> dict[str, Any]:
         """``GET /asset/files/{id}`` with a fresh signed ``URL`` when Active."""
         self._settle_fetches_first()
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             self._progress(db)
             row = self._asset(db, account, asset_id)
         return shapes.asset_view(row, self._asset_url(row, root))
 
     def delete_asset(self, account: str, asset_id: str) -> dict[str, Any]:
         """``DELETE /asset/files/{id}`` (frees a slot of the upload cap) -> ``{}``."""
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             row = self._asset(db, account, asset_id)
             db.delete_asset(asset_id, row["blob_id"])
         return {}
@@ -282,7 +282,7 @@ class Assets(Groups):
                 "X-Tos-Signature",
             )
         blob_id = path[len(FILES_PREFIX) :]
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             row = db.blob(blob_id)
         if row is None:
             raise not_found("file", blob_id, None)

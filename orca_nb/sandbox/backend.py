@@ -24,7 +24,7 @@ from orca_nb.sandbox.accounts import Accounts, account_id
 from orca_nb.sandbox.assets import FETCH_WORKERS
 from orca_nb.sandbox.clock import Clock, ManualClock, SystemClock
 from orca_nb.sandbox.config import SandboxConfig
-from orca_nb.sandbox.db import Store, Tx
+from orca_nb.sandbox.db import SandboxDB, Tx
 from orca_nb.sandbox.errors import ErrorReply
 from orca_nb.sandbox.faults import Faults
 from orca_nb.sandbox.sessions import H5Result, Sessions
@@ -40,7 +40,7 @@ class Backend(Accounts, Sessions, VideoTasks):
     library, balance, models), ``Groups``, ``Assets`` (uploads, the fetch worker, signed files),
     :class:`Sessions` (real-human verification, H5) and :class:`VideoTasks` (tasks, renders);
     see :mod:`orca_nb.sandbox.backend_state` for how they stack. Every read and write goes
-    through the one :class:`~orca_nb.sandbox.db.Store`; this class sets up the shared state
+    through the one :class:`~orca_nb.sandbox.db.SandboxDB`; this class sets up the shared state
     and the clock-driven progression.
     """
 
@@ -50,9 +50,9 @@ class Backend(Accounts, Sessions, VideoTasks):
         self.config = self._initial
         self.clock: Clock = self._initial.clock or SystemClock()
         self.rng = random.Random(self._initial.seed)
-        self.store = Store(self._initial.db_path)
+        self.db = SandboxDB(self._initial.db_path)
         self.faults = Faults()
-        secret = self.store.setdefault_meta("secret", secrets.token_hex(32))
+        secret = self.db.setdefault_meta("secret", secrets.token_hex(32))
         self.signer = Signer(bytes.fromhex(secret))
         self._ready_accounts: set[str] = set()  # exist (and, for the demo key, are seeded)
         self._fail_next: list[tuple[str, str]] = []
@@ -78,7 +78,7 @@ class Backend(Accounts, Sessions, VideoTasks):
 
     def reset(self) -> None:
         """Forget every account, restore the initial settings, clock, random seed and faults."""
-        self.store.clear()
+        self.db.clear()
         self._ready_accounts.clear()
         self.config = self._initial
         self.rng.seed(self._initial.seed)
@@ -95,7 +95,7 @@ class Backend(Accounts, Sessions, VideoTasks):
         self._closed = True
         self._executor.shutdown(wait=True, cancel_futures=True)
         self._fetcher.shutdown(wait=True, cancel_futures=True)
-        self.store.close()
+        self.db.close()
 
     def now(self) -> float:
         """The backend's current time (unix seconds)."""
@@ -110,11 +110,11 @@ class Backend(Accounts, Sessions, VideoTasks):
         if n < 0:
             raise ValueError("step(n) needs n >= 0")
         for _ in range(n):
-            with self.store.tx() as db:
+            with self.db.tx() as db:
                 unfinished = [r["id"] for r in db.unfinished_tasks()]
             self.wait_for_renders(unfinished)
             self.wait_for_fetches()  # an asset settles in one step, its fetch included
-            with self.store.tx() as db:
+            with self.db.tx() as db:
                 now = self.now()
                 for row in db.assets_to_settle():
                     lifecycle.settle_asset(db, row, now)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from orca_nb.sandbox.clock import Clock
 from orca_nb.sandbox.config import SandboxConfig
-from orca_nb.sandbox.db import Store, Tx
+from orca_nb.sandbox.db import SandboxDB, Tx
 from orca_nb.sandbox.faults import Faults
 from orca_nb.sandbox.signing import Signer
 
@@ -34,7 +34,7 @@ class BackendState:
     config: SandboxConfig
     clock: Clock
     rng: random.Random
-    store: Store
+    db: SandboxDB
     faults: Faults
     signer: Signer
     _ready_accounts: set[str]

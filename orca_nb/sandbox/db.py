@@ -2,7 +2,8 @@
 
 This module alone knows the SQL schema: the backend's resource modules (groups, assets and
 files, sessions, video tasks, accounts and billing), the lifecycle and the render worker read
-and write through the typed methods of :class:`Tx` (``with store.tx() as db: db.group(...)``).
+and write through the typed methods of :class:`Tx`, opened on the backend's :class:`SandboxDB`
+(``with backend.db.tx() as db: db.group(...)``).
 ``Tx.execute`` remains for tests and one-off inspection only.
 
 A file database runs in WAL mode, so a crash mid-request leaves the last committed state and
@@ -78,8 +79,8 @@ _ADDED_COLUMNS = (
 _BUSY_SECONDS = 30.0
 
 
-class Store:
-    """The sandbox database. Use ``with store.tx() as db:`` for every read-modify-write."""
+class SandboxDB:
+    """The sandbox database. Use ``with backend.db.tx() as db:`` for every read-modify-write."""
 
     def __init__(self, path: str | None) -> None:
         self.path = path if path not in (None, "", ":memory:") else ":memory:"

@@ -31,7 +31,7 @@ class Groups(BackendState):
         body = json_object(body)
         name = name_field(body, required=True) or ""
         description = description_field(body)
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             gid = self.insert_group(db, account, name, description, "AIGC")
         return {"Id": gid}
 
@@ -57,7 +57,7 @@ class Groups(BackendState):
         page_number, page_size = paging_params(query)
         sort = sort_param(query, wire.GROUP_SORT_BY)
         offset = (page_number - 1) * page_size
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             total, rows = db.group_page(
                 account, group_type, query.get("name"), sort, page_size, offset
             )
@@ -70,7 +70,7 @@ class Groups(BackendState):
 
     def get_group(self, account: str, group_id: str) -> dict[str, Any]:
         """``GET /asset/groups/{id}``."""
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             return shapes.group_view(self._group(db, account, group_id))
 
     def update_group(self, account: str, group_id: str, body: object) -> dict[str, Any]:
@@ -78,14 +78,14 @@ class Groups(BackendState):
         body = json_object(body)
         name = name_field(body, required=False)
         description = description_field(body) if "Description" in body else None
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             self._group(db, account, group_id)
             db.update_group(group_id, name=name, description=description, now=self.now())
         return {"Id": group_id}
 
     def delete_group(self, account: str, group_id: str) -> dict[str, Any]:
         """``DELETE /asset/groups/{id}``: cascades to its assets; active real-human groups: 403."""
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             row = self._group(db, account, group_id)
             if row["group_type"] == "LivenessFace" and row["verification"] == "active":
                 raise ErrorReply(
@@ -100,7 +100,7 @@ class Groups(BackendState):
 
     def revoke_verification(self, account: str, group_id: str) -> None:
         """Mark a real-human group's verification expired (then it can be deleted)."""
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             self._group(db, account, group_id)
             db.set_verification(group_id, "expired")
 

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def render_task(backend: Assets, task_id: str) -> None:
     """Render ``task_id`` and store the result (``render_state`` done or failed)."""
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         row = db.task(task_id)
         if row is None or row["render_state"] != "pending":
             return
@@ -89,7 +89,7 @@ def render_task(backend: Assets, task_id: str) -> None:
             params, ratio=ratio, input_seconds=_video_seconds(params["refs"], resolved)
         ),
     )
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         if db.task(task_id) is None:
             return  # reset while rendering
         name = shared or task_id
@@ -102,12 +102,12 @@ def render_task(backend: Assets, task_id: str) -> None:
 
 
 def _have_blob(backend: Assets, blob_id: str) -> bool:
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         return db.blob(blob_id) is not None
 
 
 def _store_failure(backend: Assets, task_id: str, code: str, message: str) -> None:
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         db.render_failed(task_id, code, message)
 
 

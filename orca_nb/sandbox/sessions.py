@@ -46,7 +46,7 @@ class Sessions(Groups):
             http_url(return_url, "return_url", max_chars=RETURN_URL_MAX_CHARS)
         extra = {k: v for k, v in body.items() if k != "return_url"}
         now = self.now()
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             sid = self._new_token(db, "sessions", "", wire.SESSION_ID_CHARS)
             db.insert_session(sid, account, return_url, extra, now, now + self.config.session_ttl)
         return {"session_id": sid, "h5_link": self.h5_link(root, sid), "status": "pending"}
@@ -57,7 +57,7 @@ class Sessions(Groups):
 
     def get_session(self, account: str, session_id: str, root: str) -> dict[str, Any]:
         """``GET /asset/real-human/sessions/{id}``: status pending|success|failed|expired."""
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             row = self._session(db, session_id, account)
         return shapes.session_view(row, self.h5_link(root, session_id))
 
@@ -73,7 +73,7 @@ class Sessions(Groups):
 
     def h5_session(self, session_id: str) -> dict[str, Any]:
         """What the H5 page shows: status, group, error (404 for unknown sessions)."""
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             row = self._session(db, session_id, None)
         return dict(row)
 
@@ -82,7 +82,7 @@ class Sessions(Groups):
         the camera), ``"two_faces"`` or ``"no_face"``. Sessions are single use."""
         from orca_nb.sandbox.faces import PEOPLE
 
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             row = self._session(db, session_id, None)
             if row["status"] != "pending":
                 raise ErrorReply(

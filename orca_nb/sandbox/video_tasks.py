@@ -47,7 +47,7 @@ class VideoTasks(Assets):
         the tokens of the declared duration on the play balance (403 when it does not cover
         them), queue a task and start its render."""
         self._settle_fetches_first()
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             now = self.now()
             self._check_submit_rate(db, account, now)  # the gateway refuses before reading
             request = parse_video_request(body, lambda aid: self._asset_lookup(db, account, aid))
@@ -107,7 +107,7 @@ class VideoTasks(Assets):
         """Per account (``account`` only, when given): tasks ``running`` and ``queued`` now and
         ``max_running``, the most that ran at once since ``since`` (the last
         :meth:`reset_running_stats`), from the tasks' own start and end times."""
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             self._progress(db)
             unfinished = db.unfinished_tasks()
             spans = db.running_spans(self._running_since)
@@ -150,7 +150,7 @@ class VideoTasks(Assets):
         shape = shape or self.config.task_shape
         if shape not in TASK_SHAPES:
             raise bad_request(f"task shape must be one of {', '.join(TASK_SHAPES)}", "shape")
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             self._progress(db)
             row = db.task(task_id, account)
         if row is None:
@@ -172,7 +172,7 @@ class VideoTasks(Assets):
         self._start_job(self._executor, self._renders, task_id, render_task, self, task_id)
 
     def _resume_renders(self) -> None:
-        with self.store.tx() as db:
+        with self.db.tx() as db:
             pending = db.pending_renders()
         for task_id in pending:
             self._submit_render(task_id)

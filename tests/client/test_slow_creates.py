@@ -26,7 +26,7 @@ KEY = "sk-orca-sandbox-slow"
 
 
 def _server_rows(backend: Backend, sql: str, *params: object) -> list[tuple[object, ...]]:
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         return [tuple(r) for r in db.execute(sql, params).fetchall()]
 
 

@@ -64,5 +64,5 @@ def store(exp_db: str) -> Iterator[ExperimentsDB]:
 
 def sandbox_tasks(backend: Backend) -> list[str]:
     """Every task id the sandbox holds (the API has no task list; the emulator does)."""
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         return [str(r[0]) for r in db.execute("SELECT id FROM tasks ORDER BY created")]

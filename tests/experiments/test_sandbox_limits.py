@@ -19,7 +19,7 @@ from tests.experiments.test_durable import until
 
 def task_seeds(backend: Backend, account: str) -> list[tuple[int, float]]:
     """(seed, created) of every task the sandbox made for the account, oldest first."""
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         rows = db.execute(
             "SELECT body, created FROM tasks WHERE account = ? ORDER BY created, seq", (account,)
         ).fetchall()

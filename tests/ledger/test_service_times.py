@@ -112,7 +112,7 @@ def test_without_service_times_the_first_poll_that_saw_it_counts(
 
 
 def _truth(server: SandboxServer, task_id: str) -> float:
-    with server.backend.store.tx() as db:
+    with server.backend.db.tx() as db:
         row = db.execute("SELECT created, finished FROM tasks WHERE id = ?", (task_id,)).fetchone()
     return float(row["finished"] - row["created"]) * 1000
 

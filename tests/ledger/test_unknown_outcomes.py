@@ -42,7 +42,7 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
 
 def _server_tasks(backend: Backend, key: str) -> list[str]:
     account = backend.account_for_key(key)
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         return [str(r[0]) for r in db.execute("SELECT id FROM tasks WHERE account = ?", (account,))]
 
 

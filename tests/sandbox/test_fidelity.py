@@ -60,7 +60,7 @@ def alias(api: httpx.Client, tid: str) -> httpx.Response:
 
 
 def task_count(backend: Backend) -> int:
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         return int(db.execute("SELECT COUNT(*) FROM tasks").fetchone()[0])
 
 
@@ -299,7 +299,7 @@ def test_adaptive_hold_uses_the_reference_ratio(
     sandbox_backend.step()
     item = {"type": "image_url", "image_url": {"url": f"asset://{image}"}, "role": "first_frame"}
     submit(api, ratio="adaptive", content=[item])
-    with sandbox_backend.store.tx() as db:
+    with sandbox_backend.db.tx() as db:
         held = db.execute("SELECT json_extract(params, '$.hold_tokens') FROM tasks").fetchone()[0]
     size = get_asset(api, image)
     assert size["Status"] == "Active"
@@ -454,7 +454,7 @@ def test_an_asset_deleted_while_fetching_leaves_nothing(
     aid = upload(api, make_group(api), slow_media, "Image")
     assert api.delete(wire.ASSET_PATH.format(asset_id=aid)).status_code == 200
     sandbox_backend.wait_for_fetches()
-    with sandbox_backend.store.tx() as db:
+    with sandbox_backend.db.tx() as db:
         assert db.execute("SELECT COUNT(*) FROM blobs").fetchone()[0] == 0
         assert db.execute("SELECT COUNT(*) FROM assets").fetchone()[0] == 0
 
@@ -505,7 +505,7 @@ def test_an_older_database_gains_the_new_columns(tmp_path: Path) -> None:
         )
     backend = Backend(SandboxConfig(db_path=str(db)))
     try:
-        with backend.store.tx() as conn:
+        with backend.db.tx() as conn:
             row = conn.execute("SELECT fetch_state, fetched FROM assets").fetchone()
         assert (row["fetch_state"], row["fetched"]) == ("done", None)  # old rows count as read
     finally:

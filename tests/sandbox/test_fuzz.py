@@ -124,7 +124,7 @@ QUERY_PARAMS: dict[str, Any] = {
 
 
 def snapshot(backend: Backend) -> dict[str, Any]:
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         return {
             table: [tuple(r) for r in db.execute(f"SELECT * FROM {table} ORDER BY id")]
             for table in ("groups", "assets", "sessions", "tasks")

@@ -89,7 +89,7 @@ def state(backend: Backend) -> dict[str, Any]:
     """Everything a request could change: every table (whatever tables exist), the settings,
     the fault table, the scripted task failures and the clock."""
     backend.wait_for_renders()
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         rows = {}
         for t in tables:
@@ -113,7 +113,7 @@ def state(backend: Backend) -> dict[str, Any]:
 def settle(backend: Backend) -> None:
     """Finish renders and apply due transitions, so only a request can change the state."""
     backend.wait_for_renders()
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         backend._progress(db)
 
 

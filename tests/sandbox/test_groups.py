@@ -201,7 +201,7 @@ def test_any_sk_orca_key_is_its_own_account(sandbox_backend: Backend, sandbox_se
             sandbox_server.base_url + wire.GROUPS_PATH, json={"Name": key}, headers=headers
         )
         assert response.status_code == 200
-    stored = sandbox_backend.store.tx
+    stored = sandbox_backend.db.tx
     with stored() as db:
         accounts = {r[0] for r in db.execute("SELECT account FROM accounts")}
     assert account_id("sk-orca-sandbox-alice") in accounts

@@ -61,7 +61,7 @@ def test_fresh_backends_with_one_seed_draw_different_ids() -> None:
         blobs = []
         for backend in (first, second):
             backend.step()  # settles the uploads: their files are stored
-            with backend.store.tx() as db:
+            with backend.db.tx() as db:
                 blobs.append({r["id"] for r in db.execute("SELECT id FROM blobs")})
         assert blobs[0]
         assert blobs[1]
@@ -102,7 +102,7 @@ def _worker(
         backend = _backend(db_path)
         made = _create(backend, backend.account_for_key(key), n, key[-1])
         backend.step()  # settle the uploads (their blobs are stored)
-        results.put({"key": key, "made": made, "secret": backend.store.meta("secret")})
+        results.put({"key": key, "made": made, "secret": backend.db.meta("secret")})
     except BaseException as exc:  # reported to the parent, which fails the test
         results.put({"key": key, "error": f"{type(exc).__name__}: {exc}"})
     finally:

@@ -20,7 +20,7 @@ def library(sandbox_backend: Backend, sandbox_key: str) -> tuple[Backend, str, l
     backend = sandbox_backend
     account = backend.account_for_key(sandbox_key)
     group_ids: list[str] = []
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         for g in range(5):
             kind = "LivenessFace" if g < 2 else "AIGC"
             group_ids.append(backend.insert_group(db, account, f"g{g}", "", kind))
@@ -73,7 +73,7 @@ def test_pages_partition_the_sorted_list(
 ) -> None:
     backend, account, _ = library
     query = {"sort_by": sort_by, "sort_order": sort_order, "page_size": str(page_size)}
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         for kind, wire_kind in wire.GROUP_TYPE_QUERY_TO_WIRE.items():
             got, total = _all_pages(backend, account, {**query, "group_type": kind})
             want = _expected(
@@ -86,7 +86,7 @@ def test_pages_partition_the_sorted_list(
 def test_filters_by_group_status_and_name(library: tuple[Backend, str, list[str]]) -> None:
     backend, account, group_ids = library
     base = {"page_size": "4", "sort_order": "Asc"}
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         got, total = _all_pages(backend, account, {**base, "group_id": group_ids[3]})
         assert got == _expected(db, account, "CreateTime", False, "a.group_id = ?", [group_ids[3]])
         assert total == len(got) > 0
@@ -121,7 +121,7 @@ def test_other_accounts_assets_are_not_listed(
 def test_page_and_lifecycle_lookups_use_indexes(library: tuple[Backend, str, list[str]]) -> None:
     backend, account, _ = library
     statements: list[str] = []
-    conn = backend.store._conn
+    conn = backend.db._conn
     conn.set_trace_callback(statements.append)
     try:
         backend.list_assets(account, {"group_type": "aigc", "page_number": "2"}, ROOT)
@@ -129,7 +129,7 @@ def test_page_and_lifecycle_lookups_use_indexes(library: tuple[Backend, str, lis
         conn.set_trace_callback(None)
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert selects
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         for sql in selects:
             plan = " | ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql))
             assert "SCAN a " not in plan + " ", (sql, plan)

@@ -38,7 +38,7 @@ def created(api: httpx.Client, seed: int = 1) -> str:
 def statuses(backend: Backend, account: str) -> list[tuple[str, str]]:
     """(id, status) of the account's tasks, oldest first, as a read now sees them."""
     backend.running_stats()  # progresses the tasks
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         rows = db.execute(
             "SELECT id, status FROM tasks WHERE account = ? ORDER BY created, seq", (account,)
         ).fetchall()
@@ -46,7 +46,7 @@ def statuses(backend: Backend, account: str) -> list[tuple[str, str]]:
 
 
 def times(backend: Backend, task_id: str) -> tuple[float, float | None, float | None]:
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         row = db.execute(
             "SELECT created, started, finished FROM tasks WHERE id = ?", (task_id,)
         ).fetchone()
@@ -168,7 +168,7 @@ def test_submits_per_minute_answer_429_with_retry_after_and_make_nothing(
     advance(sandbox_backend, 20.5)
     created(api, 2)
     spent = balance_cents(api)
-    with sandbox_backend.store.tx() as db:
+    with sandbox_backend.db.tx() as db:
         held_before = db.spent_tokens(account)
     refused = create(api, 3)
     assert refused.status_code == 429
@@ -184,7 +184,7 @@ def test_submits_per_minute_answer_429_with_retry_after_and_make_nothing(
     assert bad.status_code == 429
     assert len(statuses(sandbox_backend, account)) == 2  # nothing made
     assert balance_cents(api) == spent  # nothing charged or held
-    with sandbox_backend.store.tx() as db:
+    with sandbox_backend.db.tx() as db:
         assert db.spent_tokens(account) == held_before
     assert create(other_api, 4).status_code == 200  # per account
     advance(sandbox_backend, 39)
@@ -289,7 +289,7 @@ def test_render_once_shares_one_mp4_per_text_only_shape(
         wire.VIDEOS_PATH, json={**BODY, "metadata": {**BODY["metadata"], "duration": 5}}
     ).json()["id"]
     sandbox_backend.wait_for_renders()
-    with sandbox_backend.store.tx() as db:
+    with sandbox_backend.db.tx() as db:
         blobs = {t: db.task(t)["blob_id"] for t in (a, b, other)}  # type: ignore[index]
     assert blobs[a] == blobs[b] != blobs[other]
     video = api.get(wire.VIDEO_PATH.format(task_id=b)).json()["data"]["result_url"]

@@ -313,7 +313,7 @@ def test_validation_errors_name_the_param(
         assert error["param"] == param, (body, error)
     assert fetch_task(api, "x").status_code == 404  # nothing was created
     sandbox_backend.step()
-    with sandbox_backend.store.tx() as db:
+    with sandbox_backend.db.tx() as db:
         assert db.execute("SELECT COUNT(*) FROM tasks").fetchone()[0] == 0
 
 

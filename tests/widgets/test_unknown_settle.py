@@ -57,7 +57,7 @@ async def _until(check: Any, seconds: float = 20.0) -> None:
 
 def _server_tasks(backend: Backend, key: str) -> list[str]:
     account = backend.account_for_key(key)
-    with backend.store.tx() as db:
+    with backend.db.tx() as db:
         rows = db.execute("SELECT id FROM tasks WHERE account = ? ORDER BY rowid", (account,))
         return [str(r[0]) for r in rows]
 
