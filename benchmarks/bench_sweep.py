@@ -209,27 +209,27 @@ class Sandbox:
             self.proc.wait()
 
 
-def experiment_counts(db: str) -> dict[str, int]:
+def experiment_counts(url: str) -> dict[str, int]:
     from orca_nb.experiments.db import ExperimentsDB
 
-    store = ExperimentsDB(db)
+    db = ExperimentsDB(url)
     try:
-        found = store.list_experiments()
-        return store.counts(found[0].experiment_id) if found else {}
+        found = db.list_experiments()
+        return db.counts(found[0].experiment_id) if found else {}
     finally:
-        store.close()
+        db.close()
 
 
-def attempts(db: str) -> int:
+def attempts(url: str) -> int:
     """Sends refused and sent again (429s): total claims minus variants."""
     from orca_nb.experiments.db import ExperimentsDB
 
-    store = ExperimentsDB(db)
+    db = ExperimentsDB(url)
     try:
-        rows = store.variants(store.list_experiments()[0].experiment_id)
+        rows = db.variants(db.list_experiments()[0].experiment_id)
         return sum(max(0, r.attempts - 1) for r in rows)
     finally:
-        store.close()
+        db.close()
 
 
 def until(check: Callable[[], bool], timeout: float, what: str, every: float = 0.2) -> None:
@@ -245,15 +245,15 @@ def done(db: str, n: int) -> bool:
     return sum(counts.get(s, 0) for s in FINAL) >= n
 
 
-def most_in_flight(db: str) -> int:
+def most_in_flight(url: str) -> int:
     """The most variants the engine had sent and not finished at once (all workers)."""
     from orca_nb.experiments.db import ExperimentsDB
 
-    store = ExperimentsDB(db)
+    db = ExperimentsDB(url)
     try:
-        rows = store.variants(store.list_experiments()[0].experiment_id)
+        rows = db.variants(db.list_experiments()[0].experiment_id)
     finally:
-        store.close()
+        db.close()
     marks = sorted(
         [(r.sent_at, 1) for r in rows if r.sent_at and r.finished_at]
         + [(r.finished_at, -1) for r in rows if r.sent_at and r.finished_at]
@@ -265,23 +265,23 @@ def most_in_flight(db: str) -> int:
     return peak
 
 
-def integrity(fig: Figures, sandbox: Sandbox, key: str, db: str, n: int, label: str) -> None:
+def integrity(fig: Figures, sandbox: Sandbox, key: str, url: str, n: int, label: str) -> None:
     """Tasks per variant as the sandbox made them, against what the engine recorded."""
     from orca_nb.experiments.db import ExperimentsDB
 
     per_seed = sandbox.tasks_per_seed(key)
-    store = ExperimentsDB(db)
+    db = ExperimentsDB(url)
     try:
-        rows = store.variants(store.list_experiments()[0].experiment_id)
+        rows = db.variants(db.list_experiments()[0].experiment_id)
     finally:
-        store.close()
+        db.close()
     status = {int(r.values["seed"]): r.status for r in rows}
     duplicates = sum(c - 1 for c in per_seed.values() if c > 1)
     no_task = [seed for seed in range(n) if per_seed.get(seed, 0) == 0]
     silent = [seed for seed in no_task if status.get(seed) != "unknown"]
     unknown = [seed for seed, s in status.items() if s == "unknown"]
     made = sum(1 for seed in unknown if per_seed.get(seed, 0) > 0)
-    fig.add(f"{label}: most variants in flight (engine)", str(most_in_flight(db)))
+    fig.add(f"{label}: most variants in flight (engine)", str(most_in_flight(url)))
     fig.add(f"{label}: most tasks running at once (sandbox)",
             str(sandbox.running(key)["max_running"]), "<= the sandbox's cap")  # fmt: skip
     fig.add(f"{label}: duplicate tasks", str(duplicates), "target 0")

@@ -7,8 +7,9 @@ Progress(total=6, queued=4, running=2, ...)
 
 Starting twice (a re-run cell, two kernels, a restart) is harmless: the experiment and its
 variants are stored once, and each variant's workflow id is fixed, so DBOS enqueues it once.
-Progress is read from the store (one grouped query), so a widget can poll it from the kernel's
-event loop (e.g. ``await asyncio.to_thread(run.progress)``) and never touch DBOS's threads.
+Progress is read from the experiments' db (one grouped query), so a widget can poll it from the
+kernel's event loop (e.g. ``await asyncio.to_thread(run.progress)``) and never touch DBOS's
+threads.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ class ExperimentRun:
     def __init__(self, runtime: Runtime, experiment_id: str) -> None:
         self.runtime = runtime
         self.experiment_id = experiment_id
-        row = runtime.store.experiment(experiment_id)
+        row = runtime.db.experiment(experiment_id)
         if row is None:
             raise KeyError(f"no experiment {experiment_id!r} in {runtime.settings.database_url}")
         self.name = row.name
@@ -97,13 +98,13 @@ class ExperimentRun:
     @property
     def state(self) -> str:
         """``active``, ``paused`` or ``cancelled``."""
-        row = self.runtime.store.experiment(self.experiment_id)
+        row = self.runtime.db.experiment(self.experiment_id)
         assert row is not None
         return row.state
 
     def progress(self) -> Progress:
         """Counts by status (a cheap query; safe from any thread or loop)."""
-        return Progress(self.state, self.runtime.store.counts(self.experiment_id))
+        return Progress(self.state, self.runtime.db.counts(self.experiment_id))
 
     async def progress_async(self) -> Progress:
         """:meth:`progress` for an event loop (the query runs in a worker thread)."""
@@ -128,7 +129,7 @@ class ExperimentRun:
 
     def variants(self) -> list[VariantRow]:
         """Every variant as stored, in definition order."""
-        return self.runtime.store.variants(self.experiment_id)
+        return self.runtime.db.variants(self.experiment_id)
 
     def task_ids(self) -> dict[str, str]:
         """Variant id -> task id, for the variants the service made a task for."""
@@ -191,11 +192,11 @@ class ExperimentRun:
         run's client and embedded. A poster that cannot be made is said in its cell."""
         from orca_nb.experiments import export
 
-        row = self.runtime.store.experiment(self.experiment_id)
+        row = self.runtime.db.experiment(self.experiment_id)
         assert row is not None
         return export.write_export(
             path,
-            self.runtime.store,
+            self.runtime.db,
             row,
             client=self.runtime.client(self.account),
             ledger=ledger if ledger is not None else self.ledger(),
@@ -248,9 +249,9 @@ class ExperimentRun:
     def _hold(self, state: str) -> list[str]:
         from dbos import DBOS
 
-        store = self.runtime.store
-        store.set_state(self.experiment_id, state)
-        moved = store.set_status_where(self.experiment_id, [QUEUED, PAUSED, CANCELLED], state)
+        db = self.runtime.db
+        db.set_state(self.experiment_id, state)
+        moved = db.set_status_where(self.experiment_id, [QUEUED, PAUSED, CANCELLED], state)
         by_id = {v.variant_id: v for v in self.variants()}
         ids = [by_id[m].workflow_id for m in moved]
         if ids:
@@ -267,9 +268,9 @@ class ExperimentRun:
 
     def resume(self) -> int:
         """Start the paused or cancelled variants again; returns how many were enqueued."""
-        store = self.runtime.store
-        store.set_state(self.experiment_id, ACTIVE)
-        store.requeue(self.experiment_id, [PAUSED, CANCELLED])
+        db = self.runtime.db
+        db.set_state(self.experiment_id, ACTIVE)
+        db.requeue(self.experiment_id, [PAUSED, CANCELLED])
         return self.enqueue()
 
     def retry(
@@ -295,7 +296,7 @@ class ExperimentRun:
                     "billed. Check the usage ledger or the dashboard, then pass "
                     "unknown_checked=True to send it again"
                 )
-        self.runtime.store.requeue(self.experiment_id, statuses, wanted)
+        self.runtime.db.requeue(self.experiment_id, statuses, wanted)
         if self.state != ACTIVE:
             return 0
         return self.enqueue()
@@ -367,7 +368,7 @@ def start(
         }
         for v in experiment.variants
     ]
-    rt.store.save_experiment(
+    rt.db.save_experiment(
         experiment.experiment_id,
         name=experiment.name,
         account=client.key_label,
@@ -389,7 +390,7 @@ def open_experiment(
     from orca_nb.experiments.location import find_experiment
 
     rt = launch(client, database_url=database_url, **runtime_settings)
-    run = ExperimentRun(rt, find_experiment(rt.store, name_or_id).experiment_id)
+    run = ExperimentRun(rt, find_experiment(rt.db, name_or_id).experiment_id)
     if run.account != client.key_label:
         raise ValueError(
             f"experiment {run.name!r} belongs to account {run.account}; open it with that key"

@@ -6,9 +6,9 @@ calls reuse it; :func:`shutdown` stops it, e.g. between tests) with:
 - a system database: ``database_url=``, else
   :func:`orca_nb.experiments.location.default_database_url`
   (SQLite beside the ledger; PostgreSQL when the ledger is one, so a team shares queues);
-- a unique executor id per process, a heartbeat row in the store, and a thread that finds dead
-  workers (a pid gone on this host, or no heartbeat for ``stale_seconds``) and puts their
-  unfinished workflows back on their queue: one claimer per dead worker;
+- a unique executor id per process, a heartbeat row in the experiments' db, and a thread that
+  finds dead workers (a pid gone on this host, or no heartbeat for ``stale_seconds``) and puts
+  their unfinished workflows back on their queue: one claimer per dead worker;
 - one queue per account (``orca-nb-<submitter label>``) with a global concurrency cap (running
   variants, across every process) and a rate limit (submits per minute), both settable.
   The cap counts variants in flight (sent and not yet seen finished). Each spends a fraction of
@@ -18,7 +18,7 @@ calls reuse it; :func:`shutdown` stops it, e.g. between tests) with:
 
 DBOS refuses its blocking calls inside a running event loop (a notebook cell runs inside one), so
 every DBOS call made from user code goes through :func:`off_loop`. Widgets must not be updated
-from DBOS's threads: read progress from the store on the kernel's loop instead.
+from DBOS's threads: read progress from the db on the kernel's loop instead.
 """
 
 from __future__ import annotations
@@ -120,13 +120,11 @@ def off_loop(fn: Callable[[], T]) -> T:
 
 
 class Runtime:
-    """This process's DBOS, store, clients and queues (get it from :func:`launch`)."""
+    """This process's DBOS, experiments db (``db``), clients and queues (from :func:`launch`)."""
 
-    def __init__(
-        self, settings: Settings, store: ExperimentsDB, executor_id: str, accounts: set[str]
-    ):
+    def __init__(self, settings: Settings, db: ExperimentsDB, executor_id: str, accounts: set[str]):
         self.settings = settings
-        self.store = store
+        self.db = db
         self.executor_id = executor_id
         self.accounts = accounts
         self._clients: dict[str, Orca] = {}
@@ -235,7 +233,7 @@ class Runtime:
     # ------------------------------------------------------------------ liveness
     def start_monitor(self) -> None:
         """Beat now, recover dead workers now, then keep doing both in a daemon thread."""
-        self.store.heartbeat(self.executor_id)
+        self.db.heartbeat(self.executor_id)
         self.recover_dead()
         self._thread = threading.Thread(target=self._monitor, name="orca-nb-monitor", daemon=True)
         self._thread.start()
@@ -243,7 +241,7 @@ class Runtime:
     def _monitor(self) -> None:
         while not self._stop.wait(self.settings.heartbeat_seconds):
             try:
-                self.store.heartbeat(self.executor_id)
+                self.db.heartbeat(self.executor_id)
                 self.recover_dead()
             except Exception:  # keep beating; a database hiccup must not stop the worker
                 log.exception("orca_nb experiments: heartbeat or recovery failed")
@@ -254,7 +252,7 @@ class Runtime:
 
         stale_ms = int(self.settings.stale_seconds * 1000)
         recovered: list[str] = []
-        for dead in self.store.claim_dead(stale_ms=stale_ms, me=self.executor_id):
+        for dead in self.db.claim_dead(stale_ms=stale_ms, me=self.executor_id):
             pending = DBOS.list_workflows(
                 status="PENDING", executor_id=dead, load_input=False, load_output=False
             )
@@ -275,9 +273,9 @@ class Runtime:
     def retire(self) -> None:
         """After DBOS stopped: mark this worker gone (others recover what it left) and close."""
         try:
-            self.store.retire_executor(self.executor_id)
+            self.db.retire_executor(self.executor_id)
         finally:
-            self.store.close()
+            self.db.close()
 
 
 _lock = threading.Lock()
@@ -361,19 +359,19 @@ def _start(
         "application_version": APP_VERSION,
         "log_level": "WARNING",
     }
-    store = ExperimentsDB(settings.database_url)
+    db = ExperimentsDB(settings.database_url)
     DBOS(config=config)
     try:
         DBOS.listen_queues([queue_name(account)])
         DBOS.launch()
-        runtime = Runtime(settings, store, executor_id, {account})
+        runtime = Runtime(settings, db, executor_id, {account})
         runtime.add_client(client)
         runtime.queue(account, concurrency=concurrency, per_minute=per_minute)
         runtime.start_monitor()
         _stop_at_exit_once()
     except BaseException:
         DBOS.destroy()
-        store.close()
+        db.close()
         raise
     return runtime
 

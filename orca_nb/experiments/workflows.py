@@ -1,6 +1,6 @@
 """The durable run of one variant: a DBOS workflow of two steps, submit and follow.
 
-``submit`` claims the variant in the store (``queued`` -> ``sending``, a conditional update only
+``submit`` claims the variant in the db (``queued`` -> ``sending``, a conditional update only
 one caller wins), sends it through the client (which writes its own ledger row first) and records
 the task id. If a run finds its variant already ``sending`` (a worker died with the request maybe
 on the wire) it records ``unknown`` and does not send again; if it finds a task id it follows that
@@ -97,14 +97,14 @@ def _backoff(attempts: int) -> float:
 def submit_step(experiment_id: str, variant_id: str, run: int) -> dict[str, Any]:
     """Send the variant once (or adopt its task, or record why not); see the module doc."""
     rt = _runtime()
-    store = rt.store
-    row = store.variant(experiment_id, variant_id)
+    db = rt.db
+    row = db.variant(experiment_id, variant_id)
     if row.run != run:
         return {"outcome": "superseded"}
     if row.task_id:
         return {"outcome": "submitted", "task_id": row.task_id}
     if row.status == SENDING:
-        store.update(
+        db.update(
             experiment_id, variant_id, only_if=[SENDING], status=UNKNOWN,
             error_code="outcome_unknown", finished_at=now_ms(),
             error_message="the worker stopped while this variant was being sent, so whether a "
@@ -114,27 +114,27 @@ def submit_step(experiment_id: str, variant_id: str, run: int) -> dict[str, Any]
         return {"outcome": UNKNOWN}
     if row.status != QUEUED:
         return {"outcome": row.status}
-    exp = store.experiment(experiment_id)
+    exp = db.experiment(experiment_id)
     assert exp is not None
     if exp.state != ACTIVE:
-        store.update(experiment_id, variant_id, only_if=[QUEUED], status=exp.state)
+        db.update(experiment_id, variant_id, only_if=[QUEUED], status=exp.state)
         return {"outcome": exp.state}
-    wait_ms = store.gate(exp.account) - now_ms()
+    wait_ms = db.gate(exp.account) - now_ms()
     if wait_ms > 0:
         return {"outcome": "wait", "seconds": wait_ms / 1000}
-    claimed = store.update(
+    claimed = db.update(
         experiment_id, variant_id, only_if=[QUEUED], status=SENDING, sent_at=now_ms(),
         attempts=row.attempts + 1, executor_id=rt.executor_id,
     )  # fmt: skip
     if not claimed:  # paused, cancelled or taken between the read and the claim
-        return {"outcome": store.variant(experiment_id, variant_id).status}
+        return {"outcome": db.variant(experiment_id, variant_id).status}
     client = rt.client(exp.account)
     assert row.body is not None
     try:
         with submission_context(experiment_id, variant_id):  # the ledger row names the variant
             task = client.videos.create(request=row.body, max_retries=0)
     except OutcomeUnknownError as exc:
-        store.update(
+        db.update(
             experiment_id, variant_id, status=UNKNOWN, error_code="outcome_unknown",
             error_message=str(exc), finished_at=now_ms(),
         )  # fmt: skip
@@ -144,19 +144,19 @@ def submit_step(experiment_id: str, variant_id: str, run: int) -> dict[str, Any]
         # otherwise), so the variant goes back to the queue and the whole account waits.
         retry_after = getattr(exc, "retry_after", None)
         seconds = float(retry_after) if retry_after else _backoff(row.attempts + 1)
-        store.close_gate(exp.account, now_ms() + int(seconds * 1000), str(exc))
-        store.update(
+        db.close_gate(exp.account, now_ms() + int(seconds * 1000), str(exc))
+        db.update(
             experiment_id, variant_id, only_if=[SENDING], status=QUEUED,
             error_code=getattr(exc, "code", None) or type(exc).__name__, error_message=str(exc),
         )  # fmt: skip
         return {"outcome": "wait", "seconds": seconds}
     except (APIError, ValidationError) as exc:
-        store.update(
+        db.update(
             experiment_id, variant_id, status=REFUSED, finished_at=now_ms(),
             error_code=getattr(exc, "code", None) or type(exc).__name__, error_message=str(exc),
         )  # fmt: skip
         return {"outcome": REFUSED}
-    store.update(
+    db.update(
         experiment_id, variant_id, status=RUNNING, task_id=task.id, task_status=task.status,
         progress=task.progress, error_code=None, error_message=None,
     )  # fmt: skip
@@ -208,20 +208,20 @@ class FollowPacer:
 def follow_step(experiment_id: str, variant_id: str, task_id: str) -> dict[str, Any]:
     """Poll the task until it ends (or ``follow_timeout``) and record what it reached."""
     rt = _runtime()
-    store = rt.store
-    exp = store.experiment(experiment_id)
+    db = rt.db
+    exp = db.experiment(experiment_id)
     assert exp is not None
     client = rt.client(exp.account)
 
     def progress(task: Any) -> None:
         if rt.stopped:
             raise WorkerStopped("this process stopped running experiments")
-        store.update(
+        db.update(
             experiment_id, variant_id, only_if=[RUNNING], task_status=task.status,
             progress=task.progress,
         )  # fmt: skip
 
-    sent_at = store.variant(experiment_id, variant_id).sent_at
+    sent_at = db.variant(experiment_id, variant_id).sent_at
     origin = None if sent_at is None else time.monotonic() - max(0, now_ms() - sent_at) / 1000
     pacer = FollowPacer(rt.settings.poll_interval or VIDEO_POLL_FIRST_SECONDS, origin=origin)
     deadline = time.monotonic() + rt.settings.follow_timeout
@@ -237,7 +237,7 @@ def follow_step(experiment_id: str, variant_id: str, task_id: str) -> dict[str, 
             if rt.sleep(min(pacer.next(now, task.progress), deadline - now)):
                 raise WorkerStopped("this process stopped running experiments")
     except NotFoundError as exc:
-        store.update(
+        db.update(
             experiment_id, variant_id, status=FAILED, error_code="task_not_found",
             error_message=str(exc), finished_at=now_ms(),
         )  # fmt: skip
@@ -252,7 +252,7 @@ def follow_step(experiment_id: str, variant_id: str, task_id: str) -> dict[str, 
         status = FAILED
         code = (error.code if error else None) or f"task_{task.status}"
         message = (error.message if error else None) or f"the task ended {task.status}"
-    store.update(
+    db.update(
         experiment_id, variant_id, status=status, task_status=task.status, progress=task.progress,
         tokens=usage, error_code=code, error_message=message, finished_at=now_ms(),
     )  # fmt: skip
@@ -262,7 +262,7 @@ def follow_step(experiment_id: str, variant_id: str, task_id: str) -> dict[str, 
 @DBOS.step(name="orca_nb.experiments.note")
 def note_step(experiment_id: str, variant_id: str, message: str) -> None:
     """Record why a variant's run stopped following its task."""
-    _runtime().store.update(experiment_id, variant_id, error_message=message)
+    _runtime().db.update(experiment_id, variant_id, error_message=message)
 
 
 @DBOS.workflow(name="orca_nb.experiments.variant")

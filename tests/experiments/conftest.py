@@ -55,11 +55,11 @@ def _dbos_stopped() -> Iterator[None]:
 
 
 @pytest.fixture
-def store(exp_db: str) -> Iterator[ExperimentsDB]:
+def db(exp_db: str) -> Iterator[ExperimentsDB]:
     """A second handle on the test's experiments database (for assertions)."""
-    s = ExperimentsDB(exp_db)
-    yield s
-    s.close()
+    handle = ExperimentsDB(exp_db)
+    yield handle
+    handle.close()
 
 
 def sandbox_tasks(backend: Backend) -> list[str]:

@@ -87,8 +87,8 @@ def test_start_refuses_before_storing_or_sending(
             EXP, client, balance=balance(0.0), price_per_million_tokens=1.0,  # type: ignore[arg-type]
             **fast,
         )  # fmt: skip
-    store = ExperimentsDB(exp_db)
+    db = ExperimentsDB(exp_db)
     try:
-        assert store.list_experiments() == []
+        assert db.list_experiments() == []
     finally:
-        store.close()
+        db.close()

@@ -116,7 +116,7 @@ CHILD = textwrap.dedent(
 
 
 def test_a_worker_killed_mid_experiment_and_a_new_one_finish_it_with_one_task_each(
-    sandbox_server: SandboxServer, sandbox_backend: Backend, exp_db: str, store: ExperimentsDB,
+    sandbox_server: SandboxServer, sandbox_backend: Backend, exp_db: str, db: ExperimentsDB,
     tmp_path: Path,
 ) -> None:  # fmt: skip
     sandbox_backend.configure(processing="manual")  # tasks stay running until told
@@ -127,21 +127,21 @@ def test_a_worker_killed_mid_experiment_and_a_new_one_finish_it_with_one_task_ea
     first = subprocess.Popen([*cmd, "start"], env=env, stdout=subprocess.DEVNULL)
     try:
         until(lambda: len(sandbox_tasks(sandbox_backend)) >= 2, 60, "two submissions")
-        exp_id = store.list_experiments()[0].experiment_id
-        until(lambda: store.counts(exp_id).get("running") == 2, 30, "two running variants")
+        exp_id = db.list_experiments()[0].experiment_id
+        until(lambda: db.counts(exp_id).get("running") == 2, 30, "two running variants")
         time.sleep(0.5)  # the worker is following its tasks; the cap holds the rest back
         assert len(sandbox_tasks(sandbox_backend)) == 2
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(10)
-    assert store.counts(exp_id) == {"running": 2, "queued": 3}
+    assert db.counts(exp_id) == {"running": 2, "queued": 3}
     sandbox_backend.configure(processing="instant")  # let everything finish from now on
     second = subprocess.run(
         [*cmd, "open"], env=env, capture_output=True, text=True, timeout=180, check=False
     )
     assert second.returncode == 0, second.stderr[-3000:]
     assert "reopened Progress(active, total=5" in second.stdout
-    rows = store.variants(exp_id)
+    rows = db.variants(exp_id)
     assert [r.status for r in rows] == ["succeeded"] * 5
     task_ids = [r.task_id for r in rows]
     assert None not in task_ids
@@ -196,7 +196,7 @@ def test_pause_holds_queued_variants_and_resume_continues(
 
 
 def test_a_429_holds_the_account_for_retry_after_then_sends_once(
-    client: Orca, fast: dict[str, Any], sandbox_backend: Backend, store: ExperimentsDB
+    client: Orca, fast: dict[str, Any], sandbox_backend: Backend, db: ExperimentsDB
 ) -> None:
     sandbox_backend.faults.add("POST /video/generations", Fault.error(429, retry_after=1.0))
     began = time.monotonic()
@@ -205,7 +205,7 @@ def test_a_429_holds_the_account_for_retry_after_then_sends_once(
     assert time.monotonic() - began >= 1.0  # Retry-After respected
     (row,) = run.variants()
     assert row.attempts == 2
-    assert store.gate(run.account) > 0  # every worker of the account was held
+    assert db.gate(run.account) > 0  # every worker of the account was held
     assert len(sandbox_tasks(sandbox_backend)) == 1
 
 
@@ -226,7 +226,7 @@ def test_an_unknown_outcome_is_recorded_and_not_resent(
 
 
 def test_a_variant_left_sending_by_a_dead_worker_becomes_unknown(
-    client: Orca, fast: dict[str, Any], sandbox_backend: Backend, store: ExperimentsDB
+    client: Orca, fast: dict[str, Any], sandbox_backend: Backend, db: ExperimentsDB
 ) -> None:
     from orca_nb.experiments.workflows import submit_step
 
@@ -237,15 +237,15 @@ def test_a_variant_left_sending_by_a_dead_worker_becomes_unknown(
     (held,) = run.pause()
     # As if a worker died after claiming this variant, before hearing back from the service:
     # the request may be on the wire, so a recovered run must not send it again.
-    store.update(run.experiment_id, held, status="sending")
-    store.set_state(run.experiment_id, "active")
-    row = store.variant(run.experiment_id, held)
+    db.update(run.experiment_id, held, status="sending")
+    db.set_state(run.experiment_id, "active")
+    row = db.variant(run.experiment_id, held)
     assert submit_step(run.experiment_id, held, row.run) == {"outcome": "unknown"}
-    after = store.variant(run.experiment_id, held)
+    after = db.variant(run.experiment_id, held)
     assert (after.status, after.error_code, after.task_id) == ("unknown", "outcome_unknown", None)
     assert "before sending it again" in (after.error_message or "")
     # A run that finds a task id adopts it instead of sending.
-    running = next(v for v in store.variants(run.experiment_id) if v.status == "running")
+    running = next(v for v in db.variants(run.experiment_id) if v.status == "running")
     assert submit_step(run.experiment_id, running.variant_id, running.run) == {
         "outcome": "submitted", "task_id": running.task_id,
     }  # fmt: skip
@@ -286,7 +286,7 @@ async def test_starting_from_a_running_event_loop_works(
 
 def test_orca_nb_worker_finishes_what_a_stopped_kernel_left(
     client: Orca, fast: dict[str, Any], sandbox_server: SandboxServer,
-    sandbox_backend: Backend, store: ExperimentsDB, sandbox_key: str,
+    sandbox_backend: Backend, db: ExperimentsDB, sandbox_key: str,
 ) -> None:  # fmt: skip
     from orca_nb.experiments import shutdown
 
@@ -310,7 +310,7 @@ def test_orca_nb_worker_finishes_what_a_stopped_kernel_left(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert "running key-" in done.stdout
-    rows = store.variants(run.experiment_id)
+    rows = db.variants(run.experiment_id)
     assert [r.status for r in rows] == ["succeeded"] * 3
     assert sorted(sandbox_tasks(sandbox_backend)) == sorted(str(r.task_id) for r in rows)
 

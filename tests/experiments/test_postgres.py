@@ -63,11 +63,11 @@ def test_two_workers_on_postgres_share_the_cap_and_make_one_task_per_variant(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     worker = None
-    store = None
+    db = None
     try:
         until(lambda: len(sandbox_tasks(sandbox_backend)) >= 2, 90, "the first submissions")
-        store = ExperimentsDB(postgres_url)
-        (exp,) = store.list_experiments()
+        db = ExperimentsDB(postgres_url)
+        (exp,) = db.list_experiments()
         worker = subprocess.Popen(
             [sys.executable, "-m", "orca_nb.cli", "worker", "--exit-when-idle",
              "--polling-interval", "0.1"],
@@ -75,7 +75,7 @@ def test_two_workers_on_postgres_share_the_cap_and_make_one_task_per_variant(
         )  # fmt: skip
         time.sleep(3.0)  # the second worker is up and polling the same queue
         assert worker.poll() is None
-        assert store.counts(exp.experiment_id) == {"running": 2, "queued": 4}
+        assert db.counts(exp.experiment_id) == {"running": 2, "queued": 4}
         assert len(sandbox_tasks(sandbox_backend)) == 2
         # Tasks now really run (1 s each on the sandbox's clock, which this loop moves), so the
         # sandbox's own record of tasks running at once judges the cap across both workers.
@@ -84,7 +84,7 @@ def test_two_workers_on_postgres_share_the_cap_and_make_one_task_per_variant(
         busiest = 0
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            counts = store.counts(exp.experiment_id)
+            counts = db.counts(exp.experiment_id)
             busiest = max(busiest, counts.get("running", 0) + counts.get("sending", 0))
             if counts.get("succeeded") == 6:
                 break
@@ -97,7 +97,7 @@ def test_two_workers_on_postgres_share_the_cap_and_make_one_task_per_variant(
         assert starter.returncode == 0, err[-3000:]
         _, w_err = worker.communicate(timeout=120)
         assert worker.returncode == 0, w_err[-3000:]
-        rows = store.variants(exp.experiment_id)
+        rows = db.variants(exp.experiment_id)
         assert [r.status for r in rows] == ["succeeded"] * 6
         assert sorted(sandbox_tasks(sandbox_backend)) == sorted(str(r.task_id) for r in rows)
         assert [r.attempts for r in rows] == [1] * 6
@@ -106,5 +106,5 @@ def test_two_workers_on_postgres_share_the_cap_and_make_one_task_per_variant(
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.communicate()
-        if store is not None:
-            store.close()
+        if db is not None:
+            db.close()

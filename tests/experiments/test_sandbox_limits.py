@@ -31,7 +31,7 @@ def test_the_sandboxs_rate_limit_429s_slow_the_queue_and_each_variant_gets_one_t
     fast: dict[str, Any],
     sandbox_backend: Backend,
     sandbox_key: str,
-    store: ExperimentsDB,
+    db: ExperimentsDB,
 ) -> None:
     limit = 3
     sandbox_backend.configure(submits_per_minute=limit, render_once=True)
@@ -50,7 +50,7 @@ def test_the_sandboxs_rate_limit_429s_slow_the_queue_and_each_variant_gets_one_t
         per_minute=600, **fast,
     )  # fmt: skip
     # A refusal holds every worker of the account (the gate) and puts the variant back.
-    until(lambda: store.gate(run.account) > 0, 30, "a refused send")
+    until(lambda: db.gate(run.account) > 0, 30, "a refused send")
     until(lambda: any(v.error_code == "rate_limit_exceeded" for v in run.variants()), 30, "429")
     assert len(task_seeds(sandbox_backend, account)) == limit  # the refused sends made nothing
     now = run.progress()
@@ -96,7 +96,7 @@ def test_the_sandbox_records_the_engines_cap_on_running_tasks(
 
 
 def test_workers_refused_at_once_all_hold_the_account_without_an_error(
-    store: ExperimentsDB,
+    db: ExperimentsDB,
 ) -> None:
     # Found by the test above: two workers' first 429s inserted the gate row at once and one
     # failed with a unique-key error, leaving its variant "sending" for ever.
@@ -108,7 +108,7 @@ def test_workers_refused_at_once_all_hold_the_account_without_an_error(
     def refused(until: int) -> None:
         barrier.wait()
         try:
-            store.close_gate("key-race", until, f"429 until {until}")
+            db.close_gate("key-race", until, f"429 until {until}")
         except BaseException as exc:  # pragma: no cover - the failure being tested
             errors.append(exc)
 
@@ -118,14 +118,14 @@ def test_workers_refused_at_once_all_hold_the_account_without_an_error(
     for t in threads:
         t.join()
     assert errors == []
-    assert store.gate("key-race") == 10_007  # the latest wins, whoever wrote first
-    store.close_gate("key-race", 5, "an earlier one never shortens it")
-    assert store.gate("key-race") == 10_007
+    assert db.gate("key-race") == 10_007  # the latest wins, whoever wrote first
+    db.close_gate("key-race", 5, "an earlier one never shortens it")
+    assert db.gate("key-race") == 10_007
 
 
 def test_a_lower_cap_set_by_start_holds_in_a_worker_already_polling(
     client: Orca, fast: dict[str, Any], sandbox_server: SandboxServer, sandbox_backend: Backend,
-    sandbox_key: str, store: ExperimentsDB,
+    sandbox_key: str, db: ExperimentsDB,
 ) -> None:  # fmt: skip
     # Seen in a real session: a kernel launched earlier with concurrency 4 sent 4 variants of an
     # experiment another kernel had just started with concurrency 1 (a DBOS worker dequeues
@@ -149,7 +149,7 @@ def test_a_lower_cap_set_by_start_holds_in_a_worker_already_polling(
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        until(lambda: worker.poll() is not None or _executors(store) >= 1, 60, "the worker")
+        until(lambda: worker.poll() is not None or _executors(db) >= 1, 60, "the worker")
         assert worker.poll() is None
         time.sleep(1.0)  # it is polling its queue (concurrency 4) now
         run = start(
@@ -170,8 +170,8 @@ def test_a_lower_cap_set_by_start_holds_in_a_worker_already_polling(
             raise AssertionError(f"the worker did not stop on SIGTERM:\n{err[-3000:]}") from None
 
 
-def _executors(store: ExperimentsDB) -> int:
+def _executors(db: ExperimentsDB) -> int:
     from orca_nb.experiments.db import executors
 
-    with store.engine.connect() as c:
+    with db.engine.connect() as c:
         return len(c.execute(executors.select()).all())

@@ -1,5 +1,5 @@
 """An experiment names its service as the ledger does: the sandbox on this machine is
-``sandbox:local`` (not the loopback port of the kernel that started it), in the store and in the
+``sandbox:local`` (not the loopback port of the kernel that started it), in its db and in the
 export's header."""
 
 from __future__ import annotations

@@ -51,31 +51,31 @@ CHILD = textwrap.dedent(
 @pytest.mark.parametrize("how", ["shutdown", "exit"])
 def test_a_process_stopping_mid_follow_exits_and_its_variants_finish_elsewhere(
     how: str, client: Orca, sandbox_server: SandboxServer, sandbox_backend: Backend,
-    exp_db: str, store: ExperimentsDB, tmp_path: Path,
+    exp_db: str, db: ExperimentsDB, tmp_path: Path,
 ) -> None:  # fmt: skip
     sandbox_backend.configure(processing="manual")  # tasks stay running: both are following
     child = _child(tmp_path, sandbox_server, exp_db, how)
     try:
         until(lambda: len(sandbox_tasks(sandbox_backend)) == 2, 60, "two submissions")
-        exp_id = store.list_experiments()[0].experiment_id
-        until(lambda: store.counts(exp_id).get("running") == 2, 30, "two running variants")
+        exp_id = db.list_experiments()[0].experiment_id
+        until(lambda: db.counts(exp_id).get("running") == 2, 30, "two running variants")
         _exits_promptly(child)
     finally:
         if child.poll() is None:
             child.kill()
             child.communicate()
-    assert store.counts(exp_id) == {"running": 2, "queued": 1}  # nothing recorded on the way out
+    assert db.counts(exp_id) == {"running": 2, "queued": 1}  # nothing recorded on the way out
     sandbox_backend.configure(processing="instant")
     run = open_experiment("stop", client, database_url=exp_db, polling_interval=0.1,
                           poll_interval=0.1, heartbeat_seconds=0.5, stale_seconds=1.0)  # fmt: skip
     assert run.wait(60).succeeded == 3
-    rows = store.variants(exp_id)
+    rows = db.variants(exp_id)
     assert sorted(sandbox_tasks(sandbox_backend)) == sorted(str(r.task_id) for r in rows)
     assert [r.attempts for r in rows] == [1] * 3  # the two followed tasks were adopted, not resent
 
 
 def test_a_process_stopping_while_it_waits_out_a_429_exits_at_once(
-    sandbox_server: SandboxServer, sandbox_backend: Backend, exp_db: str, store: ExperimentsDB,
+    sandbox_server: SandboxServer, sandbox_backend: Backend, exp_db: str, db: ExperimentsDB,
     tmp_path: Path,
 ) -> None:  # fmt: skip
     # One submit a minute: the second variant is refused with a Retry-After of about a minute,
@@ -84,8 +84,8 @@ def test_a_process_stopping_while_it_waits_out_a_429_exits_at_once(
     child = _child(tmp_path, sandbox_server, exp_db, "shutdown")
     try:
         until(lambda: len(sandbox_tasks(sandbox_backend)) == 1, 60, "the first submission")
-        exp_id = store.list_experiments()[0].experiment_id
-        until(lambda: store.variants(exp_id)[1].attempts >= 1, 30, "the refused second one")
+        exp_id = db.list_experiments()[0].experiment_id
+        until(lambda: db.variants(exp_id)[1].attempts >= 1, 30, "the refused second one")
         time.sleep(0.5)  # it is in its durable wait now
         _exits_promptly(child)
     finally:

@@ -124,8 +124,7 @@ async def test_a_real_experiment_in_the_grid(
     view.vue_open_studio(succeeded[1])
     assert view.studio is not None
     assert (
-        view.studio.state.preview()
-        == run.runtime.store.variant(run.experiment_id, succeeded[1]).body
+        view.studio.state.preview() == run.runtime.db.variant(run.experiment_id, succeeded[1]).body
     )
     view.close()
 
