@@ -12,10 +12,11 @@ Images fill the frame ("cover": scaled to fill, overflow cropped; centred across
 top for tall pictures, where portraits have the face) and move with a slow
 seeded pan and zoom; the first frame of the output is exactly the cover-fit ``first_frame`` and
 the last is exactly the cover-fit ``last_frame``. Videos play from their start (looping when
-shorter than their shot), also cover-fitted. A caption strip shows the prompt. Audio: the
-referenced tracks mixed together, each looped or cut to the video's length; else, with
-``generate_audio``, a soft chord progression chosen by the seed. Frames are streamed to the
-encoder one at a time, so memory stays at a few frames whatever the duration.
+shorter than their shot), also cover-fitted. A caption strip shows the prompt, sized and
+wrapped to fit the frame (:mod:`orca_nb.sandbox.render_caption`). Audio: the referenced tracks
+mixed together, each looped or cut to the video's length; else, with ``generate_audio``, a soft
+chord progression chosen by the seed. Frames are streamed to the encoder one at a time, so
+memory stays at a few frames whatever the duration.
 """
 
 from __future__ import annotations
@@ -31,14 +32,14 @@ from queue import Empty, Full, Queue
 import av
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from orca_nb import wire
 from orca_nb.sandbox import synth
+from orca_nb.sandbox.render_caption import caption_image
 
 MAX_ZOOM = 1.08  # the slow push-in/pull-out of still images
 CROSSFADE_SECONDS = 0.5  # at most; never more than a third of a shot
-CAPTION_MAX_CHARS = 160
 PREFETCH_FRAMES = 4  # frames drawn ahead of the encoder
 COVER_TOP_ANCHOR = 0.15  # where a too-tall picture is cut: 0 keeps its top, 0.5 its middle
 _CHORDS = (1.0, 2 ** (7 / 12), 2 ** (9 / 12) / 2, 2 ** (5 / 12))  # I - V - vi - IV
@@ -99,7 +100,7 @@ def render_video(spec: RenderSpec) -> bytes:
 def _pictures(spec: RenderSpec, shots: list[_Shot]) -> Iterator[Image.Image]:
     """Every output frame in order, as RGB images of the output size."""
     total = spec.frames
-    caption = _caption(spec.prompt, spec.width, spec.height)
+    caption = caption_image(spec.prompt, spec.width, spec.height)
     span = total / len(shots)  # frames per shot
     fade = min(CROSSFADE_SECONDS * spec.fps, span / 3) if len(shots) > 1 else 0.0
     for index in range(total):
@@ -364,25 +365,6 @@ def _cover(picture: Image.Image, size: tuple[int, int]) -> Image.Image:
     left, top = max(0.0, (width - view_w) / 2), max(0.0, (height - view_h) * COVER_TOP_ANCHOR)
     box = (left, top, min(width, left + view_w), min(height, top + view_h))
     return picture.resize(size, Image.Resampling.BILINEAR, box=box, reducing_gap=2.0)
-
-
-def _caption(prompt: str, width: int, height: int) -> Image.Image | None:
-    """A translucent strip with the prompt in one line (RGBA, the frame's width)."""
-    text = " ".join(prompt.split())
-    if not text:
-        return None
-    strip_h = max(16, round(height * 0.08))
-    font = ImageFont.load_default(size=max(8, round(strip_h * 0.5)))
-    strip = Image.new("RGBA", (width, strip_h), (15, 20, 30, 150))
-    draw = ImageDraw.Draw(strip)
-    margin = round(strip_h * 0.5)
-    text = text[:CAPTION_MAX_CHARS]
-    if draw.textlength(text, font=font) > width - 2 * margin:
-        while text and draw.textlength(text + "…", font=font) > width - 2 * margin:
-            text = text[:-1]
-        text = text.rstrip() + "…"
-    draw.text((margin, strip_h / 2), text, font=font, fill=(250, 250, 250, 255), anchor="lm")
-    return strip
 
 
 # --------------------------------------------------------------------------- audio
