@@ -106,7 +106,11 @@ def run_all_in_lab(
     page.keyboard.press("Control+s")
     path = root / notebook
     while time.monotonic() < deadline + 30:
-        saved: dict[str, Any] = json.loads(path.read_text())
+        try:
+            saved: dict[str, Any] = json.loads(path.read_text())
+        except json.JSONDecodeError:  # caught mid-save: Lab writes the file in place
+            time.sleep(0.5)
+            continue
         code = [c for c in saved["cells"] if c["cell_type"] == "code" and "".join(c["source"])]
         if code and all(c.get("execution_count") for c in code):
             return saved
