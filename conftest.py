@@ -1,6 +1,7 @@
 """Notebook runs (``pytest --nbval-lax tests notebooks`` from the repository root, as ``./dev test``
 does) on a fresh in-memory sandbox, never the user's. It lives at the root so ``notebooks/`` holds
-only notebooks a user opens; its hooks act on items under ``notebooks/`` only.
+only notebooks a user opens; its environment hooks act on items under ``notebooks/`` only.
+It also tells pytest-xdist how to share the run between workers (``./dev test`` uses two).
 
 While notebook cells run, kernels inherit this environment: the embedded sandbox keeps its state
 in memory (each notebook starts from the demo library), real OrcaRouter credentials are dropped,
@@ -14,6 +15,7 @@ import os
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,6 +38,45 @@ _SETTINGS = {
 
 def _is_notebook_item(item: pytest.Item | None) -> bool:
     return item is not None and _NOTEBOOKS in Path(str(item.path)).resolve().parents
+
+
+#: Under ``pytest -n N --dist loadfile`` (``./dev test``), a worker takes whole units: every
+#: browser test as one (they share one Voila, one JupyterLab and one Chromium), each notebook (its
+#: cells run in order in one kernel), each other test file. Longest first: browser, notebooks.
+_BROWSER_UNIT = "tests/browser/"
+
+
+def _unit(nodeid: str) -> str:
+    return _BROWSER_UNIT if nodeid.startswith(_BROWSER_UNIT) else nodeid.split("::", 1)[0]
+
+
+def _rank(item: pytest.Item) -> int:
+    if item.nodeid.startswith(_BROWSER_UNIT):
+        return 0
+    return 1 if _is_notebook_item(item) else 2
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pytest-xdist's ``loadfile`` scheduling, with every browser test in one unit, handed out
+    in collection order (which `pytest_collection_modifyitems` puts longest first)."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Units(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(nodeid)
+
+    config.option.loadscopereorder = False
+    return Units(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In an xdist worker: browser tests first, then notebooks, then the rest (file order kept
+    within each), so the longest units start first and no worker is left with a long tail."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=_rank)
 
 
 @pytest.hookimpl(tryfirst=True)
