@@ -1,7 +1,8 @@
 """How a variant reads in one line: its varied values, in the same words on every surface.
 
-The Sweep tab's plan, the progress widget's errors, the compare grid's cells and the HTML
-export's cards all call :func:`variant_label` (``"a cat in the rain · seed 7 · 5 s · 16:9"``).
+The Sweep tab's plan, the progress widget's errors, the compare grid's cells, the HTML
+export's cards and the studio's run history all call :func:`variant_label`
+(``"a cat in the rain · seed 7 · 5 s · 16:9"``).
 Pure: no database, no DBOS (widgets import it without the ``experiments`` extra).
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final
+
+from orca_nb import wire
 
 #: Characters of one value's text in a label (a long prompt is cut with an ellipsis).
 LABEL_VALUE_CHARS: Final = 48
@@ -33,8 +36,8 @@ def _cut(text: str) -> str:
 
 
 def _words(dim: str, value: Any) -> str:
-    if dim == "seed":
-        return f"seed {value_text(value)}"
+    if dim == "seed":  # the lowest seed asks the service to pick one
+        return "random seed" if value == wire.SEED_MIN else f"seed {value_text(value)}"
     if dim == "duration":
         return f"{value_text(value)} s"
     if dim == "generate_audio":

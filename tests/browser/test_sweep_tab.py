@@ -70,7 +70,9 @@ def test_a_two_by_two_sweep_starts_from_the_tab_and_finishes(
     swept = history.locator(".orca-run").filter(has=page.locator(".orca-run-sweep"))
     titles = swept.locator(".orca-run-prompt").all_inner_texts()[:4]
     assert len(set(titles)) == 4, titles
-    assert any(t.endswith("seed 1 · a lighthouse at dawn") for t in titles), titles
+    # in the words of the plan above and the grid (experiments.labels): prompt, then values
+    dawn = [t for t in titles if t.startswith("a lighthouse at dawn · ")]
+    assert any(t.endswith(" · seed 1") for t in dawn), titles
     # play one: the kernel reads the task again for a fresh link and sends the bytes
     run = history.locator(".orca-run").filter(has=page.locator(".orca-run-sweep")).first
     run.locator(".v-expansion-panel-title").click()

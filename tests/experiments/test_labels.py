@@ -28,6 +28,7 @@ def test_a_variant_reads_in_words_in_its_values_order() -> None:
         " · camera_fixed=on"
     )
     assert variant_label({"generate_audio": True}) == "audio"
+    assert variant_label({"seed": -1, "watermark": True}) == "random seed · watermark=on"
     assert variant_label({}) == ""
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,7 @@ async def test_history_after_a_restart_lists_earlier_runs_and_plays_one(
     assert "seed 8" in newest["params"]
     assert oldest["params"].startswith("16:9 · 4 s")
     assert "seed 7" in oldest["params"]
+    assert oldest["label"] == "a lighthouse at dawn · 16:9 · 4 s · 720p · audio · seed 7"
     assert newest["at_ms"] > oldest["at_ms"] > 0
     for entry in view.runs:
         assert entry["earlier"]
@@ -238,6 +240,10 @@ async def test_a_ledger_row_without_a_task_or_with_odd_params_still_reads() -> N
     assert run.request["metadata"]["content"][0]["image_url"]["url"] == "not a url"
     assert run.key == "sub-x"
     assert run.params_text().endswith("random seed")  # the defaults fill what is unreadable
+    assert run.label().startswith("p · ")
+    assert replace(run, prompt="").label().startswith("(no prompt) · ")
+    watermarked = replace(run.params, watermark=True, generate_audio=False, seed=3)
+    assert watermarked.text().endswith(" · silent · watermark=on · seed 3")
     assert run.recorded is not None
     assert run.recorded.estimated_tokens == 10
 

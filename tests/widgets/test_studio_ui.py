@@ -162,6 +162,8 @@ async def test_history_shows_prompt_time_parameters_status_tokens_and_plays_on_d
     assert entry["prompt"] == "[Image 1] waves"
     assert entry["at_ms"] == pytest.approx(run.submitted_at * 1000)
     assert entry["params"].startswith("9:16 · 5 s · 720p · audio")
+    # one line in a sweep variant's words (experiments.labels): the prompt, then the values
+    assert entry["label"] == "[Image 1] waves · 9:16 · 5 s · 720p · audio · random seed"
     assert entry["status"] == "queued"
     assert entry["tokens"] == "tokens when it finishes"
     assert not entry["playable"]

@@ -22,6 +22,7 @@ from orca_nb.client.errors import NotFoundError, OutcomeUnknownError, Validation
 from orca_nb.client.models import VideoModel
 from orca_nb.compose import Issue, Ref, Selection, build_request, errors, validate
 from orca_nb.compose.cost import TokenEstimate, estimate_tokens
+from orca_nb.experiments.labels import variant_label
 from orca_nb.widgets.advice import (
     UNKNOWN_OUTCOME_TEXT,
     describe_error,
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 _SPEC = wire.MODELS[wire.SEEDANCE_2]
 REPEAT_SECONDS = 10.0  # the same body again within this many seconds asks before it is sent
 HISTORY_PAGE = 20  # ledger runs read at once ("Show more" reads the next page)
+#: The parameters in the order a run's words give them (after its prompt; the model aside).
+PARAM_DIMS = ("ratio", "duration", "resolution", "generate_audio", "watermark", "seed")
+NO_PROMPT = "(no prompt)"
 
 
 @dataclass(frozen=True)
@@ -59,15 +63,13 @@ class Params:
         del out["model"]
         return out
 
-    def text(self) -> str:
-        """The metadata in a few words (``9:16 · 5 s · 720p · audio · seed 7``; the model
-        aside)."""
-        words = [self.ratio, f"{self.duration} s", self.resolution]
-        words.append("audio" if self.generate_audio else "silent")
-        if self.watermark:
-            words.append("watermark")
-        words.append("random seed" if self.seed < 0 else f"seed {self.seed}")
-        return " · ".join(words)
+    def text(self, prompt: str | None = None) -> str:
+        """The metadata in a few words, as a sweep's variants read
+        (:func:`~orca_nb.experiments.labels.variant_label`: ``9:16 · 5 s · 720p · audio ·
+        seed 7``; the model aside, the watermark only when on); a ``prompt`` comes first."""
+        values = {"prompt": prompt, **self.metadata()}
+        dims = ("prompt", *PARAM_DIMS) if prompt else PARAM_DIMS
+        return variant_label(values, dims, skip=() if self.watermark else ("watermark",))
 
     @classmethod
     def from_metadata(cls, model: str, metadata: Mapping[str, Any]) -> Params:
@@ -124,6 +126,11 @@ class Run:
     def params_text(self) -> str:
         """The parameters in a few words (``9:16 · 5 s · 720p · audio · seed 7``)."""
         return self.params.text()
+
+    def label(self) -> str:
+        """The run in one line, in the words of a sweep's variant: its prompt (cut), then its
+        parameters (``a lighthouse at dawn · 9:16 · 5 s · 720p · audio · seed 7``)."""
+        return self.params.text(self.prompt or NO_PROMPT)
 
 
 @dataclass(frozen=True)

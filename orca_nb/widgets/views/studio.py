@@ -538,6 +538,7 @@ def run_entry(run: Run, task: TaskRow | None, state: StudioState) -> dict[str, A
         "prompt": run.prompt,
         "at_ms": run.submitted_at * 1000,
         "params": run.params_text(),
+        "label": run.label(),  # prompt, then parameters: as a sweep's variants read
         "tokens": tokens,
         "took": f"{took:.0f} s" if took is not None and ended else "",
         # a ledger run plays through a fresh read of its task (stored links expire)
